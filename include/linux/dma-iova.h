@@ -1,0 +1,263 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Two-step IOVA DMA mapping: reserve one contiguous IOVA range, then link
+ * physically contiguous chunks of mixed kinds into it.
+ *
+ * See Documentation/core-api/dma-iova.rst.
+ */
+#ifndef _LINUX_DMA_IOVA_H
+#define _LINUX_DMA_IOVA_H
+
+#include <linux/dma-direction.h>
+#include <linux/errno.h>
+#include <linux/types.h>
+
+struct device;
+
+/**
+ * enum dma_chunk_type - how a linked chunk reaches the device
+ * @DMA_CHUNK_HOST: host memory, mapped in the IOVA (or directly)
+ * @DMA_CHUNK_BOUNCE: host memory whose granule-unaligned head and/or tail
+ *	were bounced through swiotlb; the aligned middle is mapped in place
+ * @DMA_CHUNK_P2P_BUS: PCI peer memory reached by PCI bus address through a
+ *	common switch; uses no IOVA
+ * @DMA_CHUNK_P2P_HOST_BRIDGE: PCI peer memory reached through the host
+ *	bridge; mapped as MMIO, never cache-maintained or bounced
+ */
+enum dma_chunk_type {
+	DMA_CHUNK_HOST,
+	DMA_CHUNK_BOUNCE,
+	DMA_CHUNK_P2P_BUS,
+	DMA_CHUNK_P2P_HOST_BRIDGE,
+};
+
+/**
+ * struct dma_iova_chunk - record of one linked chunk
+ * @offset: byte offset of the chunk in the mapping
+ * @size: length in bytes
+ * @phys: CPU physical address of the first byte
+ * @dma_addr: DMA address of the first byte as the device sees it
+ * @head_tlb: swiotlb slot holding the bounced head (%DMA_CHUNK_BOUNCE)
+ * @tail_tlb: swiotlb slot holding the bounced tail (%DMA_CHUNK_BOUNCE)
+ * @head_len: bytes of the head that were bounced, 0 if none
+ * @tail_len: bytes of the tail that were bounced, 0 if none
+ * @attrs: DMA_ATTR_* the chunk was linked with
+ * @type: &enum dma_chunk_type
+ * @dir: &enum dma_data_direction the chunk was linked with
+ * @pending: linked but not yet committed
+ * @doomed: selected by the unlink in progress
+ *
+ * Everything unlink, sync and the segment iterator need is recorded here, so
+ * callers never re-supply it.
+ */
+struct dma_iova_chunk {
+	size_t offset;
+	size_t size;
+	phys_addr_t phys;
+	dma_addr_t dma_addr;
+	phys_addr_t head_tlb;
+	phys_addr_t tail_tlb;
+	u32 head_len;
+	u32 tail_len;
+	unsigned long attrs;
+	u8 type;
+	u8 dir;
+	bool pending;
+	bool doomed;
+};
+
+#define DMA_IOVA_INLINE_CHUNKS	2
+
+/**
+ * struct dma_iova_mapping - caller-owned state of one two-step mapping
+ * @dev: device the range was reserved for
+ * @addr: first IOVA of the range, 0 when the device does not use an IOMMU
+ * @size: size requested from dma_alloc_iova()
+ * @iova_len: IOVA bytes actually reserved (granule and alignment padding)
+ * @granule: IOVA granule, 0 when the device does not use an IOMMU
+ * @chunks: linked chunks, sorted by @offset
+ * @nr_chunks: number of valid entries in @chunks
+ * @max_chunks: capacity of @chunks
+ * @gfp: allocation flags for growing @chunks
+ * @p2p_pgmap: provider cache: last P2P pagemap classified for @dev
+ * @p2p_map: provider cache: its &enum pci_p2pdma_map_type
+ * @p2p_bus_off: provider cache: its bus offset
+ * @inline_chunks: storage for the first chunks, so that small mappings
+ *	allocate nothing
+ * @pend_start: offset of the first byte linked since the last commit
+ * @pend_end: offset past the last byte linked since the last commit
+ * @nr_pending: chunks linked since the last commit
+ * @live: set by dma_alloc_iova(), cleared by destroy/free
+ *
+ * The fields are private to kernel/dma/iova_link.c; use the accessors.
+ */
+struct dma_iova_mapping {
+	struct device *dev;
+	dma_addr_t addr;
+	size_t size;
+	size_t iova_len;
+	size_t granule;
+	struct dma_iova_chunk *chunks;
+	unsigned int nr_chunks;
+	unsigned int max_chunks;
+	gfp_t gfp;
+	void *p2p_pgmap;
+	int p2p_map;
+	u64 p2p_bus_off;
+	struct dma_iova_chunk inline_chunks[DMA_IOVA_INLINE_CHUNKS];
+	size_t pend_start;
+	size_t pend_end;
+	unsigned int nr_pending;
+	bool live;
+};
+
+/**
+ * struct dma_iova_range - a byte range of a mapping, for batched unlink
+ * @offset: start offset in the mapping
+ * @size: length in bytes
+ */
+struct dma_iova_range {
+	size_t offset;
+	size_t size;
+};
+
+/**
+ * struct dma_iova_seg - one DMA segment a driver puts in a descriptor
+ * @addr: DMA address
+ * @len: length in bytes
+ */
+struct dma_iova_seg {
+	dma_addr_t addr;
+	size_t len;
+};
+
+/**
+ * struct dma_iova_iter - cursor of dma_iova_next_seg()
+ * @map: mapping being walked
+ * @idx: next chunk to look at
+ */
+struct dma_iova_iter {
+	const struct dma_iova_mapping *map;
+	unsigned int idx;
+};
+
+#ifdef CONFIG_DMA_IOVA_LINK
+int dma_alloc_iova(struct device *dev, struct dma_iova_mapping *map,
+		   size_t size, size_t align, gfp_t gfp);
+int dma_link_range(struct dma_iova_mapping *map, size_t offset,
+		   phys_addr_t phys, size_t size, enum dma_data_direction dir,
+		   unsigned long attrs);
+int dma_iova_commit(struct dma_iova_mapping *map);
+int dma_unlink_ranges(struct dma_iova_mapping *map,
+		      const struct dma_iova_range *ranges, unsigned int nr);
+int dma_unlink_range(struct dma_iova_mapping *map, size_t offset,
+		     size_t size);
+void dma_iova_sync_for_cpu(struct dma_iova_mapping *map, size_t offset,
+			   size_t size);
+void dma_iova_sync_for_device(struct dma_iova_mapping *map, size_t offset,
+			      size_t size);
+void dma_destroy_iova(struct dma_iova_mapping *map);
+int dma_free_iova(struct dma_iova_mapping *map);
+bool dma_iova_next_seg(struct dma_iova_iter *iter, struct dma_iova_seg *seg);
+#else
+static inline int dma_alloc_iova(struct device *dev,
+				 struct dma_iova_mapping *map, size_t size,
+				 size_t align, gfp_t gfp)
+{
+	return -EOPNOTSUPP;
+}
+
+static inline int dma_link_range(struct dma_iova_mapping *map, size_t offset,
+				 phys_addr_t phys, size_t size,
+				 enum dma_data_direction dir,
+				 unsigned long attrs)
+{
+	return -EOPNOTSUPP;
+}
+
+static inline int dma_iova_commit(struct dma_iova_mapping *map)
+{
+	return -EOPNOTSUPP;
+}
+
+static inline int dma_unlink_ranges(struct dma_iova_mapping *map,
+				    const struct dma_iova_range *ranges,
+				    unsigned int nr)
+{
+	return -EOPNOTSUPP;
+}
+
+static inline int dma_unlink_range(struct dma_iova_mapping *map,
+				   size_t offset, size_t size)
+{
+	return -EOPNOTSUPP;
+}
+
+static inline void dma_iova_sync_for_cpu(struct dma_iova_mapping *map,
+					 size_t offset, size_t size)
+{
+}
+
+static inline void dma_iova_sync_for_device(struct dma_iova_mapping *map,
+					    size_t offset, size_t size)
+{
+}
+
+static inline void dma_destroy_iova(struct dma_iova_mapping *map)
+{
+}
+
+static inline int dma_free_iova(struct dma_iova_mapping *map)
+{
+	return -EOPNOTSUPP;
+}
+
+static inline bool dma_iova_next_seg(struct dma_iova_iter *iter,
+				     struct dma_iova_seg *seg)
+{
+	return false;
+}
+#endif /* CONFIG_DMA_IOVA_LINK */
+
+/**
+ * dma_iova_uses_iommu() - does the mapping live in one IOMMU IOVA range?
+ * @map: mapping set up by dma_alloc_iova()
+ *
+ * Context: Any context.
+ * Return: %true if chunks are linked into one IOVA range, %false if each
+ * chunk carries its own direct (or bus) address.
+ */
+static inline bool dma_iova_uses_iommu(const struct dma_iova_mapping *map)
+{
+	return map->granule != 0;
+}
+
+/**
+ * dma_iova_iter_init() - start walking the DMA segments of a mapping
+ * @iter: cursor to initialise
+ * @map: mapping to walk
+ *
+ * Context: Any context; the caller keeps @map stable while walking.
+ */
+static inline void dma_iova_iter_init(struct dma_iova_iter *iter,
+				      const struct dma_iova_mapping *map)
+{
+	iter->map = map;
+	iter->idx = 0;
+}
+
+/**
+ * dma_iova_for_each_seg - walk the DMA segments of a mapping
+ * @map: mapping to walk
+ * @iter: &struct dma_iova_iter cursor
+ * @seg: &struct dma_iova_seg filled for each segment
+ *
+ * Chunks that are contiguous in DMA address space come out as one segment:
+ * one segment for everything linked contiguously into the IOVA, separate
+ * segments for bus-address P2P chunks and for direct-mapped chunks that do
+ * not touch.
+ */
+#define dma_iova_for_each_seg(map, iter, seg)			\
+	for (dma_iova_iter_init(iter, map); dma_iova_next_seg(iter, seg); )
+
+#endif /* _LINUX_DMA_IOVA_H */

@@ -1,0 +1,860 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Two-step IOVA DMA mapping.
+ *
+ * A caller reserves one contiguous IOVA range with dma_alloc_iova() and then
+ * links physically contiguous chunks into it at byte offsets of its choice.
+ * Each chunk is classified here (host memory, swiotlb bounce, PCI P2P by bus
+ * address, PCI P2P through the host bridge) and recorded in the mapping, so
+ * unlink, sync, destroy and the segment iterator need nothing re-supplied.
+ * Without an IOMMU (dma-direct, identity domains) the same calls map each
+ * chunk on its own and the mapping records the per-chunk DMA addresses.
+ *
+ * Locking: the caller serialises all calls on one mapping. Nothing here
+ * sleeps except dma_alloc_iova() when its gfp allows it.
+ */
+#include "iova_link_internal.h"
+
+static size_t gran_down(const struct dma_iova_mapping *map, size_t x)
+{
+	return x & ~(map->granule - 1);
+}
+
+static size_t gran_up(const struct dma_iova_mapping *map, size_t x)
+{
+	return gran_down(map, x + map->granule - 1);
+}
+
+static size_t chunk_end(const struct dma_iova_chunk *c)
+{
+	return c->offset + c->size;
+}
+
+/* IOVA bytes a chunk occupies: whole granules, none for bus-address P2P. */
+static bool chunk_uses_iova(const struct dma_iova_mapping *map,
+			    const struct dma_iova_chunk *c)
+{
+	return dma_iova_uses_iommu(map) && c->type != DMA_CHUNK_P2P_BUS;
+}
+
+static size_t extent_start(const struct dma_iova_mapping *map, size_t offset)
+{
+	return dma_iova_uses_iommu(map) ? gran_down(map, offset) : offset;
+}
+
+static size_t extent_end(const struct dma_iova_mapping *map, size_t end)
+{
+	return dma_iova_uses_iommu(map) ? gran_up(map, end) : end;
+}
+
+/* Index of the first chunk whose offset is >= @offset. */
+static unsigned int chunk_index(const struct dma_iova_mapping *map,
+				size_t offset)
+{
+	unsigned int lo = 0, hi = map->nr_chunks;
+
+	while (lo < hi) {
+		unsigned int mid = lo + (hi - lo) / 2;
+
+		if (map->chunks[mid].offset < offset)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+static int check_range(const struct dma_iova_mapping *map, size_t offset,
+		       size_t size)
+{
+	size_t end;
+
+	if (!size || check_add_overflow(offset, size, &end) || end > map->size)
+		return -EINVAL;
+	return 0;
+}
+
+/**
+ * dma_alloc_iova() - reserve a contiguous IOVA range for a device
+ * @dev: device that will do the DMA
+ * @map: caller-owned mapping state, fully (re)initialised by this call
+ * @size: bytes the range must cover
+ * @align: minimum alignment of the range in bytes, a power of two; 0 for the
+ *	IOMMU granule. Larger alignments (e.g. SZ_2M for huge device pages)
+ *	are honoured exactly; the allocator may align more.
+ * @gfp: allocation flags, used here and when dma_link_range() must grow the
+ *	chunk record beyond its inline capacity
+ *
+ * When @dev uses an IOMMU DMA domain, reserves IOVA space for @size bytes.
+ * Otherwise reserves nothing: the mapping then records a DMA address per
+ * chunk, and callers use it through the very same calls.
+ *
+ * Context: May sleep if @gfp allows it.
+ * Return: 0 on success; -EINVAL for a missing or DMA-incapable device, a zero
+ * size, a size the device cannot address or that overflows, or an alignment
+ * that is not a power of two; -ENOMEM when the IOVA space is exhausted. On
+ * error @map is left initialised and not live: dma_destroy_iova() on it is a
+ * no-op.
+ */
+int dma_alloc_iova(struct device *dev, struct dma_iova_mapping *map,
+		   size_t size, size_t align, gfp_t gfp)
+{
+	size_t granule, len;
+	dma_addr_t addr = 0;
+
+	memset(map, 0, sizeof(*map));
+	map->chunks = map->inline_chunks;
+	map->max_chunks = DMA_IOVA_INLINE_CHUNKS;
+
+	if (!dev || !dev->dma_mask || !size || (align & (align - 1)))
+		return -EINVAL;
+
+	granule = iommu_dma_iova_granule(dev);
+	if (granule) {
+		align = max(align, granule);
+		if (check_add_overflow(size, granule - 1, &len))
+			return -EINVAL;
+		len &= ~(granule - 1);
+		len = max(len, align);
+		if (len - 1 > dma_get_mask(dev))
+			return -EINVAL;
+		addr = iommu_dma_iova_alloc(dev, len);
+		if (!addr)
+			return -ENOMEM;
+		if (WARN_ON_ONCE(addr & (align - 1))) {
+			iommu_dma_iova_free(dev, addr, len, NULL);
+			return -EIO;
+		}
+		map->iova_len = len;
+	}
+
+	map->dev = dev;
+	map->addr = addr;
+	map->size = size;
+	map->granule = granule;
+	map->gfp = gfp;
+	map->live = true;
+	return 0;
+}
+EXPORT_SYMBOL_GPL(dma_alloc_iova);
+
+static int grow_chunks(struct dma_iova_mapping *map)
+{
+	struct dma_iova_chunk *new;
+	unsigned int max;
+
+	if (map->nr_chunks < map->max_chunks)
+		return 0;
+	if (check_mul_overflow(map->max_chunks, 2U, &max))
+		return -ENOMEM;
+	new = kmalloc_array(max, sizeof(*new), map->gfp);
+	if (!new)
+		return -ENOMEM;
+	memcpy(new, map->chunks, map->nr_chunks * sizeof(*new));
+	if (map->chunks != map->inline_chunks)
+		kfree(map->chunks);
+	map->chunks = new;
+	map->max_chunks = max;
+	return 0;
+}
+
+/* Work out how the device reaches [@phys, @phys + @size). */
+static int classify_chunk(struct dma_iova_mapping *map,
+			  struct dma_iova_chunk *c)
+{
+	struct page *first = pfn_to_page(PHYS_PFN(c->phys));
+	struct page *last = pfn_to_page(PHYS_PFN(c->phys + c->size - 1));
+	struct pci_p2pdma_map_state p2p = {
+		.pgmap = map->p2p_pgmap,
+		.map = map->p2p_map,
+		.bus_off = map->p2p_bus_off,
+	};
+	enum pci_p2pdma_map_type type;
+
+	if (!is_pci_p2pdma_page(first)) {
+		if (is_pci_p2pdma_page(last))
+			return -EINVAL;
+		c->type = DMA_CHUNK_HOST;
+		if (dma_iova_uses_iommu(map) &&
+		    ((c->phys | c->size) & (map->granule - 1)) &&
+		    iommu_dma_iova_need_bounce(map->dev, c->size, c->dir))
+			c->type = DMA_CHUNK_BOUNCE;
+		return 0;
+	}
+
+	/* A chunk never spans two providers. */
+	if (!is_pci_p2pdma_page(last) || last->pgmap != first->pgmap)
+		return -EINVAL;
+
+	type = pci_p2pdma_classify(&p2p, map->dev, first);
+	map->p2p_pgmap = p2p.pgmap;
+	map->p2p_map = p2p.map;
+	map->p2p_bus_off = p2p.bus_off;
+
+	switch (type) {
+	case PCI_P2PDMA_MAP_BUS_ADDR:
+		c->type = DMA_CHUNK_P2P_BUS;
+		c->dma_addr = c->phys + p2p.bus_off;
+		return 0;
+	case PCI_P2PDMA_MAP_THRU_HOST_BRIDGE:
+		c->type = DMA_CHUNK_P2P_HOST_BRIDGE;
+		/* MMIO is never bounced: the device would see its neighbours. */
+		if (dma_iova_uses_iommu(map) &&
+		    ((c->phys | c->size) & (map->granule - 1)) &&
+		    iommu_dma_iova_need_bounce(map->dev, c->size, c->dir))
+			return -EPERM;
+		return 0;
+	default:
+		return -EREMOTEIO;
+	}
+}
+
+static int map_extent(struct dma_iova_mapping *map, size_t offset,
+		      phys_addr_t phys, size_t len, struct dma_iova_chunk *c,
+		      bool mmio)
+{
+	return iommu_dma_iova_map(map->dev, map->addr + offset, phys, len,
+				  c->dir, c->attrs, mmio);
+}
+
+static void unmap_extent(struct dma_iova_mapping *map, size_t start,
+			 size_t end, struct iommu_iotlb_gather *gather)
+{
+	size_t unmapped;
+
+	unmapped = iommu_dma_iova_unmap(map->dev, map->addr + start,
+					end - start, gather);
+	WARN_ON_ONCE(unmapped != end - start);
+}
+
+/*
+ * Bounce [@phys, @phys + @len), which lies within one granule, and map that
+ * granule of the slot at @offset. Untrusted devices must not see stale data
+ * in the rest of the granule, so it is zeroed.
+ */
+static int bounce_granule(struct dma_iova_mapping *map,
+			  struct dma_iova_chunk *c, size_t offset,
+			  phys_addr_t phys, size_t len, phys_addr_t *tlb)
+{
+	size_t pad = phys & (map->granule - 1);
+	char *slot;
+	int ret;
+
+	if (!is_swiotlb_active(map->dev)) {
+		dev_warn_once(map->dev, "no bounce buffers for an unaligned link\n");
+		return -ENOMEM;
+	}
+	*tlb = swiotlb_tbl_map_single(map->dev, phys, len, map->granule - 1,
+				      c->dir, c->attrs);
+	if (*tlb == (phys_addr_t)DMA_MAPPING_ERROR)
+		return -ENOMEM;
+
+	slot = phys_to_virt(*tlb - pad);
+	memset(slot, 0, pad);
+	memset(slot + pad + len, 0, map->granule - pad - len);
+
+	ret = map_extent(map, gran_down(map, offset), *tlb - pad,
+			 map->granule, c, false);
+	if (ret)
+		swiotlb_tbl_unmap_single(map->dev, *tlb, len, c->dir,
+					 c->attrs | DMA_ATTR_SKIP_CPU_SYNC);
+	return ret;
+}
+
+/* Map a chunk whose unaligned head and tail go through swiotlb. */
+static int link_bounce(struct dma_iova_mapping *map, struct dma_iova_chunk *c)
+{
+	size_t pad = c->phys & (map->granule - 1);
+	size_t end = c->offset + c->size;
+	struct iommu_iotlb_gather gather;
+	size_t mid_start, mid_len;
+	int ret;
+
+	if (gran_down(map, c->offset) == gran_down(map, end - 1)) {
+		/* Head and tail share one granule: bounce it as the head. */
+		c->head_len = c->size;
+	} else {
+		c->head_len = pad ? map->granule - pad : 0;
+		c->tail_len = end & (map->granule - 1);
+	}
+
+	if (c->head_len) {
+		ret = bounce_granule(map, c, c->offset, c->phys, c->head_len,
+				     &c->head_tlb);
+		if (ret)
+			goto fail;
+	}
+
+	/* An empty middle is legal and must not reach the IOMMU. */
+	mid_start = c->offset + c->head_len;
+	mid_len = c->size - c->head_len - c->tail_len;
+	if (mid_len) {
+		ret = map_extent(map, mid_start, c->phys + c->head_len,
+				 mid_len, c, false);
+		if (ret)
+			goto fail_head;
+	}
+
+	if (c->tail_len) {
+		ret = bounce_granule(map, c, end - c->tail_len,
+				     c->phys + c->size - c->tail_len,
+				     c->tail_len, &c->tail_tlb);
+		if (ret)
+			goto fail_mid;
+	}
+	return 0;
+
+	/* Unwind only what this chunk mapped, at this chunk's offset. */
+fail_mid:
+	iommu_dma_iova_gather_init(map->dev, &gather, false);
+	if (mid_len) {
+		unmap_extent(map, mid_start, mid_start + mid_len, &gather);
+		iommu_dma_iova_flush(map->dev, &gather);
+	}
+fail_head:
+	if (c->head_len) {
+		iommu_dma_iova_gather_init(map->dev, &gather, false);
+		unmap_extent(map, gran_down(map, c->offset),
+			     gran_down(map, c->offset) + map->granule, &gather);
+		iommu_dma_iova_flush(map->dev, &gather);
+		swiotlb_tbl_unmap_single(map->dev, c->head_tlb, c->head_len,
+					 c->dir,
+					 c->attrs | DMA_ATTR_SKIP_CPU_SYNC);
+	}
+fail:
+	c->head_len = 0;
+	c->tail_len = 0;
+	return ret;
+}
+
+static int map_chunk(struct dma_iova_mapping *map, struct dma_iova_chunk *c)
+{
+	struct device *dev = map->dev;
+	size_t pad;
+
+	if (c->type == DMA_CHUNK_P2P_BUS)
+		return 0;
+
+	if (!dma_iova_uses_iommu(map)) {
+		if (c->type == DMA_CHUNK_P2P_HOST_BRIDGE)
+			c->dma_addr = dma_map_resource(dev, c->phys, c->size,
+						       c->dir, c->attrs);
+		else
+			c->dma_addr = dma_map_page_attrs(dev,
+					pfn_to_page(PHYS_PFN(c->phys)),
+					offset_in_page(c->phys), c->size,
+					c->dir, c->attrs);
+		if (dma_mapping_error(dev, c->dma_addr))
+			return -ENOMEM;
+		return 0;
+	}
+
+	c->dma_addr = map->addr + c->offset;
+	if (c->type == DMA_CHUNK_BOUNCE)
+		return link_bounce(map, c);
+
+	if (c->type == DMA_CHUNK_HOST && !dev_is_dma_coherent(dev) &&
+	    !(c->attrs & DMA_ATTR_SKIP_CPU_SYNC))
+		arch_sync_dma_for_device(c->phys, c->size, c->dir);
+
+	pad = c->phys & (map->granule - 1);
+	return map_extent(map, c->offset - pad, c->phys - pad,
+			  gran_up(map, c->size + pad), c,
+			  c->type == DMA_CHUNK_P2P_HOST_BRIDGE);
+}
+
+/* First pass of a teardown: take the chunk out of the device's view. */
+static void unmap_chunk(struct dma_iova_mapping *map,
+			struct dma_iova_chunk *c,
+			struct iommu_iotlb_gather *gather)
+{
+	struct device *dev = map->dev;
+
+	if (c->type == DMA_CHUNK_P2P_BUS)
+		return;
+
+	if (!dma_iova_uses_iommu(map)) {
+		if (c->type == DMA_CHUNK_P2P_HOST_BRIDGE)
+			dma_unmap_resource(dev, c->dma_addr, c->size, c->dir,
+					   c->attrs);
+		else
+			dma_unmap_page_attrs(dev, c->dma_addr, c->size, c->dir,
+					     c->attrs);
+		return;
+	}
+
+	unmap_extent(map, gran_down(map, c->offset), gran_up(map, chunk_end(c)),
+		     gather);
+}
+
+/* Second pass, after the IOTLB flush: hand the memory back to the CPU. */
+static void release_chunk(struct dma_iova_mapping *map,
+			  struct dma_iova_chunk *c)
+{
+	struct device *dev = map->dev;
+	bool cpu_sync = !dev_is_dma_coherent(dev) &&
+			!(c->attrs & DMA_ATTR_SKIP_CPU_SYNC);
+
+	if (!dma_iova_uses_iommu(map))
+		return;
+
+	if (c->type == DMA_CHUNK_BOUNCE) {
+		if (c->head_len)
+			swiotlb_tbl_unmap_single(dev, c->head_tlb, c->head_len,
+						 c->dir, c->attrs);
+		if (c->tail_len)
+			swiotlb_tbl_unmap_single(dev, c->tail_tlb, c->tail_len,
+						 c->dir, c->attrs);
+	}
+	if (cpu_sync && (c->type == DMA_CHUNK_HOST ||
+			 c->type == DMA_CHUNK_BOUNCE))
+		arch_sync_dma_for_cpu(c->phys, c->size, c->dir);
+}
+
+/*
+ * Tear down every chunk marked doomed in one IOTLB flush and drop their
+ * records. With @free_iova the IOVA is released through the same gather, so
+ * a lazy domain defers both the flush and the reuse of the range.
+ */
+static void teardown_doomed(struct dma_iova_mapping *map, bool free_iova)
+{
+	struct iommu_iotlb_gather gather;
+	unsigned int i, kept = 0;
+
+	if (dma_iova_uses_iommu(map))
+		iommu_dma_iova_gather_init(map->dev, &gather, free_iova);
+
+	for (i = 0; i < map->nr_chunks; i++)
+		if (map->chunks[i].doomed)
+			unmap_chunk(map, &map->chunks[i], &gather);
+
+	if (dma_iova_uses_iommu(map)) {
+		iommu_dma_iova_flush(map->dev, &gather);
+		if (free_iova)
+			iommu_dma_iova_free(map->dev, map->addr, map->iova_len,
+					    &gather);
+	}
+
+	for (i = 0; i < map->nr_chunks; i++) {
+		struct dma_iova_chunk *c = &map->chunks[i];
+
+		if (!c->doomed) {
+			map->chunks[kept++] = *c;
+			continue;
+		}
+		release_chunk(map, c);
+		if (c->pending)
+			map->nr_pending--;
+	}
+	map->nr_chunks = kept;
+}
+
+/* Undo every link since the last commit; earlier batches stay intact. */
+static void unwind_pending(struct dma_iova_mapping *map)
+{
+	unsigned int i;
+
+	for (i = chunk_index(map, map->pend_start); i < map->nr_chunks; i++)
+		map->chunks[i].doomed = map->chunks[i].pending;
+	teardown_doomed(map, false);
+	WARN_ON_ONCE(map->nr_pending);
+	map->nr_pending = 0;
+}
+
+/**
+ * dma_link_range() - link a physically contiguous chunk into a mapping
+ * @map: mapping set up by dma_alloc_iova()
+ * @offset: byte offset in the mapping where the chunk goes
+ * @phys: physical address of the chunk
+ * @size: length of the chunk in bytes
+ * @dir: DMA direction
+ * @attrs: DMA_ATTR_* flags, kept with the chunk for unlink and sync
+ *
+ * Classifies the chunk (host memory, swiotlb bounce of an unaligned head and
+ * tail when the device needs bouncing, PCI P2P by bus address, PCI P2P
+ * through the host bridge), maps it and records it. With an IOMMU the chunk
+ * lands at IOVA @map->addr + @offset; its offset within the IOMMU granule
+ * must equal that of @phys, and it may not share a granule with another
+ * chunk. Bus-address P2P chunks use no IOVA. The IOTLB is not synced: call
+ * dma_iova_commit() after the last link of a batch.
+ *
+ * If this fails, every chunk linked since the last commit is unlinked too:
+ * a batch is linked completely or not at all, while earlier batches stay.
+ *
+ * Context: Any context; the caller serialises calls on @map. Growing the
+ * chunk record beyond its inline capacity allocates with the gfp flags given
+ * to dma_alloc_iova().
+ * Return: 0 on success; -EINVAL for misuse (mapping not live, empty or
+ * out-of-range chunk, overflow, invalid direction, granule offset mismatch,
+ * chunk spanning memory kinds); -EEXIST if the chunk overlaps a linked one;
+ * -EREMOTEIO if the P2P topology does not allow @map's device to reach the
+ * memory; -EPERM if P2P memory would need bouncing; -ENOMEM when page tables,
+ * bounce slots or the chunk record cannot be allocated; -EIO if a lower layer
+ * fails unexpectedly.
+ */
+int dma_link_range(struct dma_iova_mapping *map, size_t offset,
+		   phys_addr_t phys, size_t size, enum dma_data_direction dir,
+		   unsigned long attrs)
+{
+	struct dma_iova_chunk c = {
+		.offset = offset,
+		.size = size,
+		.phys = phys,
+		.attrs = attrs,
+		.dir = dir,
+		.pending = true,
+	};
+	unsigned int idx;
+	int ret;
+
+	if (!map->live || !valid_dma_direction(dir))
+		return -EINVAL;
+	ret = check_range(map, offset, size);
+	if (ret)
+		goto fail;
+	if (dma_iova_uses_iommu(map) &&
+	    ((offset ^ phys) & (map->granule - 1))) {
+		ret = -EINVAL;
+		goto fail;
+	}
+
+	idx = chunk_index(map, offset);
+	if ((idx > 0 && extent_end(map, chunk_end(&map->chunks[idx - 1])) >
+			extent_start(map, offset)) ||
+	    (idx < map->nr_chunks &&
+	     extent_start(map, map->chunks[idx].offset) <
+			extent_end(map, offset + size))) {
+		ret = -EEXIST;
+		goto fail;
+	}
+
+	ret = classify_chunk(map, &c);
+	if (ret)
+		goto fail;
+	ret = grow_chunks(map);
+	if (ret)
+		goto fail;
+	ret = map_chunk(map, &c);
+	if (ret)
+		goto fail;
+
+	memmove(&map->chunks[idx + 1], &map->chunks[idx],
+		(map->nr_chunks - idx) * sizeof(c));
+	map->chunks[idx] = c;
+	map->nr_chunks++;
+	if (!map->nr_pending++) {
+		map->pend_start = offset;
+		map->pend_end = offset + size;
+	} else {
+		map->pend_start = min(map->pend_start, offset);
+		map->pend_end = max(map->pend_end, offset + size);
+	}
+	return 0;
+
+fail:
+	if (map->nr_pending)
+		unwind_pending(map);
+	if (WARN_ON_ONCE(ret != -EINVAL && ret != -EEXIST && ret != -ENOMEM &&
+			 ret != -EREMOTEIO && ret != -EPERM))
+		ret = -EIO;
+	return ret;
+}
+EXPORT_SYMBOL_GPL(dma_link_range);
+
+/**
+ * dma_iova_commit() - make all links since the last commit visible
+ * @map: mapping set up by dma_alloc_iova()
+ *
+ * Issues one IOTLB sync covering every chunk linked since the previous
+ * commit. If the sync fails, that batch is unlinked again.
+ *
+ * Context: Any context; the caller serialises calls on @map.
+ * Return: 0 on success (also when nothing is pending); -EINVAL if @map is
+ * not live; -ENOMEM or -EIO if the IOMMU could not sync, in which case the
+ * batch is gone.
+ */
+int dma_iova_commit(struct dma_iova_mapping *map)
+{
+	unsigned int i;
+	int ret;
+
+	if (!map->live)
+		return -EINVAL;
+	if (!map->nr_pending)
+		return 0;
+
+	if (dma_iova_uses_iommu(map)) {
+		size_t start = gran_down(map, map->pend_start);
+		size_t end = gran_up(map, map->pend_end);
+
+		ret = iommu_dma_iova_sync_map(map->dev, map->addr + start,
+					      end - start);
+		if (ret) {
+			unwind_pending(map);
+			return ret == -ENOMEM ? ret : -EIO;
+		}
+	}
+
+	for (i = chunk_index(map, map->pend_start);
+	     i < map->nr_chunks && map->nr_pending; i++) {
+		if (map->chunks[i].pending) {
+			map->chunks[i].pending = false;
+			map->nr_pending--;
+		}
+	}
+	WARN_ON_ONCE(map->nr_pending);
+	map->nr_pending = 0;
+	return 0;
+}
+EXPORT_SYMBOL_GPL(dma_iova_commit);
+
+/* Mark the chunks exactly covered by @r; 0 or -errno with nothing marked. */
+static int mark_range(struct dma_iova_mapping *map,
+		      const struct dma_iova_range *r)
+{
+	size_t end = r->offset + r->size;
+	unsigned int i = chunk_index(map, r->offset);
+	unsigned int first = i;
+
+	if (check_range(map, r->offset, r->size))
+		return -EINVAL;
+	if (i > 0 && chunk_end(&map->chunks[i - 1]) > r->offset)
+		return -EINVAL;
+	for (; i < map->nr_chunks && map->chunks[i].offset < end; i++) {
+		if (chunk_end(&map->chunks[i]) > end || map->chunks[i].doomed)
+			goto undo;
+		map->chunks[i].doomed = true;
+	}
+	return i > first ? 0 : -ENOENT;
+
+undo:
+	while (i-- > first)
+		map->chunks[i].doomed = false;
+	return -EINVAL;
+}
+
+/**
+ * dma_unlink_ranges() - unlink the chunks in several ranges, one IOTLB flush
+ * @map: mapping set up by dma_alloc_iova()
+ * @ranges: byte ranges of @map; each must cover whole chunks and at least one
+ * @nr: number of entries in @ranges
+ *
+ * Unmaps every chunk inside @ranges with the direction, attributes and type
+ * recorded at link time, invalidates the IOTLB once for all of them, then
+ * releases bounce slots and syncs for the CPU. The IOVA stays reserved for
+ * new links. Nothing is unlinked if any range is invalid.
+ *
+ * Context: Any context; the caller serialises calls on @map.
+ * Return: 0 on success; -EINVAL if @map is not live, a range is empty, out
+ * of bounds, splits a chunk or overlaps another range; -ENOENT if a range
+ * covers no chunk.
+ */
+int dma_unlink_ranges(struct dma_iova_mapping *map,
+		      const struct dma_iova_range *ranges, unsigned int nr)
+{
+	unsigned int i, j;
+	int ret;
+
+	if (!map->live || !nr)
+		return -EINVAL;
+
+	for (i = 0; i < nr; i++) {
+		ret = mark_range(map, &ranges[i]);
+		if (ret) {
+			for (j = 0; j < map->nr_chunks; j++)
+				map->chunks[j].doomed = false;
+			return ret;
+		}
+	}
+	teardown_doomed(map, false);
+	return 0;
+}
+EXPORT_SYMBOL_GPL(dma_unlink_ranges);
+
+/**
+ * dma_unlink_range() - unlink the chunks in one range
+ * @map: mapping set up by dma_alloc_iova()
+ * @offset: start of the range
+ * @size: length of the range
+ *
+ * Same as dma_unlink_ranges() with a single range.
+ *
+ * Context: Any context; the caller serialises calls on @map.
+ * Return: as dma_unlink_ranges().
+ */
+int dma_unlink_range(struct dma_iova_mapping *map, size_t offset, size_t size)
+{
+	struct dma_iova_range r = { .offset = offset, .size = size };
+
+	return dma_unlink_ranges(map, &r, 1);
+}
+EXPORT_SYMBOL_GPL(dma_unlink_range);
+
+static void sync_chunks(struct dma_iova_mapping *map, size_t offset,
+			size_t size, bool for_cpu)
+{
+	struct device *dev = map->dev;
+	unsigned int i;
+	size_t end;
+
+	if (!map->live || check_add_overflow(offset, size, &end))
+		return;
+
+	for (i = chunk_index(map, offset);
+	     i > 0 && chunk_end(&map->chunks[i - 1]) > offset; i--)
+		;
+	for (; i < map->nr_chunks && map->chunks[i].offset < end; i++) {
+		struct dma_iova_chunk *c = &map->chunks[i];
+		bool cpu_sync = !dev_is_dma_coherent(dev);
+
+		if (c->type == DMA_CHUNK_P2P_BUS ||
+		    c->type == DMA_CHUNK_P2P_HOST_BRIDGE)
+			continue;
+		if (!dma_iova_uses_iommu(map)) {
+			if (for_cpu)
+				dma_sync_single_for_cpu(dev, c->dma_addr,
+							c->size, c->dir);
+			else
+				dma_sync_single_for_device(dev, c->dma_addr,
+							   c->size, c->dir);
+			continue;
+		}
+		if (for_cpu && cpu_sync)
+			arch_sync_dma_for_cpu(c->phys, c->size, c->dir);
+		if (c->head_len && for_cpu)
+			swiotlb_sync_single_for_cpu(dev, c->head_tlb,
+						    c->head_len, c->dir);
+		else if (c->head_len)
+			swiotlb_sync_single_for_device(dev, c->head_tlb,
+						       c->head_len, c->dir);
+		if (c->tail_len && for_cpu)
+			swiotlb_sync_single_for_cpu(dev, c->tail_tlb,
+						    c->tail_len, c->dir);
+		else if (c->tail_len)
+			swiotlb_sync_single_for_device(dev, c->tail_tlb,
+						       c->tail_len, c->dir);
+		if (!for_cpu && cpu_sync)
+			arch_sync_dma_for_device(c->phys, c->size, c->dir);
+	}
+}
+
+/**
+ * dma_iova_sync_for_cpu() - give linked chunks back to the CPU
+ * @map: mapping set up by dma_alloc_iova()
+ * @offset: start of the range
+ * @size: length of the range
+ *
+ * Syncs every chunk that intersects the range, whole, as its recorded type
+ * requires: copies bounced heads and tails back, invalidates CPU caches on
+ * non-coherent devices, and skips P2P memory.
+ *
+ * Context: Any context; the caller serialises calls on @map.
+ */
+void dma_iova_sync_for_cpu(struct dma_iova_mapping *map, size_t offset,
+			   size_t size)
+{
+	sync_chunks(map, offset, size, true);
+}
+EXPORT_SYMBOL_GPL(dma_iova_sync_for_cpu);
+
+/**
+ * dma_iova_sync_for_device() - give linked chunks back to the device
+ * @map: mapping set up by dma_alloc_iova()
+ * @offset: start of the range
+ * @size: length of the range
+ *
+ * The counterpart of dma_iova_sync_for_cpu().
+ *
+ * Context: Any context; the caller serialises calls on @map.
+ */
+void dma_iova_sync_for_device(struct dma_iova_mapping *map, size_t offset,
+			      size_t size)
+{
+	sync_chunks(map, offset, size, false);
+}
+EXPORT_SYMBOL_GPL(dma_iova_sync_for_device);
+
+static void reset_mapping(struct dma_iova_mapping *map)
+{
+	if (map->chunks != map->inline_chunks)
+		kfree(map->chunks);
+	memset(map, 0, sizeof(*map));
+	map->chunks = map->inline_chunks;
+	map->max_chunks = DMA_IOVA_INLINE_CHUNKS;
+}
+
+/**
+ * dma_destroy_iova() - unlink everything and release the IOVA range
+ * @map: mapping set up by dma_alloc_iova(), live or not
+ *
+ * Unlinks every chunk as recorded, with one IOTLB invalidation (deferred to
+ * the flush queue together with the IOVA in lazy mode), and releases the
+ * range. @map is left initialised and not live.
+ *
+ * Context: Any context.
+ */
+void dma_destroy_iova(struct dma_iova_mapping *map)
+{
+	unsigned int i;
+
+	if (!map->live)
+		return;
+	for (i = 0; i < map->nr_chunks; i++)
+		map->chunks[i].doomed = true;
+	teardown_doomed(map, true);
+	reset_mapping(map);
+}
+EXPORT_SYMBOL_GPL(dma_destroy_iova);
+
+/**
+ * dma_free_iova() - release an IOVA range that has nothing linked
+ * @map: mapping set up by dma_alloc_iova()
+ *
+ * Context: Any context.
+ * Return: 0 on success; -EINVAL if @map is not live; -EBUSY if chunks are
+ * still linked (nothing is released then: use dma_destroy_iova()).
+ */
+int dma_free_iova(struct dma_iova_mapping *map)
+{
+	if (!map->live)
+		return -EINVAL;
+	if (map->nr_chunks)
+		return -EBUSY;
+	if (dma_iova_uses_iommu(map))
+		iommu_dma_iova_free(map->dev, map->addr, map->iova_len, NULL);
+	reset_mapping(map);
+	return 0;
+}
+EXPORT_SYMBOL_GPL(dma_free_iova);
+
+/**
+ * dma_iova_next_seg() - next DMA segment of a mapping
+ * @iter: cursor set up by dma_iova_iter_init()
+ * @seg: filled with the segment
+ *
+ * Merges chunks that follow each other in DMA address space.
+ *
+ * Context: Any context; the caller keeps the mapping stable while walking.
+ * Return: %true if @seg was filled, %false at the end.
+ */
+bool dma_iova_next_seg(struct dma_iova_iter *iter, struct dma_iova_seg *seg)
+{
+	const struct dma_iova_mapping *map = iter->map;
+	const struct dma_iova_chunk *c;
+
+	if (iter->idx >= map->nr_chunks)
+		return false;
+
+	c = &map->chunks[iter->idx++];
+	seg->addr = c->dma_addr;
+	seg->len = c->size;
+	while (iter->idx < map->nr_chunks) {
+		c = &map->chunks[iter->idx];
+		if (seg->addr + seg->len != c->dma_addr)
+			break;
+		seg->len += c->size;
+		iter->idx++;
+	}
+	return true;
+}
+EXPORT_SYMBOL_GPL(dma_iova_next_seg);

@@ -1,0 +1,204 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Boot demo of the two-step IOVA API (dma_iova_demo.run=1): one IOVA for
+ * QEMU's edu device holding a host chunk, an NVMe CMB chunk reached through
+ * the host bridge and a bounced (unaligned, untrusted-device) chunk; the edu
+ * engine writes a pattern into each through the IOMMU and the bytes are
+ * checked. A second edu behind a PCIe switch shows a bus-address P2P chunk.
+ */
+#define pr_fmt(fmt) "dma_iova_demo: " fmt
+
+#include <linux/dma-iova.h>
+#include <linux/init.h>
+#include <linux/iommu.h>
+#include <linux/moduleparam.h>
+#include <linux/nvme.h>
+#include <linux/pci-p2pdma.h>
+#include <linux/sizes.h>
+#include <linux/slab.h>
+
+#include "dma_iova_edu.h"
+
+static bool run;
+module_param(run, bool, 0444);
+
+static const char * const type_names[] = {
+	[DMA_CHUNK_HOST] = "host",
+	[DMA_CHUNK_BOUNCE] = "swiotlb-bounce",
+	[DMA_CHUNK_P2P_BUS] = "p2p-bus-addr",
+	[DMA_CHUNK_P2P_HOST_BRIDGE] = "p2p-host-bridge",
+};
+
+static struct pci_dev *cmb_near(struct pci_dev *edu)
+{
+	struct pci_dev *pdev = NULL;
+	unsigned int tries;
+
+	while ((pdev = pci_get_class(PCI_CLASS_STORAGE_EXPRESS, pdev))) {
+		struct pci_dev *a = pci_upstream_bridge(pdev);
+		struct pci_dev *b = pci_upstream_bridge(edu);
+
+		if (pdev->bus == edu->bus ||
+		    (a && b && pci_upstream_bridge(a) == pci_upstream_bridge(b)))
+			break;
+	}
+	for (tries = 0; pdev && tries < 100 && !pci_has_p2pmem(pdev); tries++)
+		msleep(100);
+	return pdev;
+}
+
+/* Let the device write @len bytes of @fill at IOVA @dma; check @cpu. */
+static const char *device_write(struct edu *edu, dma_addr_t dma,
+				dma_addr_t src_dma, void *cpu, size_t len,
+				bool iomem, u8 fill)
+{
+	u8 got[64];
+	size_t i;
+
+	if (edu_dma(edu, src_dma, 0, len, false) ||
+	    edu_dma(edu, dma, 0, len, true))
+		return "DMA timeout";
+	for (i = 0; i < len; i += sizeof(got)) {
+		if (iomem)
+			memcpy_fromio(got, (void __iomem *)cpu + i, sizeof(got));
+		else
+			memcpy(got, cpu + i, sizeof(got));
+		if (memchr_inv(got, fill, sizeof(got)))
+			return "DATA MISMATCH";
+	}
+	return "ok, bytes verified";
+}
+
+static void print_chunk(struct dma_iova_mapping *map, size_t offset,
+			const char *outcome)
+{
+	unsigned int i;
+
+	for (i = 0; i < map->nr_chunks; i++) {
+		struct dma_iova_chunk *c = &map->chunks[i];
+
+		if (c->offset != offset)
+			continue;
+		pr_info("| %-16s | %#12llx | %#12llx | %#7zx | %s\n",
+			type_names[c->type], (u64)c->phys, (u64)c->dma_addr,
+			c->size, outcome);
+	}
+}
+
+static void demo_one(struct edu *edu, struct pci_dev *cmb_dev)
+{
+	struct device *dev = &edu->pdev->dev;
+	struct page *src = alloc_page(GFP_KERNEL | __GFP_ZERO);
+	struct page *host = alloc_pages(GFP_KERNEL | __GFP_ZERO, 2);
+	void *cmb = cmb_dev ? pci_alloc_p2pmem(cmb_dev, SZ_4K) : NULL;
+	phys_addr_t bounce_phys;
+	struct dma_iova_mapping map;
+	const char *res_host, *res_cmb = "no CMB", *res_bounce;
+	void *bounce_va;
+	int ret;
+
+	if (!src || !host)
+		goto out;
+	memset(page_address(src), 0xc3, PAGE_SIZE);
+	ret = dma_alloc_iova(dev, &map, SZ_64K, SZ_64K, GFP_KERNEL);
+	if (ret) {
+		pr_err("dma_alloc_iova: %d\n", ret);
+		goto out;
+	}
+	pr_info("%s: IOVA %#llx..%#llx (%s)\n", pci_name(edu->pdev),
+		(u64)map.addr, (u64)(map.addr + map.iova_len - 1),
+		dma_iova_uses_iommu(&map) ? "IOMMU" : "direct");
+
+	ret = dma_link_range(&map, 0, page_to_phys(src), SZ_4K,
+			     DMA_TO_DEVICE, 0) ?:
+	      dma_link_range(&map, SZ_4K, page_to_phys(host), SZ_4K,
+			     DMA_FROM_DEVICE, 0);
+	if (!ret && cmb)
+		ret = dma_link_range(&map, SZ_8K, virt_to_phys(cmb), SZ_4K,
+				     DMA_BIDIRECTIONAL, 0);
+	if (!ret)
+		ret = dma_iova_commit(&map);
+	if (ret) {
+		pr_err("link: %d\n", ret);
+		goto destroy;
+	}
+
+	pr_info("| %-16s | %12s | %12s | %7s | %s\n", "type", "phys",
+		"dma addr", "size", "device DMA through it");
+	res_host = device_write(edu, map.addr + SZ_4K, map.addr,
+				page_address(host), SZ_4K, false, 0xc3);
+	print_chunk(&map, 0, "source of the copies");
+	print_chunk(&map, SZ_4K, res_host);
+	if (cmb) {
+		const struct dma_iova_chunk *c = &map.chunks[2];
+
+		if (c->type == DMA_CHUNK_P2P_BUS)
+			res_cmb = "mapping only: QEMU translates bus addresses";
+		else
+			res_cmb = device_write(edu, map.addr + SZ_8K, map.addr,
+					       cmb, SZ_4K, true, 0xc3);
+		print_chunk(&map, SZ_8K, res_cmb);
+	}
+
+	/* Bounce: make the device untrusted and link an unaligned chunk. */
+	edu->pdev->untrusted = true;
+	bounce_phys = page_to_phys(host) + SZ_4K + 0x200;
+	bounce_va = phys_to_virt(bounce_phys);
+	ret = dma_link_range(&map, SZ_16K + 0x200, bounce_phys, SZ_4K,
+			     DMA_FROM_DEVICE, 0) ?: dma_iova_commit(&map);
+	if (ret) {
+		pr_err("bounce link: %d\n", ret);
+	} else {
+		if (edu_dma(edu, map.addr, 0, SZ_4K, false) ||
+		    edu_dma(edu, map.addr + SZ_16K + 0x200, 0, SZ_4K, true))
+			res_bounce = "DMA timeout";
+		else if (!memchr_inv(bounce_va, 0xc3, SZ_4K))
+			res_bounce = "WRONG: bytes arrived before the sync";
+		else {
+			dma_iova_sync_for_cpu(&map, SZ_16K + 0x200, SZ_4K);
+			res_bounce = memchr_inv(bounce_va, 0xc3, SZ_4K) ?
+				     "DATA MISMATCH" :
+				     "ok, bytes verified after sync";
+		}
+		print_chunk(&map, SZ_16K + 0x200, res_bounce);
+	}
+	edu->pdev->untrusted = false;
+
+destroy:
+	dma_destroy_iova(&map);
+out:
+	if (cmb)
+		pci_free_p2pmem(cmb_dev, cmb, SZ_4K);
+	if (host)
+		__free_pages(host, 2);
+	if (src)
+		__free_page(src);
+}
+
+static int __init dma_iova_demo(void)
+{
+	unsigned int nth;
+
+	if (!run)
+		return 0;
+	for (nth = 0; nth < 2; nth++) {
+		struct pci_dev *pdev = edu_find(nth), *cmb_dev;
+		struct edu edu = {};
+
+		if (!pdev)
+			break;
+		if (edu_open(&edu, pdev)) {
+			pr_err("%s: cannot open edu\n", pci_name(pdev));
+			pci_dev_put(pdev);
+			continue;
+		}
+		cmb_dev = cmb_near(pdev);
+		demo_one(&edu, cmb_dev);
+		pci_dev_put(cmb_dev);
+		edu_close(&edu);
+		pci_dev_put(pdev);
+	}
+	pr_info("done\n");
+	return 0;
+}
+late_initcall_sync(dma_iova_demo);

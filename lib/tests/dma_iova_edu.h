@@ -1,0 +1,93 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Minimal driver for QEMU's "edu" PCI device, whose DMA engine copies
+ * between its 4 KiB internal buffer and a DMA address. Shared by the IOVA
+ * link KUnit suite and the boot demo: the device's DMA goes through the
+ * emulated IOMMU, so a wrong mapping faults or moves the wrong bytes.
+ */
+#ifndef _LIB_TESTS_DMA_IOVA_EDU_H
+#define _LIB_TESTS_DMA_IOVA_EDU_H
+
+#include <linux/delay.h>
+#include <linux/dma-mapping.h>
+#include <linux/io.h>
+#include <linux/pci.h>
+
+#define EDU_VENDOR_ID		0x1234
+#define EDU_DEVICE_ID		0x11e8
+#define EDU_REG_DMA_SRC		0x80
+#define EDU_REG_DMA_DST		0x88
+#define EDU_REG_DMA_COUNT	0x90
+#define EDU_REG_DMA_CMD		0x98
+#define EDU_CMD_START		0x1
+#define EDU_CMD_TO_RAM		0x2
+#define EDU_BUF_ADDR		0x40000
+#define EDU_BUF_SIZE		4096
+/* QEMU clamps edu DMA addresses to its default 28-bit mask. */
+#define EDU_DMA_BITS		28
+
+struct edu {
+	struct pci_dev *pdev;
+	void __iomem *regs;
+};
+
+/* The @nth edu device (0-based) in bus order, with a reference held. */
+static inline struct pci_dev *edu_find(unsigned int nth)
+{
+	struct pci_dev *pdev = NULL;
+
+	while ((pdev = pci_get_device(EDU_VENDOR_ID, EDU_DEVICE_ID, pdev)))
+		if (!nth--)
+			return pdev;
+	return NULL;
+}
+
+static inline int edu_open(struct edu *edu, struct pci_dev *pdev)
+{
+	int ret;
+
+	edu->pdev = pdev;
+	ret = pci_enable_device(pdev);
+	if (ret)
+		return ret;
+	pci_set_master(pdev);
+	ret = dma_set_mask_and_coherent(&pdev->dev, DMA_BIT_MASK(EDU_DMA_BITS));
+	if (ret)
+		return ret;
+	edu->regs = pci_iomap(pdev, 0, 0);
+	return edu->regs ? 0 : -ENOMEM;
+}
+
+static inline void edu_close(struct edu *edu)
+{
+	if (edu->regs)
+		pci_iounmap(edu->pdev, edu->regs);
+	edu->regs = NULL;
+}
+
+/*
+ * One DMA transfer of @len bytes between @dma and the device buffer at
+ * @buf_off; @to_ram selects device -> memory. Polls for completion (the
+ * engine works off a 100 ms virtual timer).
+ */
+static inline int edu_dma(struct edu *edu, dma_addr_t dma, u32 buf_off,
+			  u32 len, bool to_ram)
+{
+	u64 cmd = EDU_CMD_START | (to_ram ? EDU_CMD_TO_RAM : 0);
+	unsigned int i;
+
+	if (buf_off + len > EDU_BUF_SIZE)
+		return -EINVAL;
+	writeq(to_ram ? EDU_BUF_ADDR + buf_off : dma, edu->regs + EDU_REG_DMA_SRC);
+	writeq(to_ram ? dma : EDU_BUF_ADDR + buf_off, edu->regs + EDU_REG_DMA_DST);
+	writeq(len, edu->regs + EDU_REG_DMA_COUNT);
+	writeq(cmd, edu->regs + EDU_REG_DMA_CMD);
+	for (i = 0; i < 500; i++) {
+		if (!(readq(edu->regs + EDU_REG_DMA_CMD) & EDU_CMD_START))
+			return 0;
+		msleep(20);
+	}
+	return -ETIMEDOUT;
+}
+
+#endif /* _LIB_TESTS_DMA_IOVA_EDU_H */
