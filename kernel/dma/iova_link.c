@@ -30,13 +30,6 @@ static size_t chunk_end(const struct dma_iova_chunk *c)
 	return c->offset + c->size;
 }
 
-/* IOVA bytes a chunk occupies: whole granules, none for bus-address P2P. */
-static bool chunk_uses_iova(const struct dma_iova_mapping *map,
-			    const struct dma_iova_chunk *c)
-{
-	return dma_iova_uses_iommu(map) && c->type != DMA_CHUNK_P2P_BUS;
-}
-
 static size_t extent_start(const struct dma_iova_mapping *map, size_t offset)
 {
 	return dma_iova_uses_iommu(map) ? gran_down(map, offset) : offset;
@@ -162,14 +155,21 @@ static int grow_chunks(struct dma_iova_mapping *map)
 static int classify_chunk(struct dma_iova_mapping *map,
 			  struct dma_iova_chunk *c)
 {
-	struct page *first = pfn_to_page(PHYS_PFN(c->phys));
-	struct page *last = pfn_to_page(PHYS_PFN(c->phys + c->size - 1));
 	struct pci_p2pdma_map_state p2p = {
 		.pgmap = map->p2p_pgmap,
 		.map = map->p2p_map,
 		.bus_off = map->p2p_bus_off,
 	};
 	enum pci_p2pdma_map_type type;
+	struct page *first, *last;
+	phys_addr_t end;
+
+	/* Chunks are RAM or P2PDMA memory, both backed by struct pages. */
+	if (check_add_overflow(c->phys, (phys_addr_t)c->size - 1, &end) ||
+	    !pfn_valid(PHYS_PFN(c->phys)) || !pfn_valid(PHYS_PFN(end)))
+		return -EINVAL;
+	first = pfn_to_page(PHYS_PFN(c->phys));
+	last = pfn_to_page(PHYS_PFN(end));
 
 	if (!is_pci_p2pdma_page(first)) {
 		if (is_pci_p2pdma_page(last))
@@ -327,6 +327,31 @@ fail:
 	return ret;
 }
 
+/*
+ * CPU cache maintenance for a chunk on a non-coherent device, piece by
+ * piece: bounce slots in place of the bounced head and tail. P2P memory is
+ * never cache-maintained.
+ */
+static void arch_sync_chunk(struct dma_iova_mapping *map,
+			    struct dma_iova_chunk *c, bool for_cpu)
+{
+	void (*sync)(phys_addr_t paddr, size_t size,
+		     enum dma_data_direction dir) =
+		for_cpu ? arch_sync_dma_for_cpu : arch_sync_dma_for_device;
+	size_t mid = c->size - c->head_len - c->tail_len;
+
+	if (dev_is_dma_coherent(map->dev) ||
+	    (c->attrs & DMA_ATTR_SKIP_CPU_SYNC) ||
+	    (c->type != DMA_CHUNK_HOST && c->type != DMA_CHUNK_BOUNCE))
+		return;
+	if (c->head_len)
+		sync(c->head_tlb, c->head_len, c->dir);
+	if (mid)
+		sync(c->phys + c->head_len, mid, c->dir);
+	if (c->tail_len)
+		sync(c->tail_tlb, c->tail_len, c->dir);
+}
+
 static int map_chunk(struct dma_iova_mapping *map, struct dma_iova_chunk *c)
 {
 	struct device *dev = map->dev;
@@ -350,13 +375,15 @@ static int map_chunk(struct dma_iova_mapping *map, struct dma_iova_chunk *c)
 	}
 
 	c->dma_addr = map->addr + c->offset;
-	if (c->type == DMA_CHUNK_BOUNCE)
-		return link_bounce(map, c);
+	if (c->type == DMA_CHUNK_BOUNCE) {
+		int ret = link_bounce(map, c);
 
-	if (c->type == DMA_CHUNK_HOST && !dev_is_dma_coherent(dev) &&
-	    !(c->attrs & DMA_ATTR_SKIP_CPU_SYNC))
-		arch_sync_dma_for_device(c->phys, c->size, c->dir);
+		if (!ret)
+			arch_sync_chunk(map, c, false);
+		return ret;
+	}
 
+	arch_sync_chunk(map, c, false);
 	pad = c->phys & (map->granule - 1);
 	return map_extent(map, c->offset - pad, c->phys - pad,
 			  gran_up(map, c->size + pad), c,
@@ -392,12 +419,11 @@ static void release_chunk(struct dma_iova_mapping *map,
 			  struct dma_iova_chunk *c)
 {
 	struct device *dev = map->dev;
-	bool cpu_sync = !dev_is_dma_coherent(dev) &&
-			!(c->attrs & DMA_ATTR_SKIP_CPU_SYNC);
 
 	if (!dma_iova_uses_iommu(map))
 		return;
 
+	arch_sync_chunk(map, c, true);
 	if (c->type == DMA_CHUNK_BOUNCE) {
 		if (c->head_len)
 			swiotlb_tbl_unmap_single(dev, c->head_tlb, c->head_len,
@@ -406,9 +432,6 @@ static void release_chunk(struct dma_iova_mapping *map,
 			swiotlb_tbl_unmap_single(dev, c->tail_tlb, c->tail_len,
 						 c->dir, c->attrs);
 	}
-	if (cpu_sync && (c->type == DMA_CHUNK_HOST ||
-			 c->type == DMA_CHUNK_BOUNCE))
-		arch_sync_dma_for_cpu(c->phys, c->size, c->dir);
 }
 
 /*
@@ -690,6 +713,15 @@ int dma_unlink_range(struct dma_iova_mapping *map, size_t offset, size_t size)
 }
 EXPORT_SYMBOL_GPL(dma_unlink_range);
 
+static void swiotlb_sync(struct device *dev, phys_addr_t tlb, size_t len,
+			 enum dma_data_direction dir, bool for_cpu)
+{
+	if (for_cpu)
+		swiotlb_sync_single_for_cpu(dev, tlb, len, dir);
+	else
+		swiotlb_sync_single_for_device(dev, tlb, len, dir);
+}
+
 static void sync_chunks(struct dma_iova_mapping *map, size_t offset,
 			size_t size, bool for_cpu)
 {
@@ -705,7 +737,6 @@ static void sync_chunks(struct dma_iova_mapping *map, size_t offset,
 		;
 	for (; i < map->nr_chunks && map->chunks[i].offset < end; i++) {
 		struct dma_iova_chunk *c = &map->chunks[i];
-		bool cpu_sync = !dev_is_dma_coherent(dev);
 
 		if (c->type == DMA_CHUNK_P2P_BUS ||
 		    c->type == DMA_CHUNK_P2P_HOST_BRIDGE)
@@ -719,22 +750,16 @@ static void sync_chunks(struct dma_iova_mapping *map, size_t offset,
 							   c->size, c->dir);
 			continue;
 		}
-		if (for_cpu && cpu_sync)
-			arch_sync_dma_for_cpu(c->phys, c->size, c->dir);
-		if (c->head_len && for_cpu)
-			swiotlb_sync_single_for_cpu(dev, c->head_tlb,
-						    c->head_len, c->dir);
-		else if (c->head_len)
-			swiotlb_sync_single_for_device(dev, c->head_tlb,
-						       c->head_len, c->dir);
-		if (c->tail_len && for_cpu)
-			swiotlb_sync_single_for_cpu(dev, c->tail_tlb,
-						    c->tail_len, c->dir);
-		else if (c->tail_len)
-			swiotlb_sync_single_for_device(dev, c->tail_tlb,
-						       c->tail_len, c->dir);
-		if (!for_cpu && cpu_sync)
-			arch_sync_dma_for_device(c->phys, c->size, c->dir);
+		if (for_cpu)
+			arch_sync_chunk(map, c, true);
+		if (c->head_len)
+			swiotlb_sync(dev, c->head_tlb, c->head_len, c->dir,
+				     for_cpu);
+		if (c->tail_len)
+			swiotlb_sync(dev, c->tail_tlb, c->tail_len, c->dir,
+				     for_cpu);
+		if (!for_cpu)
+			arch_sync_chunk(map, c, false);
 	}
 }
 

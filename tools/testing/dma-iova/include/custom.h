@@ -1,0 +1,221 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Kernel interfaces CUSTOMISED for the harness: a simulated physical memory
+ * with struct pages and P2P providers, a mock IOMMU behind the
+ * iommu_dma_iova_*() building blocks, a mock swiotlb and dma-direct, and
+ * allocation with deterministic failure injection. Each fake checks its
+ * contract and counts violations in mock.errors; mock.c implements them.
+ */
+#ifndef _HARNESS_CUSTOM_H
+#define _HARNESS_CUSTOM_H
+
+/* Simulated RAM starts above 4 GiB so that 32-bit truncation shows. */
+#define MOCK_PHYS_BASE		0x100000000ULL
+#define MOCK_NR_PAGES		4096
+#define MOCK_RAM_PAGES		2048	/* [0, 2048): RAM for tests */
+#define MOCK_TLB_FIRST		2048	/* [2048, 3072): swiotlb pool */
+#define MOCK_P2P_FIRST		3072	/* three providers of 256 pages */
+#define MOCK_P2P_PAGES		256
+#define MOCK_BUS_OFFSET		0x7000000000ULL
+#define MOCK_DIRECT_OFFSET	0x4000000000ULL	/* dma-direct: phys + this */
+#define MOCK_IOVA_LIMIT		(1ULL << 48)
+
+struct dev_pagemap {
+	const char *name;
+	enum pci_p2pdma_map_type map;	/* for PCI clients */
+	u64 bus_offset;
+};
+
+struct page {
+	struct dev_pagemap *pgmap;
+};
+
+struct device {
+	u64 *dma_mask;
+	u64 coherent_dma_mask;
+	size_t iommu_granule;	/* 0: no IOMMU, dma-direct */
+	bool needs_bounce;	/* untrusted: unaligned chunks bounce */
+	bool coherent;
+	bool is_pci;
+	bool lazy;		/* domain has a flush queue */
+};
+
+enum mock_site {
+	FAIL_IOVA_ALLOC,
+	FAIL_MAP,
+	FAIL_SYNC,
+	FAIL_SWIOTLB,
+	FAIL_KMALLOC,
+	FAIL_DIRECT_MAP,
+	NR_FAIL_SITES,
+};
+
+struct mock_extent {
+	dma_addr_t iova;
+	phys_addr_t phys;
+	size_t len;
+	bool synced;
+	bool mmio;
+	int prot_dir;
+};
+
+struct mock_state {
+	/* contract violations seen by the fakes; tests expect 0 */
+	unsigned int errors;
+	unsigned int warns;
+	/* fault injection: call number (1-based) that fails, 0 for none */
+	unsigned int fail_at[NR_FAIL_SITES];
+	unsigned int calls[NR_FAIL_SITES];
+	/* IOMMU page table and IOTLB */
+	struct mock_extent *ext;
+	unsigned int nr_ext, max_ext;
+	unsigned int nr_stale;		/* unmapped, IOTLB not yet flushed */
+	unsigned int map_calls, sync_calls, unmap_calls, flushes, fq_drains;
+	/* IOVA allocator */
+	struct { dma_addr_t addr; size_t len; bool queued; } iova[64];
+	unsigned int nr_iova;
+	/* swiotlb */
+	bool swiotlb_active;
+	struct { phys_addr_t tlb, orig; size_t len; int dir; } tlb[64];
+	unsigned int nr_tlb;
+	unsigned int tlb_in_use[(MOCK_P2P_FIRST - MOCK_TLB_FIRST)];
+	/* dma-direct */
+	struct { dma_addr_t addr; size_t len; int dir; bool res; } direct[64];
+	unsigned int nr_direct;
+	/* cache maintenance and P2P lookups */
+	unsigned int cpu_syncs, p2p_lookups;
+	long kmalloc_live;
+};
+
+extern struct mock_state mock;
+extern struct page mock_pages[MOCK_NR_PAGES];
+extern struct dev_pagemap mock_p2p[3];
+extern u8 *mock_mem;
+
+#define WARN_ON_ONCE(cond) ({						\
+	bool __c = !!(cond);						\
+	if (__c) {							\
+		mock.warns++;						\
+		fprintf(stderr, "WARN_ON_ONCE(%s) at %s:%d\n", #cond,	\
+			__FILE__, __LINE__);				\
+	}								\
+	__c;								\
+})
+
+static inline phys_addr_t mock_phys(unsigned int page)
+{
+	return MOCK_PHYS_BASE + (phys_addr_t)page * PAGE_SIZE;
+}
+
+static inline bool pfn_valid(unsigned long pfn)
+{
+	return pfn >= PHYS_PFN(MOCK_PHYS_BASE) &&
+	       pfn < PHYS_PFN(MOCK_PHYS_BASE) + MOCK_NR_PAGES;
+}
+
+static inline struct page *pfn_to_page(unsigned long pfn)
+{
+	assert(pfn_valid(pfn));
+	return &mock_pages[pfn - PHYS_PFN(MOCK_PHYS_BASE)];
+}
+
+static inline phys_addr_t page_to_phys(struct page *page)
+{
+	return mock_phys(page - mock_pages);
+}
+
+static inline void *phys_to_virt(phys_addr_t phys)
+{
+	assert(phys >= MOCK_PHYS_BASE &&
+	       phys < MOCK_PHYS_BASE + (phys_addr_t)MOCK_NR_PAGES * PAGE_SIZE);
+	return mock_mem + (phys - MOCK_PHYS_BASE);
+}
+
+static inline bool is_pci_p2pdma_page(const struct page *page)
+{
+	return page->pgmap != NULL;
+}
+
+static inline u64 dma_get_mask(struct device *dev)
+{
+	return *dev->dma_mask;
+}
+
+static inline bool dev_is_dma_coherent(struct device *dev)
+{
+	return dev->coherent;
+}
+
+void *kmalloc_array(size_t n, size_t size, gfp_t gfp);
+void kfree(const void *p);
+
+enum pci_p2pdma_map_type pci_p2pdma_classify(struct pci_p2pdma_map_state *s,
+					     struct device *dev,
+					     struct page *page);
+
+size_t iommu_dma_iova_granule(struct device *dev);
+dma_addr_t iommu_dma_iova_alloc(struct device *dev, size_t size);
+void iommu_dma_iova_free(struct device *dev, dma_addr_t iova, size_t size,
+			 struct iommu_iotlb_gather *gather);
+int iommu_dma_iova_map(struct device *dev, dma_addr_t iova, phys_addr_t phys,
+		       size_t size, enum dma_data_direction dir,
+		       unsigned long attrs, bool mmio);
+int iommu_dma_iova_sync_map(struct device *dev, dma_addr_t iova, size_t size);
+void iommu_dma_iova_gather_init(struct device *dev,
+				struct iommu_iotlb_gather *gather,
+				bool may_queue);
+size_t iommu_dma_iova_unmap(struct device *dev, dma_addr_t iova, size_t size,
+			    struct iommu_iotlb_gather *gather);
+void iommu_dma_iova_flush(struct device *dev,
+			  struct iommu_iotlb_gather *gather);
+bool iommu_dma_iova_need_bounce(struct device *dev, size_t size,
+				enum dma_data_direction dir);
+
+bool is_swiotlb_active(struct device *dev);
+phys_addr_t swiotlb_tbl_map_single(struct device *dev, phys_addr_t phys,
+				   size_t len, unsigned int align_mask,
+				   enum dma_data_direction dir,
+				   unsigned long attrs);
+void swiotlb_tbl_unmap_single(struct device *dev, phys_addr_t tlb,
+			      size_t len, enum dma_data_direction dir,
+			      unsigned long attrs);
+void swiotlb_sync_single_for_cpu(struct device *dev, phys_addr_t tlb,
+				 size_t len, enum dma_data_direction dir);
+void swiotlb_sync_single_for_device(struct device *dev, phys_addr_t tlb,
+				    size_t len, enum dma_data_direction dir);
+
+dma_addr_t dma_map_page_attrs(struct device *dev, struct page *page,
+			      size_t offset, size_t size,
+			      enum dma_data_direction dir,
+			      unsigned long attrs);
+void dma_unmap_page_attrs(struct device *dev, dma_addr_t addr, size_t size,
+			  enum dma_data_direction dir, unsigned long attrs);
+dma_addr_t dma_map_resource(struct device *dev, phys_addr_t phys,
+			    size_t size, enum dma_data_direction dir,
+			    unsigned long attrs);
+void dma_unmap_resource(struct device *dev, dma_addr_t addr, size_t size,
+			enum dma_data_direction dir, unsigned long attrs);
+void dma_sync_single_for_cpu(struct device *dev, dma_addr_t addr,
+			     size_t size, enum dma_data_direction dir);
+void dma_sync_single_for_device(struct device *dev, dma_addr_t addr,
+				size_t size, enum dma_data_direction dir);
+
+static inline int dma_mapping_error(struct device *dev, dma_addr_t addr)
+{
+	return addr == DMA_MAPPING_ERROR;
+}
+
+void arch_sync_dma_for_device(phys_addr_t phys, size_t size,
+			      enum dma_data_direction dir);
+void arch_sync_dma_for_cpu(phys_addr_t phys, size_t size,
+			   enum dma_data_direction dir);
+
+/* Test-side helpers. */
+void mock_reset(void);
+bool mock_check_clean(void);
+phys_addr_t mock_iova_to_phys(dma_addr_t iova);
+bool mock_iova_synced(dma_addr_t iova);
+void mock_fq_drain(void);
+void mock_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+#endif

@@ -1,0 +1,560 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Mock IOMMU, swiotlb, dma-direct and memory for the IOVA link harness.
+ *
+ * The IOMMU is a list of mapped extents. It refuses (and counts as errors)
+ * zero-size and unaligned maps, maps outside a reserved IOVA range, double
+ * maps, unmaps that split an extent, frees that do not match an allocation,
+ * MMIO maps of RAM and non-MMIO maps of P2P memory. Unmapped extents stay in
+ * the IOTLB until a flush. mock_check_clean() proves that a test left no
+ * mapping, IOVA, bounce slot, direct mapping, stale IOTLB entry or
+ * allocation behind.
+ */
+#include <stdarg.h>
+
+struct mock_state mock;
+struct page mock_pages[MOCK_NR_PAGES];
+struct dev_pagemap mock_p2p[3] = {
+	{ "p2p-host-bridge", PCI_P2PDMA_MAP_THRU_HOST_BRIDGE, 0 },
+	{ "p2p-switch", PCI_P2PDMA_MAP_BUS_ADDR, MOCK_BUS_OFFSET },
+	{ "p2p-unreachable", PCI_P2PDMA_MAP_NOT_SUPPORTED, 0 },
+};
+u8 *mock_mem;
+int harness_verbose;
+
+void mock_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	mock.errors++;
+	fprintf(stderr, "mock: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+static bool should_fail(enum mock_site site)
+{
+	return ++mock.calls[site] == mock.fail_at[site];
+}
+
+void mock_reset(void)
+{
+	unsigned int i;
+
+	free(mock.ext);
+	memset(&mock, 0, sizeof(mock));
+	mock.swiotlb_active = true;
+	if (!mock_mem)
+		mock_mem = malloc((size_t)MOCK_NR_PAGES * PAGE_SIZE);
+	assert(mock_mem);
+	memset(mock_mem, 0, (size_t)MOCK_NR_PAGES * PAGE_SIZE);
+	for (i = 0; i < MOCK_NR_PAGES; i++) {
+		unsigned int p = i - MOCK_P2P_FIRST;
+
+		mock_pages[i].pgmap = i >= MOCK_P2P_FIRST &&
+				      p < 3 * MOCK_P2P_PAGES ?
+				      &mock_p2p[p / MOCK_P2P_PAGES] : NULL;
+	}
+}
+
+bool mock_check_clean(void)
+{
+	bool ok = true;
+
+#define CLEAN(cond, ...) do { if (!(cond)) { fprintf(stderr, "not clean: " __VA_ARGS__); fputc('\n', stderr); ok = false; } } while (0)
+	CLEAN(!mock.errors, "%u contract violations", mock.errors);
+	CLEAN(!mock.warns, "%u WARN_ON_ONCE hits", mock.warns);
+	CLEAN(!mock.nr_ext, "%u IOMMU extents still mapped", mock.nr_ext);
+	CLEAN(!mock.nr_stale, "%u unmapped extents never flushed", mock.nr_stale);
+	CLEAN(!mock.nr_iova, "%u IOVA ranges still reserved", mock.nr_iova);
+	CLEAN(!mock.nr_tlb, "%u swiotlb slots still in use", mock.nr_tlb);
+	CLEAN(!mock.nr_direct, "%u direct mappings still live", mock.nr_direct);
+	CLEAN(!mock.kmalloc_live, "%ld allocations leaked", mock.kmalloc_live);
+#undef CLEAN
+	return ok;
+}
+
+void *kmalloc_array(size_t n, size_t size, gfp_t gfp)
+{
+	size_t bytes;
+
+	(void)gfp;
+	if (should_fail(FAIL_KMALLOC) || check_mul_overflow(n, size, &bytes))
+		return NULL;
+	mock.kmalloc_live++;
+	return calloc(1, bytes ? bytes : 1);
+}
+
+void kfree(const void *p)
+{
+	if (p)
+		mock.kmalloc_live--;
+	free((void *)p);
+}
+
+enum pci_p2pdma_map_type pci_p2pdma_classify(struct pci_p2pdma_map_state *s,
+					     struct device *dev,
+					     struct page *page)
+{
+	if (s->pgmap != page->pgmap) {
+		mock.p2p_lookups++;
+		s->pgmap = page->pgmap;
+		s->map = dev->is_pci ? page->pgmap->map :
+				       PCI_P2PDMA_MAP_NOT_SUPPORTED;
+		s->bus_off = page->pgmap->bus_offset;
+	}
+	return s->map;
+}
+
+static bool phys_is_p2p(phys_addr_t phys)
+{
+	return pfn_valid(PHYS_PFN(phys)) &&
+	       is_pci_p2pdma_page(pfn_to_page(PHYS_PFN(phys)));
+}
+
+/* ---- IOMMU -------------------------------------------------------------- */
+
+size_t iommu_dma_iova_granule(struct device *dev)
+{
+	return dev->iommu_granule;
+}
+
+static int iova_overlaps(dma_addr_t addr, size_t len)
+{
+	unsigned int i;
+
+	for (i = 0; i < mock.nr_iova; i++)
+		if (addr < mock.iova[i].addr + mock.iova[i].len &&
+		    mock.iova[i].addr < addr + len)
+			return i;
+	return -1;
+}
+
+/* Size-aligned, top-down first fit below the DMA mask, like the kernel. */
+dma_addr_t iommu_dma_iova_alloc(struct device *dev, size_t size)
+{
+	u64 limit = min(dma_get_mask(dev), MOCK_IOVA_LIMIT - 1);
+	u64 align = 1, cand;
+	int i;
+
+	if (!size || size & (dev->iommu_granule - 1))
+		mock_error("IOVA alloc of %#zx: not granule-aligned", size);
+	if (should_fail(FAIL_IOVA_ALLOC) || size > limit ||
+	    mock.nr_iova == 64)
+		return 0;
+	while (align < size)
+		align <<= 1;
+	if (align > limit)
+		return 0;
+	cand = (limit + 1 - size) & ~(align - 1);
+	while (cand >= dev->iommu_granule) {
+		i = iova_overlaps(cand, size);
+		if (i < 0) {
+			mock.iova[mock.nr_iova].addr = cand;
+			mock.iova[mock.nr_iova].len = size;
+			mock.iova[mock.nr_iova].queued = false;
+			mock.nr_iova++;
+			return cand;
+		}
+		if (mock.iova[i].addr < size)
+			break;
+		cand = (mock.iova[i].addr - size) & ~(align - 1);
+	}
+	return 0;
+}
+
+static void iova_remove(unsigned int i)
+{
+	mock.iova[i] = mock.iova[--mock.nr_iova];
+}
+
+void iommu_dma_iova_free(struct device *dev, dma_addr_t iova, size_t size,
+			 struct iommu_iotlb_gather *gather)
+{
+	unsigned int i;
+
+	(void)dev;
+	for (i = 0; i < mock.nr_iova; i++) {
+		if (mock.iova[i].addr != iova || mock.iova[i].queued)
+			continue;
+		if (mock.iova[i].len != size)
+			mock_error("IOVA free %#llx: size %#zx, allocated %#zx",
+				   (unsigned long long)iova, size,
+				   mock.iova[i].len);
+		if (gather && gather->queued)
+			mock.iova[i].queued = true;
+		else
+			iova_remove(i);
+		return;
+	}
+	mock_error("IOVA free %#llx: not allocated", (unsigned long long)iova);
+}
+
+void mock_fq_drain(void)
+{
+	unsigned int i = 0;
+
+	mock.fq_drains++;
+	mock.nr_stale = 0;
+	while (i < mock.nr_iova) {
+		if (mock.iova[i].queued)
+			iova_remove(i);
+		else
+			i++;
+	}
+}
+
+int iommu_dma_iova_map(struct device *dev, dma_addr_t iova, phys_addr_t phys,
+		       size_t size, enum dma_data_direction dir,
+		       unsigned long attrs, bool mmio)
+{
+	size_t g = dev->iommu_granule;
+	unsigned int i;
+	int r;
+
+	(void)attrs;
+	mock.map_calls++;
+	if (!size) {
+		mock_error("zero-size map at %#llx", (unsigned long long)iova);
+		return -EINVAL;
+	}
+	if ((iova | phys | size) & (g - 1)) {
+		mock_error("unaligned map %#llx -> %#llx + %#zx",
+			   (unsigned long long)iova, (unsigned long long)phys,
+			   size);
+		return -EINVAL;
+	}
+	r = iova_overlaps(iova, size);
+	if (r < 0 || iova + size > mock.iova[r].addr + mock.iova[r].len ||
+	    iova < mock.iova[r].addr || mock.iova[r].queued) {
+		mock_error("map %#llx + %#zx outside reserved IOVA",
+			   (unsigned long long)iova, size);
+		return -EINVAL;
+	}
+	for (i = 0; i < mock.nr_ext; i++) {
+		if (iova < mock.ext[i].iova + mock.ext[i].len &&
+		    mock.ext[i].iova < iova + size) {
+			mock_error("double map of %#llx", (unsigned long long)iova);
+			return -EEXIST;
+		}
+	}
+	if (mmio != phys_is_p2p(phys))
+		mock_error("%s map of %s memory at %#llx", mmio ? "MMIO" : "RAM",
+			   phys_is_p2p(phys) ? "P2P" : "RAM",
+			   (unsigned long long)phys);
+	if (should_fail(FAIL_MAP))
+		return -ENOMEM;
+	if (mock.nr_ext == mock.max_ext) {
+		mock.max_ext = mock.max_ext ? 2 * mock.max_ext : 16;
+		mock.ext = realloc(mock.ext, mock.max_ext * sizeof(*mock.ext));
+		assert(mock.ext);
+	}
+	mock.ext[mock.nr_ext++] = (struct mock_extent){
+		.iova = iova, .phys = phys, .len = size, .mmio = mmio,
+		.prot_dir = dir,
+	};
+	return 0;
+}
+
+int iommu_dma_iova_sync_map(struct device *dev, dma_addr_t iova, size_t size)
+{
+	unsigned int i;
+
+	(void)dev;
+	mock.sync_calls++;
+	if (should_fail(FAIL_SYNC))
+		return -ENOMEM;
+	for (i = 0; i < mock.nr_ext; i++)
+		if (mock.ext[i].iova >= iova &&
+		    mock.ext[i].iova + mock.ext[i].len <= iova + size)
+			mock.ext[i].synced = true;
+	return 0;
+}
+
+void iommu_dma_iova_gather_init(struct device *dev,
+				struct iommu_iotlb_gather *gather,
+				bool may_queue)
+{
+	memset(gather, 0, sizeof(*gather));
+	gather->start = ~0UL;
+	gather->queued = may_queue && dev->lazy;
+}
+
+size_t iommu_dma_iova_unmap(struct device *dev, dma_addr_t iova, size_t size,
+			    struct iommu_iotlb_gather *gather)
+{
+	size_t unmapped = 0;
+	unsigned int i = 0;
+
+	(void)dev;
+	mock.unmap_calls++;
+	while (i < mock.nr_ext) {
+		struct mock_extent *e = &mock.ext[i];
+		bool inside = e->iova >= iova && e->iova + e->len <= iova + size;
+
+		if (!inside && e->iova < iova + size && iova < e->iova + e->len) {
+			mock_error("unmap %#llx + %#zx splits extent %#llx + %#zx",
+				   (unsigned long long)iova, size,
+				   (unsigned long long)e->iova, e->len);
+			i++;
+			continue;
+		}
+		if (!inside) {
+			i++;
+			continue;
+		}
+		unmapped += e->len;
+		mock.nr_stale++;
+		*e = mock.ext[--mock.nr_ext];
+	}
+	gather->start = min(gather->start, (unsigned long)iova);
+	gather->end = max(gather->end, (unsigned long)(iova + size - 1));
+	return unmapped;
+}
+
+void iommu_dma_iova_flush(struct device *dev,
+			  struct iommu_iotlb_gather *gather)
+{
+	(void)dev;
+	if (gather->queued)
+		return;
+	mock.flushes++;
+	mock.nr_stale = 0;
+}
+
+bool iommu_dma_iova_need_bounce(struct device *dev, size_t size,
+				enum dma_data_direction dir)
+{
+	(void)size;
+	(void)dir;
+	return dev->needs_bounce;
+}
+
+phys_addr_t mock_iova_to_phys(dma_addr_t iova)
+{
+	unsigned int i;
+
+	for (i = 0; i < mock.nr_ext; i++)
+		if (iova >= mock.ext[i].iova &&
+		    iova < mock.ext[i].iova + mock.ext[i].len)
+			return mock.ext[i].phys + (iova - mock.ext[i].iova);
+	return 0;
+}
+
+bool mock_iova_synced(dma_addr_t iova)
+{
+	unsigned int i;
+
+	for (i = 0; i < mock.nr_ext; i++)
+		if (iova >= mock.ext[i].iova &&
+		    iova < mock.ext[i].iova + mock.ext[i].len)
+			return mock.ext[i].synced;
+	return false;
+}
+
+/* ---- swiotlb ------------------------------------------------------------ */
+
+bool is_swiotlb_active(struct device *dev)
+{
+	(void)dev;
+	return mock.swiotlb_active;
+}
+
+static void bounce(phys_addr_t to, phys_addr_t from, size_t len)
+{
+	memcpy(phys_to_virt(to), phys_to_virt(from), len);
+}
+
+phys_addr_t swiotlb_tbl_map_single(struct device *dev, phys_addr_t phys,
+				   size_t len, unsigned int align_mask,
+				   enum dma_data_direction dir,
+				   unsigned long attrs)
+{
+	unsigned int slot;
+	phys_addr_t tlb;
+
+	(void)dev;
+	(void)attrs;
+	if (phys_is_p2p(phys))
+		mock_error("swiotlb bounce of P2P memory %#llx",
+			   (unsigned long long)phys);
+	if (len > PAGE_SIZE - (phys & align_mask))
+		mock_error("bounce of %#zx bytes crosses a slot", len);
+	if (should_fail(FAIL_SWIOTLB) || mock.nr_tlb == 64)
+		return (phys_addr_t)DMA_MAPPING_ERROR;
+	for (slot = 0; mock.tlb_in_use[slot]; slot++)
+		assert(slot + 1 < MOCK_P2P_FIRST - MOCK_TLB_FIRST);
+	mock.tlb_in_use[slot] = 1;
+	tlb = mock_phys(MOCK_TLB_FIRST + slot) + (phys & align_mask);
+	memset(phys_to_virt(mock_phys(MOCK_TLB_FIRST + slot)), 0xdb, PAGE_SIZE);
+	bounce(tlb, phys, len);	/* the kernel always fills the slot */
+	mock.tlb[mock.nr_tlb].tlb = tlb;
+	mock.tlb[mock.nr_tlb].orig = phys;
+	mock.tlb[mock.nr_tlb].len = len;
+	mock.tlb[mock.nr_tlb].dir = dir;
+	mock.nr_tlb++;
+	return tlb;
+}
+
+static int tlb_find(phys_addr_t tlb, size_t len, enum dma_data_direction dir)
+{
+	unsigned int i;
+
+	for (i = 0; i < mock.nr_tlb; i++) {
+		if (mock.tlb[i].tlb != tlb)
+			continue;
+		if (mock.tlb[i].len != len || mock.tlb[i].dir != (int)dir)
+			mock_error("swiotlb slot %#llx: len/dir mismatch",
+				   (unsigned long long)tlb);
+		return i;
+	}
+	mock_error("swiotlb slot %#llx not mapped", (unsigned long long)tlb);
+	return -1;
+}
+
+void swiotlb_tbl_unmap_single(struct device *dev, phys_addr_t tlb,
+			      size_t len, enum dma_data_direction dir,
+			      unsigned long attrs)
+{
+	int i = tlb_find(tlb, len, dir);
+
+	(void)dev;
+	if (i < 0)
+		return;
+	if (!(attrs & DMA_ATTR_SKIP_CPU_SYNC) &&
+	    (dir == DMA_FROM_DEVICE || dir == DMA_BIDIRECTIONAL))
+		bounce(mock.tlb[i].orig, tlb, len);
+	mock.tlb_in_use[PHYS_PFN(tlb) - PHYS_PFN(mock_phys(MOCK_TLB_FIRST))] = 0;
+	mock.tlb[i] = mock.tlb[--mock.nr_tlb];
+}
+
+void swiotlb_sync_single_for_cpu(struct device *dev, phys_addr_t tlb,
+				 size_t len, enum dma_data_direction dir)
+{
+	int i = tlb_find(tlb, len, dir);
+
+	(void)dev;
+	if (i >= 0 && (dir == DMA_FROM_DEVICE || dir == DMA_BIDIRECTIONAL))
+		bounce(mock.tlb[i].orig, tlb, len);
+}
+
+void swiotlb_sync_single_for_device(struct device *dev, phys_addr_t tlb,
+				    size_t len, enum dma_data_direction dir)
+{
+	int i = tlb_find(tlb, len, dir);
+
+	(void)dev;
+	if (i >= 0 && (dir == DMA_TO_DEVICE || dir == DMA_BIDIRECTIONAL))
+		bounce(tlb, mock.tlb[i].orig, len);
+}
+
+/* ---- dma-direct and cache maintenance ----------------------------------- */
+
+static dma_addr_t direct_map(struct device *dev, phys_addr_t phys, size_t size,
+			     enum dma_data_direction dir, bool res)
+{
+	if (dev->iommu_granule)
+		mock_error("direct map for a device behind the IOMMU");
+	if (res != phys_is_p2p(phys))
+		mock_error("%s mapping of %s memory", res ? "resource" : "page",
+			   phys_is_p2p(phys) ? "P2P" : "RAM");
+	if (should_fail(FAIL_DIRECT_MAP) || mock.nr_direct == 64)
+		return DMA_MAPPING_ERROR;
+	mock.direct[mock.nr_direct].addr = phys + MOCK_DIRECT_OFFSET;
+	mock.direct[mock.nr_direct].len = size;
+	mock.direct[mock.nr_direct].dir = dir;
+	mock.direct[mock.nr_direct].res = res;
+	mock.nr_direct++;
+	return phys + MOCK_DIRECT_OFFSET;
+}
+
+static int direct_find(dma_addr_t addr, size_t size,
+		       enum dma_data_direction dir, bool res)
+{
+	unsigned int i;
+
+	for (i = 0; i < mock.nr_direct; i++) {
+		if (mock.direct[i].addr != addr)
+			continue;
+		if (mock.direct[i].len != size || mock.direct[i].dir != (int)dir ||
+		    mock.direct[i].res != res)
+			mock_error("direct %#llx: size/dir/kind mismatch",
+				   (unsigned long long)addr);
+		return i;
+	}
+	mock_error("direct %#llx not mapped", (unsigned long long)addr);
+	return -1;
+}
+
+dma_addr_t dma_map_page_attrs(struct device *dev, struct page *page,
+			      size_t offset, size_t size,
+			      enum dma_data_direction dir, unsigned long attrs)
+{
+	(void)attrs;
+	return direct_map(dev, page_to_phys(page) + offset, size, dir, false);
+}
+
+void dma_unmap_page_attrs(struct device *dev, dma_addr_t addr, size_t size,
+			  enum dma_data_direction dir, unsigned long attrs)
+{
+	int i = direct_find(addr, size, dir, false);
+
+	(void)dev;
+	(void)attrs;
+	if (i >= 0)
+		mock.direct[i] = mock.direct[--mock.nr_direct];
+}
+
+dma_addr_t dma_map_resource(struct device *dev, phys_addr_t phys,
+			    size_t size, enum dma_data_direction dir,
+			    unsigned long attrs)
+{
+	(void)attrs;
+	return direct_map(dev, phys, size, dir, true);
+}
+
+void dma_unmap_resource(struct device *dev, dma_addr_t addr, size_t size,
+			enum dma_data_direction dir, unsigned long attrs)
+{
+	int i = direct_find(addr, size, dir, true);
+
+	(void)dev;
+	(void)attrs;
+	if (i >= 0)
+		mock.direct[i] = mock.direct[--mock.nr_direct];
+}
+
+void dma_sync_single_for_cpu(struct device *dev, dma_addr_t addr,
+			     size_t size, enum dma_data_direction dir)
+{
+	(void)dev;
+	direct_find(addr, size, dir, false);
+	mock.cpu_syncs++;
+}
+
+void dma_sync_single_for_device(struct device *dev, dma_addr_t addr,
+				size_t size, enum dma_data_direction dir)
+{
+	(void)dev;
+	direct_find(addr, size, dir, false);
+	mock.cpu_syncs++;
+}
+
+void arch_sync_dma_for_device(phys_addr_t phys, size_t size,
+			      enum dma_data_direction dir)
+{
+	(void)size;
+	(void)dir;
+	if (phys_is_p2p(phys))
+		mock_error("cache maintenance on P2P memory %#llx",
+			   (unsigned long long)phys);
+	mock.cpu_syncs++;
+}
+
+void arch_sync_dma_for_cpu(phys_addr_t phys, size_t size,
+			   enum dma_data_direction dir)
+{
+	arch_sync_dma_for_device(phys, size, dir);
+}

@@ -1,0 +1,177 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* dma_alloc_iova(), dma_free_iova() and state hygiene. */
+
+static bool test_alloc_and_free(void)
+{
+	struct dma_iova_mapping map;
+
+	ASSERT_EQ(dma_alloc_iova(&iommu_dev, &map, SZ_64K, 0, 0), 0);
+	ASSERT_TRUE(map.live);
+	ASSERT_TRUE(dma_iova_uses_iommu(&map));
+	ASSERT_NE(map.addr, 0);
+	ASSERT_EQ(map.addr & (SZ_4K - 1), 0);
+	ASSERT_EQ(map.iova_len, SZ_64K);
+	ASSERT_EQ(mock.nr_iova, 1);
+	ASSERT_EQ(dma_free_iova(&map), 0);
+	ASSERT_FALSE(map.live);
+	ASSERT_EQ(dma_free_iova(&map), -EINVAL);
+	return true;
+}
+
+/* Upstream bug B6: the alignment asked for is the alignment obtained. */
+static bool test_alloc_alignment(void)
+{
+	static const size_t sizes[] = {
+		1, 4095, 4096, 4097, 3 * SZ_4K, SZ_1M + SZ_4K, 3 * SZ_1M,
+		5 * SZ_1M + 1, SZ_1G + 1,
+	};
+	static const size_t aligns[] = { 0, SZ_4K, SZ_64K, SZ_2M, SZ_1G };
+	unsigned int i, j;
+
+	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		for (j = 0; j < sizeof(aligns) / sizeof(aligns[0]); j++) {
+			size_t want = max(aligns[j], SZ_4K);
+			struct dma_iova_mapping map;
+
+			ASSERT_EQ(dma_alloc_iova(&iommu_dev, &map, sizes[i],
+						 aligns[j], 0), 0);
+			ASSERT_EQ(map.addr & (want - 1), 0);
+			ASSERT_TRUE(map.iova_len >= sizes[i]);
+			ASSERT_TRUE(map.iova_len >= want);
+			ASSERT_EQ(dma_free_iova(&map), 0);
+		}
+	}
+	return true;
+}
+
+static bool test_alloc_rejects_bad_input(void)
+{
+	struct device no_mask = iommu_dev;
+	struct device dev32 = iommu_dev;
+	struct dma_iova_mapping map;
+
+	no_mask.dma_mask = NULL;
+	dev32.dma_mask = &mask32;
+	ASSERT_EQ(dma_alloc_iova(&iommu_dev, &map, 0, 0, 0), -EINVAL);
+	ASSERT_EQ(dma_alloc_iova(&iommu_dev, &map, SZ_4K, 3, 0), -EINVAL);
+	ASSERT_EQ(dma_alloc_iova(&iommu_dev, &map, SZ_4K, 6 * SZ_1M, 0),
+		  -EINVAL);
+	/* Upstream bug B5: no device, or one that cannot do DMA. */
+	ASSERT_EQ(dma_alloc_iova(NULL, &map, SZ_4K, 0, 0), -EINVAL);
+	ASSERT_EQ(dma_alloc_iova(&no_mask, &map, SZ_4K, 0, 0), -EINVAL);
+	ASSERT_EQ(dma_alloc_iova(&dev32, &map, SZ_4G + 1, 0, 0), -EINVAL);
+	ASSERT_EQ(dma_alloc_iova(&dev32, &map, SZ_4K, SZ_4G * 2, 0), -EINVAL);
+	ASSERT_FALSE(map.live);
+	ASSERT_EQ(map.nr_chunks, 0);
+	dma_destroy_iova(&map);
+	return true;
+}
+
+/* Upstream bug B7: sizes around 4 GiB and up to 2^63 never wrap. */
+static bool test_alloc_overflow_edges(void)
+{
+	static const u64 ok_sizes[] = {
+		SZ_4G - 1, SZ_4G, SZ_4G + SZ_4K, 2 * SZ_4G + SZ_4K,
+	};
+	struct dma_iova_mapping map;
+	unsigned int i;
+
+	ASSERT_EQ(dma_alloc_iova(&iommu_dev, &map, SIZE_MAX, 0, 0), -EINVAL);
+	ASSERT_EQ(dma_alloc_iova(&iommu_dev, &map, SIZE_MAX - SZ_4K + 2, 0, 0),
+		  -EINVAL);
+	/* Representable, but larger than the 48-bit IOVA space. */
+	ASSERT_EQ(dma_alloc_iova(&iommu_dev, &map, (size_t)1 << 63, 0, 0),
+		  -ENOMEM);
+	ASSERT_EQ(dma_alloc_iova(&iommu_dev, &map, SZ_4K, (size_t)1 << 63, 0),
+		  -ENOMEM);
+	ASSERT_FALSE(map.live);
+
+	for (i = 0; i < sizeof(ok_sizes) / sizeof(ok_sizes[0]); i++) {
+		size_t size = ok_sizes[i];
+
+		ASSERT_EQ(dma_alloc_iova(&iommu_dev, &map, size, 0, 0), 0);
+		ASSERT_TRUE(map.iova_len >= size);
+		/* A chunk at the very end, beyond 4 GiB of offset. */
+		ASSERT_EQ(dma_link_range(&map, (size - 1) & ~(SZ_4K - 1),
+					 mock_phys(1), ((size - 1) & (SZ_4K - 1)) + 1,
+					 DMA_TO_DEVICE, 0), 0);
+		ASSERT_EQ(dma_iova_commit(&map), 0);
+		ASSERT_TRUE(resolves(&map, (size - 1) & ~(SZ_4K - 1),
+				     mock_phys(1),
+				     ((size - 1) & (SZ_4K - 1)) + 1));
+		ASSERT_EQ(dma_link_range(&map, size - 1, mock_phys(2),
+					 2, DMA_TO_DEVICE, 0), -EINVAL);
+		dma_destroy_iova(&map);
+	}
+	return true;
+}
+
+static bool test_alloc_failure_leaves_nothing(void)
+{
+	struct dma_iova_mapping map;
+
+	mock.fail_at[FAIL_IOVA_ALLOC] = 1;
+	ASSERT_EQ(dma_alloc_iova(&iommu_dev, &map, SZ_64K, 0, 0), -ENOMEM);
+	ASSERT_FALSE(map.live);
+	ASSERT_EQ(map.addr, 0);
+	dma_destroy_iova(&map);
+	return true;
+}
+
+/*
+ * Upstream bug B1: a reused state is fully reinitialised on every path, so
+ * a failed or direct-mode allocation never inherits the previous range.
+ */
+static bool test_alloc_never_reuses_stale_state(void)
+{
+	struct dma_iova_mapping map;
+
+	memset(&map, 0xa5, sizeof(map));
+	ASSERT_EQ(dma_alloc_iova(&iommu_dev, &map, 0, 0, 0), -EINVAL);
+	ASSERT_FALSE(map.live);
+	ASSERT_EQ(map.nr_chunks, 0);
+	ASSERT_EQ(map.addr, 0);
+	ASSERT_TRUE(map.chunks == map.inline_chunks);
+	dma_destroy_iova(&map);
+
+	ASSERT_EQ(dma_alloc_iova(&iommu_dev, &map, SZ_16K, 0, 0), 0);
+	ASSERT_EQ(dma_link_range(&map, 0, mock_phys(3), SZ_4K,
+				 DMA_TO_DEVICE, 0), 0);
+	ASSERT_EQ(dma_iova_commit(&map), 0);
+	dma_destroy_iova(&map);
+
+	/* Same storage, now a device without an IOMMU. */
+	ASSERT_EQ(dma_alloc_iova(&direct_dev, &map, SZ_16K, 0, 0), 0);
+	ASSERT_FALSE(dma_iova_uses_iommu(&map));
+	ASSERT_EQ(map.addr, 0);
+	ASSERT_EQ(map.nr_chunks, 0);
+	dma_destroy_iova(&map);
+	dma_destroy_iova(&map);
+	return true;
+}
+
+static bool test_free_refuses_live_links(void)
+{
+	struct dma_iova_mapping map;
+
+	ASSERT_EQ(dma_alloc_iova(&iommu_dev, &map, SZ_16K, 0, 0), 0);
+	ASSERT_EQ(dma_link_range(&map, 0, mock_phys(3), SZ_4K,
+				 DMA_TO_DEVICE, 0), 0);
+	ASSERT_EQ(dma_iova_commit(&map), 0);
+	ASSERT_EQ(dma_free_iova(&map), -EBUSY);
+	ASSERT_TRUE(map.live);
+	ASSERT_TRUE(resolves(&map, 0, mock_phys(3), SZ_4K));
+	dma_destroy_iova(&map);
+	return true;
+}
+
+static void run_alloc_tests(void)
+{
+	TEST(alloc_and_free);
+	TEST(alloc_alignment);
+	TEST(alloc_rejects_bad_input);
+	TEST(alloc_overflow_edges);
+	TEST(alloc_failure_leaves_nothing);
+	TEST(alloc_never_reuses_stale_state);
+	TEST(free_refuses_live_links);
+}

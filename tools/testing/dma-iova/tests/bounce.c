@@ -1,0 +1,186 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* swiotlb: only unaligned heads and tails of chunks are bounced. */
+
+static bool is_tlb(phys_addr_t phys)
+{
+	return phys >= mock_phys(MOCK_TLB_FIRST) &&
+	       phys < mock_phys(MOCK_P2P_FIRST);
+}
+
+static bool test_bounce_head_and_tail_only(void)
+{
+	phys_addr_t buf = mock_phys(200);
+	struct dma_iova_mapping map;
+	const struct dma_iova_chunk *c;
+	u8 *v = phys_to_virt(buf);
+
+	ASSERT_EQ(dma_alloc_iova(&bounce_dev, &map, SZ_64K, 0, 0), 0);
+	ASSERT_EQ(dma_link_range(&map, 0x800, buf + 0x800, 0x2000,
+				 DMA_FROM_DEVICE, 0), 0);
+	ASSERT_EQ(dma_iova_commit(&map), 0);
+	c = chunk_at(&map, 0x800);
+	ASSERT_EQ(c->type, DMA_CHUNK_BOUNCE);
+	ASSERT_EQ(c->head_len, 0x800);
+	ASSERT_EQ(c->tail_len, 0x800);
+	ASSERT_EQ(mock.nr_tlb, 2);
+	ASSERT_TRUE(is_tlb(mock_iova_to_phys(map.addr + 0x800)));
+	ASSERT_EQ(mock_iova_to_phys(map.addr + SZ_4K), buf + SZ_4K);
+	ASSERT_TRUE(is_tlb(mock_iova_to_phys(map.addr + SZ_8K)));
+	/* the rest of a bounced granule is zeroed, not stale slot data */
+	ASSERT_EQ(*(u8 *)phys_to_virt(mock_iova_to_phys(map.addr)), 0);
+
+	/* "Device" writes through the IOVA; unlink copies the ends back. */
+	memset(phys_to_virt(mock_iova_to_phys(map.addr + 0x800)), 0xee, 0x800);
+	memset(phys_to_virt(mock_iova_to_phys(map.addr + SZ_4K)), 0xee, SZ_4K);
+	memset(phys_to_virt(mock_iova_to_phys(map.addr + SZ_8K)), 0xee, 0x800);
+	ASSERT_EQ(v[0x800], 0);
+	ASSERT_EQ(dma_unlink_range(&map, 0x800, 0x2000), 0);
+	ASSERT_EQ(v[0x7ff], 0);
+	ASSERT_EQ(v[0x800], 0xee);
+	ASSERT_EQ(v[0x27ff], 0xee);
+	ASSERT_EQ(v[0x2800], 0);
+	ASSERT_EQ(mock.nr_tlb, 0);
+	dma_destroy_iova(&map);
+	return true;
+}
+
+/* Upstream bug B3: no middle at all, at offset 0 and further in. */
+static bool test_bounce_empty_middle(void)
+{
+	static const size_t offsets[] = { 0x800, 5 * SZ_4K + 0x800 };
+	struct dma_iova_mapping map;
+	unsigned int i;
+
+	ASSERT_EQ(dma_alloc_iova(&bounce_dev, &map, SZ_64K, 0, 0), 0);
+	for (i = 0; i < 2; i++) {
+		const struct dma_iova_chunk *c;
+
+		ASSERT_EQ(dma_link_range(&map, offsets[i],
+					 mock_phys(300 + 4 * i) + 0x800, SZ_4K,
+					 DMA_TO_DEVICE, 0), 0);
+		c = chunk_at(&map, offsets[i]);
+		ASSERT_EQ(c->head_len, 0x800);
+		ASSERT_EQ(c->tail_len, 0x800);
+	}
+	ASSERT_EQ(dma_iova_commit(&map), 0);
+	ASSERT_EQ(mock.map_calls, 4);	/* no zero-size middle map */
+	ASSERT_EQ(mock.nr_tlb, 4);
+	dma_destroy_iova(&map);
+	return true;
+}
+
+static bool test_bounce_within_one_granule(void)
+{
+	struct dma_iova_mapping map;
+	const struct dma_iova_chunk *c;
+
+	ASSERT_EQ(dma_alloc_iova(&bounce_dev, &map, SZ_16K, 0, 0), 0);
+	ASSERT_EQ(dma_link_range(&map, 0x100, mock_phys(7) + 0x100, 0x200,
+				 DMA_BIDIRECTIONAL, 0), 0);
+	/* aligned chunks are not bounced even on this device */
+	ASSERT_EQ(dma_link_range(&map, SZ_4K, mock_phys(8), SZ_4K,
+				 DMA_BIDIRECTIONAL, 0), 0);
+	ASSERT_EQ(dma_iova_commit(&map), 0);
+	c = chunk_at(&map, 0x100);
+	ASSERT_EQ(c->type, DMA_CHUNK_BOUNCE);
+	ASSERT_EQ(c->head_len, 0x200);
+	ASSERT_EQ(c->tail_len, 0);
+	ASSERT_EQ(chunk_at(&map, SZ_4K)->type, DMA_CHUNK_HOST);
+	ASSERT_EQ(mock.nr_tlb, 1);
+	ASSERT_TRUE(resolves(&map, SZ_4K, mock_phys(8), SZ_4K));
+	dma_destroy_iova(&map);
+	return true;
+}
+
+/*
+ * Upstream bug B3's unwind: when the tail bounce (or the middle map) fails,
+ * only this chunk's IOVA is unmapped and the earlier chunk stays intact.
+ */
+static bool bounce_fails_at(enum mock_site site, unsigned int nth)
+{
+	struct dma_iova_mapping map;
+
+	ASSERT_EQ(dma_alloc_iova(&bounce_dev, &map, SZ_64K, 0, 0), 0);
+	ASSERT_EQ(dma_link_range(&map, 0, mock_phys(9), SZ_4K, DMA_TO_DEVICE,
+				 0), 0);
+	ASSERT_EQ(dma_iova_commit(&map), 0);
+	mock.fail_at[site] = mock.calls[site] + nth;
+	ASSERT_EQ(dma_link_range(&map, SZ_8K + 0x800, mock_phys(20) + 0x800,
+				 SZ_8K, DMA_TO_DEVICE, 0), -ENOMEM);
+	ASSERT_EQ(map.nr_chunks, 1);
+	ASSERT_EQ(mock.nr_tlb, 0);
+	ASSERT_EQ(mock.nr_ext, 1);
+	ASSERT_TRUE(resolves(&map, 0, mock_phys(9), SZ_4K));
+	dma_destroy_iova(&map);
+	return true;
+}
+
+static bool test_bounce_tail_failure_unwinds_chunk(void)
+{
+	return bounce_fails_at(FAIL_SWIOTLB, 2);
+}
+
+static bool test_bounce_middle_failure_unwinds_chunk(void)
+{
+	return bounce_fails_at(FAIL_MAP, 2);
+}
+
+static bool test_bounce_head_failure_unwinds_chunk(void)
+{
+	return bounce_fails_at(FAIL_SWIOTLB, 1);
+}
+
+static bool test_bounce_refused_without_swiotlb_or_for_p2p(void)
+{
+	struct dma_iova_mapping map;
+
+	ASSERT_EQ(dma_alloc_iova(&bounce_dev, &map, SZ_64K, 0, 0), 0);
+	mock.swiotlb_active = false;
+	ASSERT_EQ(dma_link_range(&map, 0x800, mock_phys(7) + 0x800, SZ_2K,
+				 DMA_TO_DEVICE, 0), -ENOMEM);
+	mock.swiotlb_active = true;
+	/* P2P memory is MMIO: never bounced, even when unaligned. */
+	ASSERT_EQ(dma_link_range(&map, 0x800, p2p_phys(0, 1) + 0x800, SZ_2K,
+				 DMA_TO_DEVICE, 0), -EPERM);
+	ASSERT_EQ(dma_link_range(&map, SZ_4K, p2p_phys(0, 1), SZ_4K,
+				 DMA_TO_DEVICE, 0), 0);
+	ASSERT_EQ(chunk_at(&map, SZ_4K)->type, DMA_CHUNK_P2P_HOST_BRIDGE);
+	ASSERT_EQ(dma_iova_commit(&map), 0);
+	ASSERT_EQ(mock.nr_tlb, 0);
+	dma_destroy_iova(&map);
+	return true;
+}
+
+static bool test_bounce_sync_copies_both_ways(void)
+{
+	phys_addr_t buf = mock_phys(210);
+	struct dma_iova_mapping map;
+	u8 *v = phys_to_virt(buf), *slot;
+
+	ASSERT_EQ(dma_alloc_iova(&bounce_dev, &map, SZ_16K, 0, 0), 0);
+	ASSERT_EQ(dma_link_range(&map, 0x400, buf + 0x400, 0x400,
+				 DMA_BIDIRECTIONAL, 0), 0);
+	ASSERT_EQ(dma_iova_commit(&map), 0);
+	slot = phys_to_virt(mock_iova_to_phys(map.addr + 0x400));
+	ASSERT_TRUE(slot != v + 0x400);
+	v[0x400] = 0x42;
+	dma_iova_sync_for_device(&map, 0, SZ_16K);
+	ASSERT_EQ(slot[0], 0x42);
+	slot[1] = 0x43;
+	dma_iova_sync_for_cpu(&map, 0x400, 1);
+	ASSERT_EQ(v[0x401], 0x43);
+	dma_destroy_iova(&map);
+	return true;
+}
+
+static void run_bounce_tests(void)
+{
+	TEST(bounce_head_and_tail_only);
+	TEST(bounce_empty_middle);
+	TEST(bounce_within_one_granule);
+	TEST(bounce_tail_failure_unwinds_chunk);
+	TEST(bounce_middle_failure_unwinds_chunk);
+	TEST(bounce_head_failure_unwinds_chunk);
+	TEST(bounce_refused_without_swiotlb_or_for_p2p);
+	TEST(bounce_sync_copies_both_ways);
+}

@@ -1,0 +1,99 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* PCI P2P chunks: classified per chunk, recorded, torn down by type. */
+
+/*
+ * One mapping mixes every kind: host, host-bridge P2P (MMIO in the IOVA,
+ * never cache-maintained), bus-address P2P (no IOVA) and a bounced chunk.
+ * Unmap needs nothing but the mapping.
+ */
+static bool test_p2p_mixed_mapping(void)
+{
+	struct device dev = bounce_dev;
+	struct dma_iova_mapping map;
+	struct dma_iova_seg seg[4];
+	const struct dma_iova_chunk *bus;
+
+	dev.coherent = false;	/* host chunks get cache maintenance */
+	ASSERT_EQ(dma_alloc_iova(&dev, &map, SZ_64K, 0, 0), 0);
+	ASSERT_EQ(dma_link_range(&map, 0, mock_phys(1), SZ_4K, DMA_TO_DEVICE,
+				 0), 0);
+	ASSERT_EQ(mock.cpu_syncs, 1);
+	ASSERT_EQ(dma_link_range(&map, SZ_4K, p2p_phys(0, 3), SZ_8K,
+				 DMA_BIDIRECTIONAL, 0), 0);
+	ASSERT_EQ(dma_link_range(&map, 3 * SZ_4K, p2p_phys(1, 5), SZ_4K,
+				 DMA_FROM_DEVICE, 0), 0);
+	ASSERT_EQ(dma_link_range(&map, 4 * SZ_4K + 0x10, mock_phys(2) + 0x10,
+				 0x20, DMA_FROM_DEVICE, 0), 0);
+	ASSERT_EQ(dma_iova_commit(&map), 0);
+	ASSERT_EQ(mock.cpu_syncs, 2);
+
+	ASSERT_EQ(chunk_at(&map, 0)->type, DMA_CHUNK_HOST);
+	ASSERT_EQ(chunk_at(&map, SZ_4K)->type, DMA_CHUNK_P2P_HOST_BRIDGE);
+	bus = chunk_at(&map, 3 * SZ_4K);
+	ASSERT_EQ(bus->type, DMA_CHUNK_P2P_BUS);
+	ASSERT_EQ(bus->dma_addr, p2p_phys(1, 5) + MOCK_BUS_OFFSET);
+	ASSERT_EQ(chunk_at(&map, 4 * SZ_4K + 0x10)->type, DMA_CHUNK_BOUNCE);
+	ASSERT_TRUE(resolves(&map, SZ_4K, p2p_phys(0, 3), SZ_8K));
+	ASSERT_TRUE(unmapped(map.addr + 3 * SZ_4K, SZ_4K));
+
+	ASSERT_EQ(count_segs(&map, seg, 4), 3);
+	ASSERT_EQ(seg[0].addr, map.addr);
+	ASSERT_EQ(seg[0].len, 3 * SZ_4K);
+	ASSERT_EQ(seg[1].addr, bus->dma_addr);
+	ASSERT_EQ(seg[1].len, SZ_4K);
+	ASSERT_EQ(seg[2].addr, map.addr + 4 * SZ_4K + 0x10);
+	ASSERT_EQ(seg[2].len, 0x20);
+
+	dma_destroy_iova(&map);
+	ASSERT_EQ(mock.cpu_syncs, 4);	/* host and bounce chunk, for cpu */
+	return true;
+}
+
+static bool test_p2p_unreachable_maps_nothing(void)
+{
+	struct device nonpci = iommu_dev;
+	struct dma_iova_mapping map;
+
+	nonpci.is_pci = false;
+	ASSERT_EQ(dma_alloc_iova(&iommu_dev, &map, SZ_64K, 0, 0), 0);
+	ASSERT_EQ(dma_link_range(&map, 0, mock_phys(1), SZ_4K, DMA_TO_DEVICE,
+				 0), 0);
+	ASSERT_EQ(dma_link_range(&map, SZ_4K, p2p_phys(2, 0), SZ_4K,
+				 DMA_TO_DEVICE, 0), -EREMOTEIO);
+	ASSERT_EQ(map.nr_chunks, 0);	/* the whole batch is gone */
+	ASSERT_EQ(mock.nr_ext, 0);
+	dma_destroy_iova(&map);
+
+	ASSERT_EQ(dma_alloc_iova(&nonpci, &map, SZ_64K, 0, 0), 0);
+	ASSERT_EQ(dma_link_range(&map, 0, p2p_phys(0, 0), SZ_4K,
+				 DMA_TO_DEVICE, 0), -EREMOTEIO);
+	dma_destroy_iova(&map);
+	return true;
+}
+
+/* The provider of consecutive chunks is looked up once. */
+static bool test_p2p_provider_cache(void)
+{
+	struct dma_iova_mapping map;
+	unsigned int i;
+
+	ASSERT_EQ(dma_alloc_iova(&iommu_dev, &map, SZ_1M, 0, 0), 0);
+	for (i = 0; i < 16; i++)
+		ASSERT_EQ(dma_link_range(&map, i * SZ_4K, p2p_phys(0, i), SZ_4K,
+					 DMA_TO_DEVICE, 0), 0);
+	ASSERT_EQ(mock.p2p_lookups, 1);
+	for (i = 16; i < 20; i++)
+		ASSERT_EQ(dma_link_range(&map, i * SZ_4K, p2p_phys(i & 1, i),
+					 SZ_4K, DMA_TO_DEVICE, 0), 0);
+	ASSERT_EQ(mock.p2p_lookups, 4);	/* 0 is cached */
+	ASSERT_EQ(dma_iova_commit(&map), 0);
+	dma_destroy_iova(&map);
+	return true;
+}
+
+static void run_p2p_tests(void)
+{
+	TEST(p2p_mixed_mapping);
+	TEST(p2p_unreachable_maps_nothing);
+	TEST(p2p_provider_cache);
+}

@@ -1,0 +1,119 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* dma_unlink_ranges(), dma_destroy_iova() and IOTLB flushing. */
+
+static bool link_pages(struct dma_iova_mapping *map, unsigned int n)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		ASSERT_EQ(dma_link_range(map, i * SZ_4K, mock_phys(60 + 3 * i),
+					 SZ_4K, DMA_BIDIRECTIONAL, 0), 0);
+	ASSERT_EQ(dma_iova_commit(map), 0);
+	return true;
+}
+
+static bool test_unlink_ranges_one_flush(void)
+{
+	struct dma_iova_range two[] = {
+		{ .offset = 0, .size = SZ_4K },
+		{ .offset = 2 * SZ_4K, .size = SZ_8K },
+	};
+	struct dma_iova_mapping map;
+
+	ASSERT_EQ(dma_alloc_iova(&iommu_dev, &map, SZ_64K, 0, 0), 0);
+	ASSERT_TRUE(link_pages(&map, 5));
+	ASSERT_EQ(dma_unlink_ranges(&map, two, 2), 0);
+	ASSERT_EQ(mock.flushes, 1);
+	ASSERT_EQ(mock.nr_stale, 0);
+	ASSERT_EQ(map.nr_chunks, 2);
+	ASSERT_TRUE(unmapped(map.addr, SZ_4K));
+	ASSERT_TRUE(unmapped(map.addr + 2 * SZ_4K, SZ_8K));
+	ASSERT_TRUE(resolves(&map, SZ_4K, mock_phys(63), SZ_4K));
+	ASSERT_TRUE(resolves(&map, 4 * SZ_4K, mock_phys(72), SZ_4K));
+
+	/* relink into the freed range */
+	ASSERT_EQ(dma_link_range(&map, 0, mock_phys(99), SZ_4K, DMA_TO_DEVICE,
+				 0), 0);
+	ASSERT_EQ(dma_iova_commit(&map), 0);
+	ASSERT_TRUE(resolves(&map, 0, mock_phys(99), SZ_4K));
+	dma_destroy_iova(&map);
+	ASSERT_EQ(mock.flushes, 2);
+	return true;
+}
+
+static bool test_unlink_rejects_bad_ranges(void)
+{
+	struct dma_iova_range overlap[] = {
+		{ .offset = 0, .size = SZ_8K },
+		{ .offset = SZ_4K, .size = SZ_4K },
+	};
+	struct dma_iova_range ok_then_bad[] = {
+		{ .offset = 0, .size = SZ_4K },
+		{ .offset = SZ_4K + 1, .size = SZ_4K },
+	};
+	struct dma_iova_mapping map, dead = { 0 };
+
+	ASSERT_EQ(dma_unlink_range(&dead, 0, SZ_4K), -EINVAL);
+	ASSERT_EQ(dma_alloc_iova(&iommu_dev, &map, SZ_64K, 0, 0), 0);
+	ASSERT_TRUE(link_pages(&map, 3));
+	ASSERT_EQ(dma_unlink_range(&map, 0, SZ_2K), -EINVAL);	/* splits */
+	ASSERT_EQ(dma_unlink_range(&map, SZ_2K, SZ_4K), -EINVAL);
+	ASSERT_EQ(dma_unlink_range(&map, SZ_16K, SZ_4K), -ENOENT);
+	ASSERT_EQ(dma_unlink_range(&map, 0, 0), -EINVAL);
+	ASSERT_EQ(dma_unlink_range(&map, SZ_64K - 1, 2), -EINVAL);
+	ASSERT_EQ(dma_unlink_range(&map, SIZE_MAX, 2), -EINVAL);
+	ASSERT_EQ(dma_unlink_ranges(&map, overlap, 2), -EINVAL);
+	ASSERT_EQ(dma_unlink_ranges(&map, ok_then_bad, 2), -EINVAL);
+	ASSERT_EQ(dma_unlink_ranges(&map, overlap, 0), -EINVAL);
+	ASSERT_EQ(map.nr_chunks, 3);
+	ASSERT_EQ(mock.flushes, 0);
+	ASSERT_TRUE(resolves(&map, 0, mock_phys(60), SZ_4K));
+	ASSERT_TRUE(resolves(&map, SZ_4K, mock_phys(63), SZ_4K));
+	ASSERT_EQ(dma_unlink_range(&map, 0, SZ_64K), 0);	/* all */
+	ASSERT_EQ(map.nr_chunks, 0);
+	ASSERT_EQ(dma_free_iova(&map), 0);
+	return true;
+}
+
+/* Lazy domains: destroy defers flush and IOVA reuse; unlink never does. */
+static bool test_destroy_lazy_uses_flush_queue(void)
+{
+	struct device lazy = iommu_dev;
+	struct dma_iova_mapping map;
+
+	lazy.lazy = true;
+	ASSERT_EQ(dma_alloc_iova(&lazy, &map, SZ_64K, 0, 0), 0);
+	ASSERT_TRUE(link_pages(&map, 4));
+	ASSERT_EQ(dma_unlink_range(&map, 0, SZ_4K), 0);
+	ASSERT_EQ(mock.flushes, 1);
+	ASSERT_EQ(mock.nr_stale, 0);
+	dma_destroy_iova(&map);
+	ASSERT_EQ(mock.flushes, 1);
+	ASSERT_EQ(mock.nr_ext, 0);
+	ASSERT_EQ(mock.nr_stale, 3);	/* the lazy window */
+	ASSERT_EQ(mock.nr_iova, 1);	/* not reusable before the flush */
+	mock_fq_drain();
+	ASSERT_EQ(mock.nr_iova, 0);
+	return true;
+}
+
+static bool test_destroy_strict_flushes_once(void)
+{
+	struct dma_iova_mapping map;
+
+	ASSERT_EQ(dma_alloc_iova(&iommu_dev, &map, SZ_64K, 0, 0), 0);
+	ASSERT_TRUE(link_pages(&map, 8));
+	dma_destroy_iova(&map);
+	ASSERT_EQ(mock.flushes, 1);
+	ASSERT_EQ(mock.unmap_calls, 8);
+	ASSERT_FALSE(map.live);
+	return true;
+}
+
+static void run_unlink_tests(void)
+{
+	TEST(unlink_ranges_one_flush);
+	TEST(unlink_rejects_bad_ranges);
+	TEST(destroy_lazy_uses_flush_queue);
+	TEST(destroy_strict_flushes_once);
+}
