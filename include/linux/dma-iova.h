@@ -238,12 +238,15 @@ static inline bool dma_iova_uses_iommu(const struct dma_iova_mapping *map)
  * @map: mapping to walk
  *
  * Context: Any context; the caller keeps @map stable while walking.
+ * Return: @iter, for use in dma_iova_for_each_seg().
  */
-static inline void dma_iova_iter_init(struct dma_iova_iter *iter,
-				      const struct dma_iova_mapping *map)
+static inline struct dma_iova_iter *
+dma_iova_iter_init(struct dma_iova_iter *iter,
+		   const struct dma_iova_mapping *map)
 {
 	iter->map = map;
 	iter->idx = 0;
+	return iter;
 }
 
 /**
@@ -257,7 +260,8 @@ static inline void dma_iova_iter_init(struct dma_iova_iter *iter,
  * segments for bus-address P2P chunks and for direct-mapped chunks that do
  * not touch.
  */
-#define dma_iova_for_each_seg(map, iter, seg)			\
-	for (dma_iova_iter_init(iter, map); dma_iova_next_seg(iter, seg); )
+#define dma_iova_for_each_seg(map, iter, seg)				\
+	for (struct dma_iova_iter *__it = dma_iova_iter_init(iter, map);	\
+	     dma_iova_next_seg(__it, seg);)
 
 #endif /* _LINUX_DMA_IOVA_H */

@@ -361,14 +361,16 @@ static int map_chunk(struct dma_iova_mapping *map, struct dma_iova_chunk *c)
 		return 0;
 
 	if (!dma_iova_uses_iommu(map)) {
+		struct page *page = pfn_to_page(PHYS_PFN(c->phys));
+
 		if (c->type == DMA_CHUNK_P2P_HOST_BRIDGE)
 			c->dma_addr = dma_map_resource(dev, c->phys, c->size,
 						       c->dir, c->attrs);
 		else
-			c->dma_addr = dma_map_page_attrs(dev,
-					pfn_to_page(PHYS_PFN(c->phys)),
-					offset_in_page(c->phys), c->size,
-					c->dir, c->attrs);
+			c->dma_addr = dma_map_page_attrs(dev, page,
+							 offset_in_page(c->phys),
+							 c->size, c->dir,
+							 c->attrs);
 		if (dma_mapping_error(dev, c->dma_addr))
 			return -ENOMEM;
 		return 0;

@@ -150,11 +150,11 @@ static void demo_one(struct edu *edu, struct pci_dev *cmb_dev)
 		pr_err("bounce link: %d\n", ret);
 	} else {
 		if (edu_dma(edu, map.addr, 0, SZ_4K, false) ||
-		    edu_dma(edu, map.addr + SZ_16K + 0x200, 0, SZ_4K, true))
+		    edu_dma(edu, map.addr + SZ_16K + 0x200, 0, SZ_4K, true)) {
 			res_bounce = "DMA timeout";
-		else if (!memchr_inv(bounce_va, 0xc3, SZ_4K))
+		} else if (!memchr_inv(bounce_va, 0xc3, SZ_4K)) {
 			res_bounce = "WRONG: bytes arrived before the sync";
-		else {
+		} else {
 			dma_iova_sync_for_cpu(&map, SZ_16K + 0x200, SZ_4K);
 			res_bounce = memchr_inv(bounce_va, 0xc3, SZ_4K) ?
 				     "DATA MISMATCH" :

@@ -71,8 +71,8 @@ static struct dma_iova_mapping *map_alloc(struct kunit *test,
 
 	KUNIT_ASSERT_NOT_NULL(test, map);
 	KUNIT_ASSERT_EQ(test, dma_alloc_iova(dev, map, size, 0, GFP_KERNEL), 0);
-	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, destroy_action,
-							 map), 0);
+	KUNIT_ASSERT_EQ(test,
+			kunit_add_action_or_reset(test, destroy_action, map), 0);
 	return map;
 }
 
@@ -622,8 +622,9 @@ static void dma_iova_bounce_should_cover_only_head_and_tail(struct kunit *test)
 	unsigned int i;
 
 	env->edu.pdev->untrusted = true;
-	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, untrusted_restore,
-							 dev), 0);
+	KUNIT_ASSERT_EQ(test,
+			kunit_add_action_or_reset(test, untrusted_restore, dev),
+			0);
 	KUNIT_ASSERT_TRUE(test, is_swiotlb_active(dev));
 	map = map_alloc(test, dev, SZ_64K);
 

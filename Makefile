@@ -1,0 +1,28 @@
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# make test     harness + KUnit in QEMU (intel-iommu, strict and lazy)
+# make harness  userspace harness only (seconds)
+# make kunit    KUnit in QEMU only (builds the kernel)
+# make run      boot the patched kernel and run the DMA demo
+# make check    checkpatch --strict and kernel-doc on our kernel files
+
+.PHONY: test harness kunit run check clean
+
+test:
+	scripts/test.sh
+
+harness:
+	$(MAKE) -C tools/testing/dma-iova run
+
+kunit:
+	scripts/kunit.sh
+
+run:
+	scripts/run-demo.sh
+
+check:
+	scripts/check.sh
+
+clean:
+	$(MAKE) -C tools/testing/dma-iova clean
+	rm -rf out

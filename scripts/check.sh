@@ -1,0 +1,22 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# Style checks on our kernel files, with the 6.12 tree's own tools:
+# checkpatch --strict on every file and on every patch, kernel-doc -Wall
+# on the files that carry exported kernel-doc.
+set -uo pipefail
+. "$(dirname "$0")/kernel-env.sh"
+
+tree=$("$repo/scripts/prepare-tree.sh" | tail -n 1)
+files=$(cd "$repo" && git ls-files 'include/*.h' 'kernel/*.c' 'kernel/*.h' \
+	'block/*.[ch]' 'drivers/*.[ch]' 'lib/*.[ch]' | sed "s|^|$repo/|")
+# checkpatch consults git in its working directory: run it from the tree.
+cd "$tree"
+rc=0
+perl scripts/checkpatch.pl --strict --no-tree --terse -f $files || rc=1
+perl scripts/checkpatch.pl --strict --no-tree --terse "$repo"/patches/*.patch ||
+	rc=1
+perl scripts/kernel-doc -none -Wall "$repo/include/linux/dma-iova.h" \
+	"$repo/kernel/dma/iova_link.c" || rc=1
+[ $rc -eq 0 ] && echo "check: clean"
+exit $rc

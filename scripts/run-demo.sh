@@ -1,0 +1,38 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# `make run`: build the patched kernel and boot it in QEMU q35 with the
+# emulated Intel IOMMU, NVMe CMBs and edu devices (the KUnit topology),
+# with KUnit off and the boot demo on. Prints the demo's table.
+set -euo pipefail
+. "$(dirname "$0")/kernel-env.sh"
+
+"$repo/scripts/build-kernel.sh" > /dev/null
+out=${DMA_IOVA_OUT:-$repo/out}
+mkdir -p "$out"
+log=$out/demo.log
+args=$(python3 - "$qemu_config" <<'PY'
+import importlib.util, shlex, sys, types
+# The config does "from ..qemu_config import QemuArchParams": provide it.
+pkg = types.ModuleType("cfgpkg"); pkg.__path__ = []
+sub = types.ModuleType("cfgpkg.sub"); sub.__path__ = []
+qc = types.ModuleType("cfgpkg.qemu_config")
+qc.QemuArchParams = lambda **kw: kw
+sys.modules.update({"cfgpkg": pkg, "cfgpkg.sub": sub, "cfgpkg.qemu_config": qc})
+spec = importlib.util.spec_from_file_location("cfgpkg.sub.cfg", sys.argv[1])
+mod = importlib.util.module_from_spec(spec); spec.loader.exec_module(mod)
+p = mod.QEMU_ARCH
+print(shlex.join(p["extra_qemu_params"]))
+print(p["kernel_command_line"])
+PY
+)
+qemu_params=$(echo "$args" | sed -n 1p)
+cmdline=$(echo "$args" | sed -n 2p)
+echo ">> booting QEMU q35 + intel-iommu (TCG), demo on"
+eval "timeout 600 qemu-system-x86_64 -nodefaults -m 1024 -nographic \
+	-serial stdio -no-reboot -kernel $build/arch/x86/boot/bzImage \
+	-append '$cmdline kunit.enable=0 dma_iova_demo.run=1 panic=-1' \
+	$qemu_params" > "$log" 2>&1 || true
+grep -E 'DMAR: IOMMU enabled|nvme.*CMB|dma_iova_demo:' "$log" | sed 's/^\[ *[0-9.]*\] //'
+grep -q 'dma_iova_demo: done' "$log" || { echo ">> demo did not finish, see $log"; exit 1; }
+! grep -qE 'dma_iova_demo: .*(MISMATCH|timeout|WRONG)' "$log"
