@@ -23,10 +23,10 @@ for mode in strict lazy; do
 		--kernel_args="$args" --timeout=1200) > "$log" 2>&1
 	st=$?
 	grep -E '^\[..:..:..\] (\[(PASSED|FAILED|SKIPPED)\]|=+ |# |Testing complete)' "$log" || true
-	grep -E 'DMAR: IOMMU enabled|DMAR: \[DMA (Read|Write)' "$log" | head -5 || true
+	grep -E 'Virtualization Technology for Directed I/O|DMAR: \[DMA (Read|Write)' "$log" | head -5 || true
 	pass=$(grep -cE '\[PASSED\] ' "$log")
 	fail=$(grep -cE '\[(FAILED|CRASHED)\] ' "$log")
-	if ! grep -q 'DMAR: IOMMU enabled' "$log"; then
+	if ! grep -q 'Virtualization Technology for Directed I/O' "$log"; then
 		echo ">> no IOMMU in the guest: counting the run as failed"
 		fail=$((fail + 1))
 	fi

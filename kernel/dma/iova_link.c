@@ -228,15 +228,21 @@ static void unmap_extent(struct dma_iova_mapping *map, size_t start,
 }
 
 /*
- * Bounce [@phys, @phys + @len), which lies within one granule, and map that
- * granule of the slot at @offset. Untrusted devices must not see stale data
- * in the rest of the granule, so it is zeroed.
+ * Bounce [@phys, @phys + @len), which lies within one granule, and map the
+ * slot's granule at @offset; *@tlb gets the bounced data's address.
+ *
+ * swiotlb keeps a buffer's offset within the granule only as far as the
+ * device's min_align_mask asks, so bounce from the start of the granule:
+ * the slot then mirrors the granule's layout. The neighbours' bytes that
+ * this copies in are zeroed before the device can see them, and only the
+ * chunk's own bytes are ever copied back (bounce_release()).
  */
 static int bounce_granule(struct dma_iova_mapping *map,
 			  struct dma_iova_chunk *c, size_t offset,
 			  phys_addr_t phys, size_t len, phys_addr_t *tlb)
 {
 	size_t pad = phys & (map->granule - 1);
+	phys_addr_t base;
 	char *slot;
 	int ret;
 
@@ -244,21 +250,37 @@ static int bounce_granule(struct dma_iova_mapping *map,
 		dev_warn_once(map->dev, "no bounce buffers for an unaligned link\n");
 		return -ENOMEM;
 	}
-	*tlb = swiotlb_tbl_map_single(map->dev, phys, len, map->granule - 1,
-				      c->dir, c->attrs);
-	if (*tlb == (phys_addr_t)DMA_MAPPING_ERROR)
+	base = swiotlb_tbl_map_single(map->dev, phys - pad, pad + len,
+				      map->granule - 1, c->dir, c->attrs);
+	if (base == (phys_addr_t)DMA_MAPPING_ERROR)
 		return -ENOMEM;
 
-	slot = phys_to_virt(*tlb - pad);
+	slot = phys_to_virt(base);
 	memset(slot, 0, pad);
 	memset(slot + pad + len, 0, map->granule - pad - len);
 
-	ret = map_extent(map, gran_down(map, offset), *tlb - pad,
-			 map->granule, c, false);
-	if (ret)
-		swiotlb_tbl_unmap_single(map->dev, *tlb, len, c->dir,
+	ret = map_extent(map, gran_down(map, offset), base, map->granule, c,
+			 false);
+	if (ret) {
+		swiotlb_tbl_unmap_single(map->dev, base, pad + len, c->dir,
 					 c->attrs | DMA_ATTR_SKIP_CPU_SYNC);
-	return ret;
+		return ret;
+	}
+	*tlb = base + pad;
+	return 0;
+}
+
+/* Release a slot from bounce_granule(), copying back only the chunk's bytes. */
+static void bounce_release(struct dma_iova_mapping *map,
+			   struct dma_iova_chunk *c, phys_addr_t tlb,
+			   size_t len, bool copy_back)
+{
+	size_t pad = tlb & (map->granule - 1);
+
+	if (copy_back && !(c->attrs & DMA_ATTR_SKIP_CPU_SYNC))
+		swiotlb_sync_single_for_cpu(map->dev, tlb, len, c->dir);
+	swiotlb_tbl_unmap_single(map->dev, tlb - pad, pad + len, c->dir,
+				 c->attrs | DMA_ATTR_SKIP_CPU_SYNC);
 }
 
 /* Map a chunk whose unaligned head and tail go through swiotlb. */
@@ -317,9 +339,7 @@ fail_head:
 		unmap_extent(map, gran_down(map, c->offset),
 			     gran_down(map, c->offset) + map->granule, &gather);
 		iommu_dma_iova_flush(map->dev, &gather);
-		swiotlb_tbl_unmap_single(map->dev, c->head_tlb, c->head_len,
-					 c->dir,
-					 c->attrs | DMA_ATTR_SKIP_CPU_SYNC);
+		bounce_release(map, c, c->head_tlb, c->head_len, false);
 	}
 fail:
 	c->head_len = 0;
@@ -420,20 +440,14 @@ static void unmap_chunk(struct dma_iova_mapping *map,
 static void release_chunk(struct dma_iova_mapping *map,
 			  struct dma_iova_chunk *c)
 {
-	struct device *dev = map->dev;
-
 	if (!dma_iova_uses_iommu(map))
 		return;
 
 	arch_sync_chunk(map, c, true);
-	if (c->type == DMA_CHUNK_BOUNCE) {
-		if (c->head_len)
-			swiotlb_tbl_unmap_single(dev, c->head_tlb, c->head_len,
-						 c->dir, c->attrs);
-		if (c->tail_len)
-			swiotlb_tbl_unmap_single(dev, c->tail_tlb, c->tail_len,
-						 c->dir, c->attrs);
-	}
+	if (c->head_len)
+		bounce_release(map, c, c->head_tlb, c->head_len, true);
+	if (c->tail_len)
+		bounce_release(map, c, c->tail_tlb, c->tail_len, true);
 }
 
 /*

@@ -55,8 +55,7 @@ static const char *device_write(struct edu *edu, dma_addr_t dma,
 	u8 got[64];
 	size_t i;
 
-	if (edu_dma(edu, src_dma, 0, len, false) ||
-	    edu_dma(edu, dma, 0, len, true))
+	if (edu_copy(edu, src_dma, dma, len))
 		return "DMA timeout";
 	for (i = 0; i < len; i += sizeof(got)) {
 		if (iomem)
@@ -149,8 +148,7 @@ static void demo_one(struct edu *edu, struct pci_dev *cmb_dev)
 	if (ret) {
 		pr_err("bounce link: %d\n", ret);
 	} else {
-		if (edu_dma(edu, map.addr, 0, SZ_4K, false) ||
-		    edu_dma(edu, map.addr + SZ_16K + 0x200, 0, SZ_4K, true)) {
+		if (edu_copy(edu, map.addr, map.addr + SZ_16K + 0x200, SZ_4K)) {
 			res_bounce = "DMA timeout";
 		} else if (!memchr_inv(bounce_va, 0xc3, SZ_4K)) {
 			res_bounce = "WRONG: bytes arrived before the sync";

@@ -367,6 +367,10 @@ static void bounce(phys_addr_t to, phys_addr_t from, size_t len)
 	memcpy(phys_to_virt(to), phys_to_virt(from), len);
 }
 
+/*
+ * Like 6.12: the slot is aligned to @align_mask + 1 and keeps @phys's offset
+ * only under the device's min_align_mask, which the mock devices lack.
+ */
 phys_addr_t swiotlb_tbl_map_single(struct device *dev, phys_addr_t phys,
 				   size_t len, unsigned int align_mask,
 				   enum dma_data_direction dir,
@@ -377,18 +381,19 @@ phys_addr_t swiotlb_tbl_map_single(struct device *dev, phys_addr_t phys,
 
 	(void)dev;
 	(void)attrs;
+	(void)align_mask;
 	if (phys_is_p2p(phys))
 		mock_error("swiotlb bounce of P2P memory %#llx",
 			   (unsigned long long)phys);
-	if (len > PAGE_SIZE - (phys & align_mask))
+	if (len > PAGE_SIZE)
 		mock_error("bounce of %#zx bytes crosses a slot", len);
 	if (should_fail(FAIL_SWIOTLB) || mock.nr_tlb == 64)
 		return (phys_addr_t)DMA_MAPPING_ERROR;
 	for (slot = 0; mock.tlb_in_use[slot]; slot++)
 		assert(slot + 1 < MOCK_P2P_FIRST - MOCK_TLB_FIRST);
 	mock.tlb_in_use[slot] = 1;
-	tlb = mock_phys(MOCK_TLB_FIRST + slot) + (phys & align_mask);
-	memset(phys_to_virt(mock_phys(MOCK_TLB_FIRST + slot)), 0xdb, PAGE_SIZE);
+	tlb = mock_phys(MOCK_TLB_FIRST + slot);
+	memset(phys_to_virt(tlb), 0xdb, PAGE_SIZE);
 	bounce(tlb, phys, len);	/* the kernel always fills the slot */
 	mock.tlb[mock.nr_tlb].tlb = tlb;
 	mock.tlb[mock.nr_tlb].orig = phys;
@@ -398,19 +403,25 @@ phys_addr_t swiotlb_tbl_map_single(struct device *dev, phys_addr_t phys,
 	return tlb;
 }
 
-static int tlb_find(phys_addr_t tlb, size_t len, enum dma_data_direction dir)
+/* The mapping holding [tlb, tlb + len); unmap must name it exactly. */
+static int tlb_find(phys_addr_t tlb, size_t len, enum dma_data_direction dir,
+		    bool exact)
 {
 	unsigned int i;
 
 	for (i = 0; i < mock.nr_tlb; i++) {
-		if (mock.tlb[i].tlb != tlb)
+		phys_addr_t base = mock.tlb[i].tlb;
+
+		if (tlb < base || tlb + len > base + mock.tlb[i].len)
 			continue;
-		if (mock.tlb[i].len != len || mock.tlb[i].dir != (int)dir)
-			mock_error("swiotlb slot %#llx: len/dir mismatch",
-				   (unsigned long long)tlb);
+		if ((exact && (tlb != base || len != mock.tlb[i].len)) ||
+		    mock.tlb[i].dir != (int)dir)
+			mock_error("swiotlb %#llx+%#zx: range/dir mismatch",
+				   (unsigned long long)tlb, len);
 		return i;
 	}
-	mock_error("swiotlb slot %#llx not mapped", (unsigned long long)tlb);
+	mock_error("swiotlb %#llx+%#zx not mapped", (unsigned long long)tlb,
+		   len);
 	return -1;
 }
 
@@ -418,7 +429,7 @@ void swiotlb_tbl_unmap_single(struct device *dev, phys_addr_t tlb,
 			      size_t len, enum dma_data_direction dir,
 			      unsigned long attrs)
 {
-	int i = tlb_find(tlb, len, dir);
+	int i = tlb_find(tlb, len, dir, true);
 
 	(void)dev;
 	if (i < 0)
@@ -433,21 +444,21 @@ void swiotlb_tbl_unmap_single(struct device *dev, phys_addr_t tlb,
 void swiotlb_sync_single_for_cpu(struct device *dev, phys_addr_t tlb,
 				 size_t len, enum dma_data_direction dir)
 {
-	int i = tlb_find(tlb, len, dir);
+	int i = tlb_find(tlb, len, dir, false);
 
 	(void)dev;
 	if (i >= 0 && (dir == DMA_FROM_DEVICE || dir == DMA_BIDIRECTIONAL))
-		bounce(mock.tlb[i].orig, tlb, len);
+		bounce(mock.tlb[i].orig + (tlb - mock.tlb[i].tlb), tlb, len);
 }
 
 void swiotlb_sync_single_for_device(struct device *dev, phys_addr_t tlb,
 				    size_t len, enum dma_data_direction dir)
 {
-	int i = tlb_find(tlb, len, dir);
+	int i = tlb_find(tlb, len, dir, false);
 
 	(void)dev;
 	if (i >= 0 && (dir == DMA_TO_DEVICE || dir == DMA_BIDIRECTIONAL))
-		bounce(tlb, mock.tlb[i].orig, len);
+		bounce(tlb, mock.tlb[i].orig + (tlb - mock.tlb[i].tlb), len);
 }
 
 /* ---- dma-direct and cache maintenance ----------------------------------- */

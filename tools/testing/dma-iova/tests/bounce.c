@@ -173,8 +173,44 @@ static bool test_bounce_sync_copies_both_ways(void)
 	return true;
 }
 
+/*
+ * An untrusted device never sees the bytes that share a granule with a
+ * bounced chunk, and whatever it writes there never reaches them.
+ */
+static bool test_bounce_hides_and_protects_neighbours(void)
+{
+	phys_addr_t buf = mock_phys(220);
+	struct dma_iova_mapping map;
+	u8 *v = phys_to_virt(buf), *slot;
+	unsigned int i;
+
+	memset(v, 0x77, 3 * SZ_4K);
+	ASSERT_EQ(dma_alloc_iova(&bounce_dev, &map, SZ_16K, 0, 0), 0);
+	ASSERT_EQ(dma_link_range(&map, 0x900, buf + 0x900, 0x1100,
+				 DMA_FROM_DEVICE, 0), 0);
+	ASSERT_EQ(dma_iova_commit(&map), 0);
+	/* the device's view of both granules: zeros around the chunk */
+	for (i = 0; i < 2 * SZ_4K; i++) {
+		u8 want = i >= 0x900 && i < 0x1a00 ? 0x77 : 0;
+
+		slot = phys_to_virt(mock_iova_to_phys(map.addr + i));
+		ASSERT_EQ(*slot, want);
+	}
+	/* a hostile device writes both granules entirely */
+	for (i = 0; i < 2 * SZ_4K; i++)
+		*(u8 *)phys_to_virt(mock_iova_to_phys(map.addr + i)) = 0xee;
+	dma_destroy_iova(&map);
+	for (i = 0; i < 3 * SZ_4K; i++) {
+		u8 want = i >= 0x900 && i < 0x1a00 ? 0xee : 0x77;
+
+		ASSERT_EQ(v[i], want);
+	}
+	return true;
+}
+
 static void run_bounce_tests(void)
 {
+	TEST(bounce_hides_and_protects_neighbours);
 	TEST(bounce_head_and_tail_only);
 	TEST(bounce_empty_middle);
 	TEST(bounce_within_one_granule);
