@@ -67,30 +67,8 @@ static int check_range(const struct dma_iova_mapping *map, size_t offset,
 	return 0;
 }
 
-/**
- * dma_alloc_iova() - reserve a contiguous IOVA range for a device
- * @dev: device that will do the DMA
- * @map: caller-owned mapping state, fully (re)initialised by this call
- * @size: bytes the range must cover
- * @align: minimum alignment of the range in bytes, a power of two; 0 for the
- *	IOMMU granule. Larger alignments (e.g. SZ_2M for huge device pages)
- *	are honoured exactly; the allocator may align more.
- * @gfp: allocation flags, used here and when dma_link_range() must grow the
- *	chunk record beyond its inline capacity
- *
- * When @dev uses an IOMMU DMA domain, reserves IOVA space for @size bytes.
- * Otherwise reserves nothing: the mapping then records a DMA address per
- * chunk, and callers use it through the very same calls.
- *
- * Context: May sleep if @gfp allows it.
- * Return: 0 on success; -EINVAL for a missing or DMA-incapable device, a zero
- * size, a size the device cannot address or that overflows, or an alignment
- * that is not a power of two; -ENOMEM when the IOVA space is exhausted. On
- * error @map is left initialised and not live: dma_destroy_iova() on it is a
- * no-op.
- */
-int dma_alloc_iova(struct device *dev, struct dma_iova_mapping *map,
-		   size_t size, size_t align, gfp_t gfp)
+static int __dma_alloc_iova(struct device *dev, struct dma_iova_mapping *map,
+			    size_t size, size_t align, gfp_t gfp)
 {
 	size_t granule, len;
 	dma_addr_t addr = 0;
@@ -128,6 +106,37 @@ int dma_alloc_iova(struct device *dev, struct dma_iova_mapping *map,
 	map->gfp = gfp;
 	map->live = true;
 	return 0;
+}
+
+/**
+ * dma_alloc_iova() - reserve a contiguous IOVA range for a device
+ * @dev: device that will do the DMA
+ * @map: caller-owned mapping state, fully (re)initialised by this call
+ * @size: bytes the range must cover
+ * @align: minimum alignment of the range in bytes, a power of two; 0 for the
+ *	IOMMU granule. Larger alignments (e.g. SZ_2M for huge device pages)
+ *	are honoured exactly; the allocator may align more.
+ * @gfp: allocation flags, used here and when dma_link_range() must grow the
+ *	chunk record beyond its inline capacity
+ *
+ * When @dev uses an IOMMU DMA domain, reserves IOVA space for @size bytes.
+ * Otherwise reserves nothing: the mapping then records a DMA address per
+ * chunk, and callers use it through the very same calls.
+ *
+ * Context: May sleep if @gfp allows it.
+ * Return: 0 on success; -EINVAL for a missing or DMA-incapable device, a zero
+ * size, a size the device cannot address or that overflows, or an alignment
+ * that is not a power of two; -ENOMEM when the IOVA space is exhausted. On
+ * error @map is left initialised and not live: dma_destroy_iova() on it is a
+ * no-op.
+ */
+int dma_alloc_iova(struct device *dev, struct dma_iova_mapping *map,
+		   size_t size, size_t align, gfp_t gfp)
+{
+	int ret = __dma_alloc_iova(dev, map, size, align, gfp);
+
+	debug_dma_iova_alloc(map, ret);
+	return ret;
 }
 EXPORT_SYMBOL_GPL(dma_alloc_iova);
 
@@ -500,40 +509,9 @@ static void unwind_pending(struct dma_iova_mapping *map)
 	map->nr_pending = 0;
 }
 
-/**
- * dma_link_range() - link a physically contiguous chunk into a mapping
- * @map: mapping set up by dma_alloc_iova()
- * @offset: byte offset in the mapping where the chunk goes
- * @phys: physical address of the chunk
- * @size: length of the chunk in bytes
- * @dir: DMA direction
- * @attrs: DMA_ATTR_* flags, kept with the chunk for unlink and sync
- *
- * Classifies the chunk (host memory, swiotlb bounce of an unaligned head and
- * tail when the device needs bouncing, PCI P2P by bus address, PCI P2P
- * through the host bridge), maps it and records it. With an IOMMU the chunk
- * lands at IOVA @map->addr + @offset; its offset within the IOMMU granule
- * must equal that of @phys, and it may not share a granule with another
- * chunk. Bus-address P2P chunks use no IOVA. The IOTLB is not synced: call
- * dma_iova_commit() after the last link of a batch.
- *
- * If this fails, every chunk linked since the last commit is unlinked too:
- * a batch is linked completely or not at all, while earlier batches stay.
- *
- * Context: Any context; the caller serialises calls on @map. Growing the
- * chunk record beyond its inline capacity allocates with the gfp flags given
- * to dma_alloc_iova().
- * Return: 0 on success; -EINVAL for misuse (mapping not live, empty or
- * out-of-range chunk, overflow, invalid direction, granule offset mismatch,
- * chunk spanning memory kinds); -EEXIST if the chunk overlaps a linked one;
- * -EREMOTEIO if the P2P topology does not allow @map's device to reach the
- * memory; -EPERM if P2P memory would need bouncing; -ENOMEM when page tables,
- * bounce slots or the chunk record cannot be allocated; -EIO if a lower layer
- * fails unexpectedly.
- */
-int dma_link_range(struct dma_iova_mapping *map, size_t offset,
-		   phys_addr_t phys, size_t size, enum dma_data_direction dir,
-		   unsigned long attrs)
+static int __dma_link_range(struct dma_iova_mapping *map, size_t offset,
+			    phys_addr_t phys, size_t size,
+			    enum dma_data_direction dir, unsigned long attrs)
 {
 	struct dma_iova_chunk c = {
 		.offset = offset,
@@ -598,6 +576,48 @@ fail:
 		ret = -EIO;
 	return ret;
 }
+
+/**
+ * dma_link_range() - link a physically contiguous chunk into a mapping
+ * @map: mapping set up by dma_alloc_iova()
+ * @offset: byte offset in the mapping where the chunk goes
+ * @phys: physical address of the chunk
+ * @size: length of the chunk in bytes
+ * @dir: DMA direction
+ * @attrs: DMA_ATTR_* flags, kept with the chunk for unlink and sync
+ *
+ * Classifies the chunk (host memory, swiotlb bounce of an unaligned head and
+ * tail when the device needs bouncing, PCI P2P by bus address, PCI P2P
+ * through the host bridge), maps it and records it. With an IOMMU the chunk
+ * lands at IOVA @map->addr + @offset; its offset within the IOMMU granule
+ * must equal that of @phys, and it may not share a granule with another
+ * chunk. Bus-address P2P chunks use no IOVA. The IOTLB is not synced: call
+ * dma_iova_commit() after the last link of a batch.
+ *
+ * If this fails, every chunk linked since the last commit is unlinked too:
+ * a batch is linked completely or not at all, while earlier batches stay.
+ *
+ * Context: Any context; the caller serialises calls on @map. Growing the
+ * chunk record beyond its inline capacity allocates with the gfp flags given
+ * to dma_alloc_iova().
+ * Return: 0 on success; -EINVAL for misuse (mapping not live, empty or
+ * out-of-range chunk, overflow, invalid direction, granule offset mismatch,
+ * chunk spanning memory kinds); -EEXIST if the chunk overlaps a linked one;
+ * -EREMOTEIO if the P2P topology does not allow @map's device to reach the
+ * memory; -EPERM if P2P memory would need bouncing; -ENOMEM when page tables,
+ * bounce slots or the chunk record cannot be allocated; -EIO if a lower layer
+ * fails unexpectedly.
+ */
+int dma_link_range(struct dma_iova_mapping *map, size_t offset,
+		   phys_addr_t phys, size_t size, enum dma_data_direction dir,
+		   unsigned long attrs)
+{
+	bool reported = debug_dma_iova_link(map, offset, phys, size, dir);
+	int ret = __dma_link_range(map, offset, phys, size, dir, attrs);
+
+	debug_dma_iova_linked(map, offset, reported, ret);
+	return ret;
+}
 EXPORT_SYMBOL_GPL(dma_link_range);
 
 /**
@@ -617,6 +637,7 @@ int dma_iova_commit(struct dma_iova_mapping *map)
 	unsigned int i;
 	int ret;
 
+	debug_dma_iova_commit(map);
 	if (!map->live)
 		return -EINVAL;
 	if (!map->nr_pending)
@@ -672,6 +693,28 @@ undo:
 	return -EINVAL;
 }
 
+static int __dma_unlink_ranges(struct dma_iova_mapping *map,
+			       const struct dma_iova_range *ranges,
+			       unsigned int nr)
+{
+	unsigned int i, j;
+	int ret;
+
+	if (!map->live || !nr)
+		return -EINVAL;
+
+	for (i = 0; i < nr; i++) {
+		ret = mark_range(map, &ranges[i]);
+		if (ret) {
+			for (j = 0; j < map->nr_chunks; j++)
+				map->chunks[j].doomed = false;
+			return ret;
+		}
+	}
+	teardown_doomed(map, false);
+	return 0;
+}
+
 /**
  * dma_unlink_ranges() - unlink the chunks in several ranges, one IOTLB flush
  * @map: mapping set up by dma_alloc_iova()
@@ -691,22 +734,11 @@ undo:
 int dma_unlink_ranges(struct dma_iova_mapping *map,
 		      const struct dma_iova_range *ranges, unsigned int nr)
 {
-	unsigned int i, j;
-	int ret;
+	bool reported = debug_dma_iova_unlink(map, ranges, nr);
+	int ret = __dma_unlink_ranges(map, ranges, nr);
 
-	if (!map->live || !nr)
-		return -EINVAL;
-
-	for (i = 0; i < nr; i++) {
-		ret = mark_range(map, &ranges[i]);
-		if (ret) {
-			for (j = 0; j < map->nr_chunks; j++)
-				map->chunks[j].doomed = false;
-			return ret;
-		}
-	}
-	teardown_doomed(map, false);
-	return 0;
+	debug_dma_iova_unlinked(map, reported, ret);
+	return ret;
 }
 EXPORT_SYMBOL_GPL(dma_unlink_ranges);
 
@@ -794,6 +826,7 @@ static void sync_chunks(struct dma_iova_mapping *map, size_t offset,
 void dma_iova_sync_for_cpu(struct dma_iova_mapping *map, size_t offset,
 			   size_t size)
 {
+	debug_dma_iova_sync(map, offset, size);
 	sync_chunks(map, offset, size, true);
 }
 EXPORT_SYMBOL_GPL(dma_iova_sync_for_cpu);
@@ -811,6 +844,7 @@ EXPORT_SYMBOL_GPL(dma_iova_sync_for_cpu);
 void dma_iova_sync_for_device(struct dma_iova_mapping *map, size_t offset,
 			      size_t size)
 {
+	debug_dma_iova_sync(map, offset, size);
 	sync_chunks(map, offset, size, false);
 }
 EXPORT_SYMBOL_GPL(dma_iova_sync_for_device);
@@ -838,6 +872,7 @@ void dma_destroy_iova(struct dma_iova_mapping *map)
 {
 	unsigned int i;
 
+	debug_dma_iova_destroy(map);
 	if (!map->live)
 		return;
 	for (i = 0; i < map->nr_chunks; i++)
@@ -846,6 +881,18 @@ void dma_destroy_iova(struct dma_iova_mapping *map)
 	reset_mapping(map);
 }
 EXPORT_SYMBOL_GPL(dma_destroy_iova);
+
+static int __dma_free_iova(struct dma_iova_mapping *map)
+{
+	if (!map->live)
+		return -EINVAL;
+	if (map->nr_chunks)
+		return -EBUSY;
+	if (dma_iova_uses_iommu(map))
+		iommu_dma_iova_free(map->dev, map->addr, map->iova_len, NULL);
+	reset_mapping(map);
+	return 0;
+}
 
 /**
  * dma_free_iova() - release an IOVA range that has nothing linked
@@ -857,14 +904,10 @@ EXPORT_SYMBOL_GPL(dma_destroy_iova);
  */
 int dma_free_iova(struct dma_iova_mapping *map)
 {
-	if (!map->live)
-		return -EINVAL;
-	if (map->nr_chunks)
-		return -EBUSY;
-	if (dma_iova_uses_iommu(map))
-		iommu_dma_iova_free(map->dev, map->addr, map->iova_len, NULL);
-	reset_mapping(map);
-	return 0;
+	int ret = __dma_free_iova(map);
+
+	debug_dma_iova_free(map, ret);
+	return ret;
 }
 EXPORT_SYMBOL_GPL(dma_free_iova);
 

@@ -1,18 +1,22 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * Everything kernel/dma/iova_link.c depends on, in one place, so that
- * tools/testing/dma-iova can substitute it and build iova_link.c unchanged
- * in userspace against a mock IOMMU.
+ * Everything kernel/dma/iova_link.c and iova_debug.c depend on, in one
+ * place, so that tools/testing/dma-iova can substitute it and build them
+ * unchanged in userspace against a mock IOMMU.
  */
 #ifndef _KERNEL_DMA_IOVA_LINK_INTERNAL_H
 #define _KERNEL_DMA_IOVA_LINK_INTERNAL_H
 
+#include <asm/sections.h>
 #include <linux/bug.h>
+#include <linux/cache.h>
+#include <linux/debugfs.h>
 #include <linux/device.h>
 #include <linux/dma-iova.h>
 #include <linux/dma-map-ops.h>
 #include <linux/dma-mapping.h>
 #include <linux/export.h>
+#include <linux/hashtable.h>
 #include <linux/iommu.h>
 #include <linux/iommu-dma.h>
 #include <linux/log2.h>
@@ -20,8 +24,16 @@
 #include <linux/minmax.h>
 #include <linux/mm.h>
 #include <linux/overflow.h>
+#include <linux/sched/task_stack.h>
+#include <linux/seq_file.h>
 #include <linux/slab.h>
+#include <linux/spinlock.h>
+#include <linux/stacktrace.h>
 #include <linux/string.h>
 #include <linux/swiotlb.h>
+#include <linux/vmalloc.h>
+
+#include "debug.h"
+#include "iova_debug.h"
 
 #endif /* _KERNEL_DMA_IOVA_LINK_INTERNAL_H */

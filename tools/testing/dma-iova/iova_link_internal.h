@@ -18,4 +18,6 @@
 #include "include/stubs.h"
 #include "include/custom.h"
 
+#include "../../../kernel/dma/iova_debug.h"
+
 #endif

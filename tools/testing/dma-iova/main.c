@@ -10,6 +10,7 @@
 
 #include "iova_link_internal.h"
 #include "../../../kernel/dma/iova_link.c"
+#include "../../../kernel/dma/iova_debug.c"
 #include "mock.c"
 #include "shared.h"
 
@@ -39,6 +40,7 @@ static void run_test(const char *name, bool (*fn)(void))
 #include "tests/p2p.c"
 #include "tests/unlink.c"
 #include "tests/direct.c"
+#include "tests/debug.c"
 
 int main(int argc, char **argv)
 {
@@ -54,6 +56,7 @@ int main(int argc, char **argv)
 	run_p2p_tests();
 	run_unlink_tests();
 	run_direct_tests();
+	run_debug_tests();
 
 	printf("%u tests run, %u passed, %u failed.\n", nr_run,
 	       nr_run - nr_failed, nr_failed);

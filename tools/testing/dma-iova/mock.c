@@ -59,6 +59,20 @@ void mock_reset(void)
 	}
 }
 
+/* Shadow entries and tracked cachelines kernel/dma/iova_debug.c holds. */
+static unsigned int debug_shadows(void)
+{
+	struct iova_debug_entry *e;
+	struct iova_debug_line *l;
+	unsigned int bkt, n = 0;
+
+	hash_for_each(iova_states, bkt, e, node)
+		n++;
+	hash_for_each(iova_lines, bkt, l, node)
+		n++;
+	return n;
+}
+
 bool mock_check_clean(void)
 {
 	bool ok = true;
@@ -72,8 +86,15 @@ bool mock_check_clean(void)
 	CLEAN(!mock.nr_tlb, "%u swiotlb slots still in use", mock.nr_tlb);
 	CLEAN(!mock.nr_direct, "%u direct mappings still live", mock.nr_direct);
 	CLEAN(!mock.kmalloc_live, "%ld allocations leaked", mock.kmalloc_live);
+	CLEAN(debug_shadows() == 0, "%u IOVA debug shadows left", debug_shadows());
 #undef CLEAN
 	return ok;
+}
+
+bool dma_debug_report_error(struct device *dev)
+{
+	mock.dma_debug_errors++;
+	return harness_verbose;
 }
 
 void *kmalloc_array(size_t n, size_t size, gfp_t gfp)

@@ -13,6 +13,9 @@
 #define MOCK_PHYS_BASE		0x100000000ULL
 #define MOCK_NR_PAGES		4096
 #define MOCK_RAM_PAGES		2048	/* [0, 2048): RAM for tests */
+#define MOCK_TEXT_FIRST		1900	/* [1900, 1904): "kernel text" */
+#define MOCK_RODATA_FIRST	1904	/* [1904, 1906): "kernel rodata" */
+#define MOCK_STACK_FIRST	1910	/* [1910, 1914): "current stack" */
 #define MOCK_TLB_FIRST		2048	/* [2048, 3072): swiotlb pool */
 #define MOCK_P2P_FIRST		3072	/* three providers of 256 pages */
 #define MOCK_P2P_PAGES		256
@@ -85,6 +88,8 @@ struct mock_state {
 	/* cache maintenance and P2P lookups */
 	unsigned int cpu_syncs, p2p_lookups;
 	long kmalloc_live;
+	/* dma-debug error_count */
+	unsigned int dma_debug_errors;
 };
 
 extern struct mock_state mock;
@@ -148,6 +153,42 @@ static inline bool dev_is_dma_coherent(struct device *dev)
 
 void *kmalloc_array(size_t n, size_t size, gfp_t gfp);
 void kfree(const void *p);
+
+#define GFP_ATOMIC	0x20u
+#define kzalloc(size, gfp)	kmalloc_array(1, size, gfp)
+#define PAGE_MASK	(~(PAGE_SIZE - 1))
+#define L1_CACHE_SHIFT	6
+#define THREAD_SIZE	(4 * PAGE_SIZE)
+
+static inline phys_addr_t virt_to_phys(const void *va)
+{
+	return MOCK_PHYS_BASE + ((const u8 *)va - mock_mem);
+}
+
+/* The kernel image and the current stack are mock pages too. */
+#define __pa_symbol(x)		virt_to_phys(x)
+#define _stext			((char *)phys_to_virt(mock_phys(MOCK_TEXT_FIRST)))
+#define _etext			(_stext + 4 * PAGE_SIZE)
+#define __start_rodata		((char *)phys_to_virt(mock_phys(MOCK_RODATA_FIRST)))
+#define __end_rodata		(__start_rodata + 2 * PAGE_SIZE)
+#define current			NULL
+#define task_stack_page(task)	phys_to_virt(mock_phys(MOCK_STACK_FIRST))
+#define is_vmalloc_addr(va)	false
+#define vmalloc_to_page(va)	((struct page *)NULL)
+#define virt_to_page(va)	pfn_to_page(PHYS_PFN(virt_to_phys(va)))
+
+static inline const char *dev_name(const struct device *dev)
+{
+	return "mockdev";
+}
+
+static inline const char *dev_driver_string(const struct device *dev)
+{
+	return "mockdrv";
+}
+
+/* dma-debug's side: kernel/dma/debug.c counts errors we report. */
+bool dma_debug_report_error(struct device *dev);
 
 enum pci_p2pdma_map_type pci_p2pdma_classify(struct pci_p2pdma_map_state *s,
 					     struct device *dev,

@@ -3,11 +3,100 @@
 #ifndef _HARNESS_STUBS_H
 #define _HARNESS_STUBS_H
 
+extern int harness_verbose;
+
 #define EXPORT_SYMBOL_GPL(sym)	extern typeof(sym) sym
+#define READ_ONCE(x)		(*(volatile typeof(x) *)&(x))
 
 #define dev_warn_once(dev, fmt, ...) \
 	do { if (harness_verbose) fprintf(stderr, "dev_warn: " fmt, ##__VA_ARGS__); } while (0)
+#define pr_err(fmt, ...) \
+	do { if (harness_verbose) fprintf(stderr, fmt, ##__VA_ARGS__); } while (0)
+#define pr_warn(fmt, ...)	pr_err(fmt, ##__VA_ARGS__)
+#define WARN(cond, fmt, ...) ({						\
+	bool __w = !!(cond);						\
+	if (__w && harness_verbose)					\
+		fprintf(stderr, fmt, ##__VA_ARGS__);			\
+	__w;								\
+})
 
-extern int harness_verbose;
+/* One CPU, no interrupts: locks have nothing to exclude. */
+typedef struct { int unused; } spinlock_t;
+#define DEFINE_SPINLOCK(x)		spinlock_t x
+#define spin_lock_irqsave(l, f)		((void)(l), (f) = 0)
+#define spin_unlock_irqrestore(l, f)	((void)(l), (void)(f))
+
+static inline unsigned int stack_trace_save(unsigned long *store,
+					    unsigned int size,
+					    unsigned int skip)
+{
+	return 0;
+}
+
+static inline void stack_trace_print(const unsigned long *trace,
+				     unsigned int nr, int spaces)
+{
+}
+
+/* debugfs is never mounted in the harness. */
+struct dentry;
+struct seq_file;
+struct file_operations { int unused; };
+#define DEFINE_SHOW_ATTRIBUTE(name) \
+	static const struct file_operations name##_fops __attribute__((unused))
+#define seq_printf(seq, fmt, ...)	((void)(seq))
+#define debugfs_create_file(name, mode, dir, data, fops) ((void)(fops))
+
+/* Minimal hlist-based hash table, same interface as <linux/hashtable.h>. */
+struct hlist_node {
+	struct hlist_node *next, **pprev;
+};
+
+struct hlist_head {
+	struct hlist_node *first;
+};
+
+#define DEFINE_HASHTABLE(name, bits)	struct hlist_head name[1 << (bits)]
+#define HASH_SIZE(name)			(sizeof(name) / sizeof((name)[0]))
+#define hash_bucket(name, key)		(&(name)[(key) % HASH_SIZE(name)])
+#define container_of(ptr, type, member) \
+	((type *)((char *)(ptr) - offsetof(type, member)))
+#define hlist_entry_safe(ptr, type, member) \
+	((ptr) ? container_of(ptr, type, member) : NULL)
+
+static inline void hash_add_node(struct hlist_head *h, struct hlist_node *n)
+{
+	n->next = h->first;
+	if (h->first)
+		h->first->pprev = &n->next;
+	h->first = n;
+	n->pprev = &h->first;
+}
+
+static inline void hash_del(struct hlist_node *n)
+{
+	*n->pprev = n->next;
+	if (n->next)
+		n->next->pprev = n->pprev;
+}
+
+#define hash_add(name, node, key)	hash_add_node(hash_bucket(name, key), node)
+#define hash_for_each_possible(name, obj, member, key)			\
+	for (obj = hlist_entry_safe(hash_bucket(name, key)->first,	\
+				    typeof(*obj), member);		\
+	     obj; obj = hlist_entry_safe((obj)->member.next,		\
+					 typeof(*obj), member))
+#define hash_for_each_safe(name, bkt, tmp, obj, member)			\
+	for ((bkt) = 0; (bkt) < HASH_SIZE(name); (bkt)++)		\
+		for (obj = hlist_entry_safe((name)[bkt].first,		\
+					    typeof(*obj), member);	\
+		     obj && ((tmp) = (obj)->member.next, 1);		\
+		     obj = hlist_entry_safe(tmp, typeof(*obj), member))
+#define hash_for_each(name, bkt, obj, member)				\
+	for ((bkt) = 0; (bkt) < HASH_SIZE(name); (bkt)++)		\
+		for (obj = hlist_entry_safe((name)[bkt].first,		\
+					    typeof(*obj), member);	\
+		     obj; obj = hlist_entry_safe((obj)->member.next,	\
+						 typeof(*obj), member))
 
 #endif

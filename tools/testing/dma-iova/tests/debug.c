@@ -1,0 +1,103 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * CONFIG_DMA_API_DEBUG checks I1-I16: every scenario of the shared table
+ * raises exactly one report of its check, correct use raises none.
+ */
+#include "../../../../lib/tests/dma_iova_debug_cases.h"
+
+static struct device dbg_dev;
+
+static phys_addr_t dbg_env_page(struct dma_iova_debug_env *env, unsigned int n)
+{
+	return mock_phys(400 + n);
+}
+
+static void dbg_env_bounce(struct dma_iova_debug_env *env, bool on)
+{
+	env->dev->needs_bounce = on;
+}
+
+static void dbg_env_unbind(struct dma_iova_debug_env *env)
+{
+	debug_dma_iova_device_unbind(env->dev);
+}
+
+static void dbg_env_release(struct dma_iova_debug_env *env,
+			    struct dma_iova_mapping *copy)
+{
+	iommu_dma_iova_free(copy->dev, copy->addr, copy->iova_len, NULL);
+}
+
+static void dbg_env_init(struct dma_iova_debug_env *env)
+{
+	dbg_dev = iommu_dev;
+	memset(env, 0, sizeof(*env));
+	env->dev = &dbg_dev;
+	env->page = dbg_env_page;
+	env->stack_phys = mock_phys(MOCK_STACK_FIRST + 1) + 0x123;
+	env->text_phys = mock_phys(MOCK_TEXT_FIRST) + 0x40;
+	env->p2p_phys = p2p_phys(0, 7);
+	env->needs_bounce = dbg_env_bounce;
+	env->unbind = dbg_env_unbind;
+	env->release_leaked = dbg_env_release;
+}
+
+static bool test_debug_checks_fire_exactly_once(void)
+{
+	struct dma_iova_debug_env env;
+	unsigned int i, c;
+
+	for (i = 0; i < sizeof(dma_iova_debug_cases) /
+			sizeof(dma_iova_debug_cases[0]); i++) {
+		const struct dma_iova_debug_case *dc = &dma_iova_debug_cases[i];
+		unsigned int before[DMA_IOVA_DBG_NR], dd;
+
+		dbg_env_init(&env);
+		ASSERT_EQ(dc->prepare(&env), 0);
+		for (c = 0; c < DMA_IOVA_DBG_NR; c++)
+			before[c] = dma_iova_debug_errors(c);
+		dd = mock.dma_debug_errors;
+
+		dc->misuse(&env);
+		for (c = 1; c < DMA_IOVA_DBG_NR; c++) {
+			unsigned int want = before[c] + (c == dc->check);
+
+			if (dma_iova_debug_errors(c) != want)
+				fprintf(stderr, "%s: check %u fired %u times\n",
+					dc->desc, c,
+					dma_iova_debug_errors(c) - before[c]);
+			ASSERT_EQ(dma_iova_debug_errors(c), want);
+		}
+		ASSERT_EQ(dma_iova_debug_errors(DMA_IOVA_DBG_NONE),
+			  before[DMA_IOVA_DBG_NONE] + 1);
+		ASSERT_EQ(mock.dma_debug_errors, dd + 1);
+
+		dma_destroy_iova(&env.map);
+		dma_destroy_iova(&env.other);
+		if (dma_iova_debug_errors(DMA_IOVA_DBG_NONE) != before[0] + 1)
+			fprintf(stderr, "%s: cleanup reported\n", dc->desc);
+		ASSERT_EQ(dma_iova_debug_errors(DMA_IOVA_DBG_NONE),
+			  before[DMA_IOVA_DBG_NONE] + 1);
+	}
+	return true;
+}
+
+static bool test_debug_correct_use_is_silent(void)
+{
+	struct dma_iova_debug_env env;
+	unsigned int before = dma_iova_debug_errors(DMA_IOVA_DBG_NONE);
+
+	dbg_env_init(&env);
+	ASSERT_EQ(dma_iova_debug_correct_use(&env), 0);
+	dma_destroy_iova(&env.map);
+	dma_destroy_iova(&env.map);	/* destroying a dead state is fine */
+	ASSERT_EQ(dma_iova_debug_errors(DMA_IOVA_DBG_NONE), before);
+	ASSERT_EQ(mock.dma_debug_errors, 0);
+	return true;
+}
+
+static void run_debug_tests(void)
+{
+	TEST(debug_checks_fire_exactly_once);
+	TEST(debug_correct_use_is_silent);
+}
