@@ -4,9 +4,12 @@
 # make harness  userspace harness only (seconds)
 # make kunit    KUnit in QEMU only (builds the kernel)
 # make run      boot the patched kernel and run the DMA demo
+# make fuzz     fuzz the core against its model for FUZZ_SECONDS (600)
 # make check    checkpatch --strict and kernel-doc on our kernel files
 
-.PHONY: test harness kunit run check clean
+FUZZ_SECONDS ?= 600
+
+.PHONY: test harness kunit run fuzz check clean
 
 test:
 	scripts/test.sh
@@ -19,6 +22,9 @@ kunit:
 
 run:
 	scripts/run-demo.sh
+
+fuzz:
+	scripts/fuzz.sh $(FUZZ_SECONDS)
 
 check:
 	scripts/check.sh

@@ -22,11 +22,28 @@ count() {	# "<label>: P passed, F failed" lines on stdin
 	done
 }
 
-echo ">> userspace harness"
-make -s -C "$repo/tools/testing/dma-iova" clean dma-iova || fail=$((fail + 1))
-h=$("$repo/tools/testing/dma-iova/dma-iova" 2>&1) || fail=$((fail + 1))
-echo "$h" | grep -E '^FAIL|^Assert|not clean|ERROR' || true
-count < <(echo "$h" | tail -n 1 | sed 's/^[0-9]* tests run, /harness: /')
+harness() {	# label, make arguments...
+	local label=$1 out
+	shift
+	echo ">> userspace harness ($label)"
+	if ! make -s -C "$repo/tools/testing/dma-iova" clean dma-iova "$@"; then
+		echo "$label: 0 passed, 1 failed"
+		return
+	fi
+	out=$("$repo/tools/testing/dma-iova/dma-iova" 2>&1)
+	echo "$out" | grep -E '^FAIL|^Assert|not clean|ERROR' || true
+	if [[ $(echo "$out" | tail -n 1) =~ ([0-9]+)\ passed,\ ([0-9]+)\ failed ]]; then
+		echo "$label: ${BASH_REMATCH[1]} passed, ${BASH_REMATCH[2]} failed"
+	else
+		echo "$label: 0 passed, 1 failed"
+	fi
+}
+
+count < <(harness gcc-64)
+count < <(harness gcc-32 BUILD=32)
+count < <(harness clang CC=clang)
+count < <("$repo/scripts/fuzz.sh" "${DMA_IOVA_FUZZ_SECONDS:-30}" 2>&1)
+make -s -C "$repo/tools/testing/dma-iova" clean
 
 echo ">> KUnit under QEMU"
 k=$("$repo/scripts/kunit.sh" 2>&1)

@@ -211,7 +211,7 @@ static bool phys_on_stack(phys_addr_t phys)
 		struct page *page = is_vmalloc_addr(va) ? vmalloc_to_page(va) :
 							  virt_to_page(va);
 
-		if (page && page_to_phys(page) == (phys & PAGE_MASK))
+		if (page && page_to_pfn(page) == PHYS_PFN(phys))
 			return true;
 	}
 	return false;
@@ -336,6 +336,21 @@ void debug_dma_iova_commit(struct dma_iova_mapping *map)
 
 	spin_lock_irqsave(&iova_debug_lock, flags);
 	check_state(map, 0);
+	spin_unlock_irqrestore(&iova_debug_lock, flags);
+}
+
+/* A failed commit unwinds its batch: follow the chunk count. */
+void debug_dma_iova_committed(struct dma_iova_mapping *map, int ret)
+{
+	struct iova_debug_entry *e;
+	unsigned long flags;
+
+	spin_lock_irqsave(&iova_debug_lock, flags);
+	e = lookup(map);
+	if (e && ret) {
+		e->nr_chunks = map->nr_chunks;
+		drop_lines(map, false);
+	}
 	spin_unlock_irqrestore(&iova_debug_lock, flags);
 }
 

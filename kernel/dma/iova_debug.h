@@ -14,6 +14,7 @@ bool debug_dma_iova_link(struct dma_iova_mapping *map, size_t offset,
 void debug_dma_iova_linked(struct dma_iova_mapping *map, size_t offset,
 			   bool reported, int ret);
 void debug_dma_iova_commit(struct dma_iova_mapping *map);
+void debug_dma_iova_committed(struct dma_iova_mapping *map, int ret);
 bool debug_dma_iova_unlink(struct dma_iova_mapping *map,
 			   const struct dma_iova_range *ranges,
 			   unsigned int nr);
@@ -42,6 +43,11 @@ static inline void debug_dma_iova_linked(struct dma_iova_mapping *map,
 }
 
 static inline void debug_dma_iova_commit(struct dma_iova_mapping *map)
+{
+}
+
+static inline void debug_dma_iova_committed(struct dma_iova_mapping *map,
+					    int ret)
 {
 }
 

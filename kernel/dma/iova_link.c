@@ -524,9 +524,10 @@ static int __dma_link_range(struct dma_iova_mapping *map, size_t offset,
 	unsigned int idx;
 	int ret;
 
-	if (!map->live || !valid_dma_direction(dir))
+	if (!map->live)
 		return -EINVAL;
-	ret = check_range(map, offset, size);
+	ret = valid_dma_direction(dir) ? check_range(map, offset, size) :
+					 -EINVAL;
 	if (ret)
 		goto fail;
 	if (dma_iova_uses_iommu(map) &&
@@ -620,24 +621,11 @@ int dma_link_range(struct dma_iova_mapping *map, size_t offset,
 }
 EXPORT_SYMBOL_GPL(dma_link_range);
 
-/**
- * dma_iova_commit() - make all links since the last commit visible
- * @map: mapping set up by dma_alloc_iova()
- *
- * Issues one IOTLB sync covering every chunk linked since the previous
- * commit. If the sync fails, that batch is unlinked again.
- *
- * Context: Any context; the caller serialises calls on @map.
- * Return: 0 on success (also when nothing is pending); -EINVAL if @map is
- * not live; -ENOMEM or -EIO if the IOMMU could not sync, in which case the
- * batch is gone.
- */
-int dma_iova_commit(struct dma_iova_mapping *map)
+static int __dma_iova_commit(struct dma_iova_mapping *map)
 {
 	unsigned int i;
 	int ret;
 
-	debug_dma_iova_commit(map);
 	if (!map->live)
 		return -EINVAL;
 	if (!map->nr_pending)
@@ -665,6 +653,28 @@ int dma_iova_commit(struct dma_iova_mapping *map)
 	WARN_ON_ONCE(map->nr_pending);
 	map->nr_pending = 0;
 	return 0;
+}
+
+/**
+ * dma_iova_commit() - make all links since the last commit visible
+ * @map: mapping set up by dma_alloc_iova()
+ *
+ * Issues one IOTLB sync covering every chunk linked since the previous
+ * commit. If the sync fails, that batch is unlinked again.
+ *
+ * Context: Any context; the caller serialises calls on @map.
+ * Return: 0 on success (also when nothing is pending); -EINVAL if @map is
+ * not live; -ENOMEM or -EIO if the IOMMU could not sync, in which case the
+ * batch is gone.
+ */
+int dma_iova_commit(struct dma_iova_mapping *map)
+{
+	int ret;
+
+	debug_dma_iova_commit(map);
+	ret = __dma_iova_commit(map);
+	debug_dma_iova_committed(map, ret);
+	return ret;
 }
 EXPORT_SYMBOL_GPL(dma_iova_commit);
 

@@ -11,6 +11,7 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <asm/sections.h>
 #include <kunit/device.h>
 #include <kunit/test.h>
 #include <linux/dma-direct.h>
@@ -22,6 +23,7 @@
 #include <linux/sizes.h>
 #include <linux/swiotlb.h>
 
+#include "dma_iova_debug_cases.h"
 #include "dma_iova_edu.h"
 
 struct iova_env {
@@ -720,6 +722,148 @@ static void dma_iova_no_iommu_should_map_per_chunk(struct kunit *test)
 	KUNIT_EXPECT_FALSE(test, map.live);
 }
 
+/* ---- CONFIG_DMA_API_DEBUG checks ------------------------------------- */
+
+struct kunit_debug_env {
+	struct dma_iova_debug_env env;
+	struct iova_env *iova;
+	phys_addr_t pages[4];
+};
+
+static phys_addr_t kdbg_page(struct dma_iova_debug_env *env, unsigned int n)
+{
+	return container_of(env, struct kunit_debug_env, env)->pages[n];
+}
+
+static void kdbg_bounce(struct dma_iova_debug_env *env, bool on)
+{
+	to_pci_dev(env->dev)->untrusted = on;
+}
+
+static int kdbg_probe(struct pci_dev *pdev, const struct pci_device_id *id)
+{
+	return 0;
+}
+
+static const struct pci_device_id kdbg_ids[] = {
+	{ PCI_DEVICE(EDU_VENDOR_ID, EDU_DEVICE_ID) },
+	{}
+};
+
+static struct pci_driver kdbg_driver = {
+	.name = "dma_iova_debug_unbind",
+	.id_table = kdbg_ids,
+	.probe = kdbg_probe,
+};
+
+/* Bind a driver to the edu devices and unbind it: dma-debug's notifier. */
+static void kdbg_unbind(struct dma_iova_debug_env *env)
+{
+	if (!pci_register_driver(&kdbg_driver))
+		pci_unregister_driver(&kdbg_driver);
+}
+
+static void kdbg_release(struct dma_iova_debug_env *env,
+			 struct dma_iova_mapping *copy)
+{
+	iommu_dma_iova_free(copy->dev, copy->addr, copy->iova_len, NULL);
+}
+
+static void kdbg_cleanup(void *data)
+{
+	struct kunit_debug_env *k = data;
+
+	to_pci_dev(k->env.dev)->untrusted = false;
+	dma_destroy_iova(&k->env.map);
+	dma_destroy_iova(&k->env.other);
+}
+
+/* Where a local of the caller's frame lives, vmapped stack or not. */
+static phys_addr_t stack_phys(const void *p)
+{
+	struct page *page = is_vmalloc_addr(p) ? vmalloc_to_page(p) :
+						 virt_to_page(p);
+
+	return page_to_phys(page) + offset_in_page(p);
+}
+
+static struct kunit_debug_env *kdbg_env(struct kunit *test, const void *local)
+{
+	struct kunit_debug_env *k = kunit_kzalloc(test, sizeof(*k), GFP_KERNEL);
+	unsigned int i;
+
+	if (!IS_ENABLED(CONFIG_DMA_API_DEBUG))
+		kunit_skip(test, "needs CONFIG_DMA_API_DEBUG");
+	KUNIT_ASSERT_NOT_NULL(test, k);
+	k->iova = env_get(test, 0);
+	for (i = 0; i < ARRAY_SIZE(k->pages); i++)
+		k->pages[i] = pages_get(test, 0, 0);
+	k->env.dev = env_dev(k->iova);
+	k->env.page = kdbg_page;
+	k->env.stack_phys = stack_phys(local);
+	k->env.text_phys = __pa_symbol(_stext) + 0x40;
+	k->env.p2p_phys = virt_to_phys(p2p_get(test, k->iova->edu.pdev,
+					       SZ_4K)->va);
+	k->env.needs_bounce = kdbg_bounce;
+	k->env.unbind = kdbg_unbind;
+	k->env.release_leaked = kdbg_release;
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, kdbg_cleanup, k),
+			0);
+	return k;
+}
+
+KUNIT_ARRAY_PARAM_DESC(dbg, dma_iova_debug_cases, desc);
+
+/* One misuse raises its check exactly once, and nothing else. */
+static void dma_iova_debug_check_should_fire_once(struct kunit *test)
+{
+	const struct dma_iova_debug_case *dc = test->param_value;
+	unsigned int before[DMA_IOVA_DBG_NR], c;
+	u64 on_stack = 0;
+	struct kunit_debug_env *k = kdbg_env(test, &on_stack);
+
+	KUNIT_ASSERT_EQ(test, dc->prepare(&k->env), 0);
+	for (c = 0; c < DMA_IOVA_DBG_NR; c++)
+		before[c] = dma_iova_debug_errors(c);
+	dc->misuse(&k->env);
+	for (c = 1; c < DMA_IOVA_DBG_NR; c++)
+		KUNIT_EXPECT_EQ_MSG(test, dma_iova_debug_errors(c),
+				    before[c] + (c == dc->check),
+				    "check %u", c);
+	KUNIT_EXPECT_EQ(test, dma_iova_debug_errors(DMA_IOVA_DBG_NONE),
+			before[DMA_IOVA_DBG_NONE] + 1);
+
+	dma_destroy_iova(&k->env.map);
+	dma_destroy_iova(&k->env.other);
+	KUNIT_EXPECT_EQ(test, dma_iova_debug_errors(DMA_IOVA_DBG_NONE),
+			before[DMA_IOVA_DBG_NONE] + 1);
+	KUNIT_EXPECT_EQ(test, on_stack, 0);
+}
+
+/* Correct use of every call raises nothing. */
+static void dma_iova_debug_correct_use_should_be_silent(struct kunit *test)
+{
+	u64 on_stack = 0;
+	struct kunit_debug_env *k = kdbg_env(test, &on_stack);
+	unsigned int before = dma_iova_debug_errors(DMA_IOVA_DBG_NONE);
+
+	KUNIT_ASSERT_EQ(test, dma_iova_debug_correct_use(&k->env), 0);
+	dma_destroy_iova(&k->env.map);
+	KUNIT_EXPECT_EQ(test, dma_iova_debug_errors(DMA_IOVA_DBG_NONE), before);
+}
+
+static struct kunit_case dma_iova_debug_test_cases[] = {
+	KUNIT_CASE_PARAM(dma_iova_debug_check_should_fire_once,
+			 dbg_gen_params),
+	KUNIT_CASE(dma_iova_debug_correct_use_should_be_silent),
+	{}
+};
+
+static struct kunit_suite dma_iova_debug_test_suite = {
+	.name = "dma_iova_debug",
+	.test_cases = dma_iova_debug_test_cases,
+};
+
 static struct kunit_case dma_iova_test_cases[] = {
 	KUNIT_CASE_PARAM(dma_iova_alloc_should_honour_alignment,
 			 align_gen_params),
@@ -743,7 +887,7 @@ static struct kunit_suite dma_iova_test_suite = {
 	.test_cases = dma_iova_test_cases,
 };
 
-kunit_test_suites(&dma_iova_test_suite);
+kunit_test_suites(&dma_iova_test_suite, &dma_iova_debug_test_suite);
 
 MODULE_DESCRIPTION("KUnit tests for the two-step IOVA DMA mapping API");
 MODULE_LICENSE("GPL");

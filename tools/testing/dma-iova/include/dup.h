@@ -12,7 +12,7 @@
 #define offset_in_page(p)	((unsigned long)(p) & (PAGE_SIZE - 1))
 
 #define DMA_MAPPING_ERROR	(~(dma_addr_t)0)
-#define DMA_BIT_MASK(n)		(((n) == 64) ? ~0ULL : ((1ULL << (n)) - 1))
+#define DMA_BIT_MASK(n)		(((n) == 64) ? ~0ULL : ((1ULL << ((n) & 63)) - 1))
 
 #define DMA_ATTR_WEAK_ORDERING		(1UL << 1)
 #define DMA_ATTR_WRITE_COMBINE		(1UL << 2)

@@ -1,0 +1,500 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Model-based fuzzer for kernel/dma/iova_link.c and iova_debug.c.
+ *
+ * Input bytes become a sequence of alloc/link/commit/unlink/sync/destroy/
+ * free operations with random sizes, offsets, alignments, devices, memory
+ * kinds and injected failures. A small reference model says what each call
+ * must return, which chunks must then be mapped where, and how many debug
+ * reports each call must raise; after every operation the real state, the
+ * mock IOMMU page table and the counters are checked against it. Any
+ * difference aborts, so libFuzzer keeps the input as a crasher.
+ *
+ * Built with libFuzzer (clang), or with driver.c as a plain program.
+ */
+#include "../iova_link_internal.h"
+#include "../../../../kernel/dma/iova_link.c"
+#include "../../../../kernel/dma/iova_debug.c"
+#include "../mock.c"
+
+#define G		4096UL
+#define MAX_CHUNKS	48	/* below the mock's 64 slots per table */
+
+unsigned long long fuzz_ops_total;
+
+#define TRACE(...) do { if (harness_verbose) fprintf(stderr, __VA_ARGS__); } while (0)
+
+struct model_chunk {
+	size_t offset, size;
+	phys_addr_t phys;
+	enum dma_chunk_type type;
+	bool pending;
+};
+
+static struct model {
+	bool live, iommu;
+	size_t size;
+	struct model_chunk c[MAX_CHUNKS];
+	unsigned int n;
+} m;
+
+static struct dma_iova_mapping map;
+static u64 mask64 = DMA_BIT_MASK(64), mask32 = DMA_BIT_MASK(32);
+static struct device devs[] = {
+	{ .dma_mask = &mask64, .iommu_granule = G, .coherent = true, .is_pci = true },
+	{ .dma_mask = &mask64, .iommu_granule = G, .coherent = true, .is_pci = true, .lazy = true },
+	{ .dma_mask = &mask64, .iommu_granule = G, .coherent = true, .is_pci = true, .needs_bounce = true },
+	{ .dma_mask = &mask64, .coherent = true, .is_pci = true },
+	{ .dma_mask = &mask32, .iommu_granule = G, .is_pci = true },
+	{ .dma_mask = &mask64, .iommu_granule = G, .coherent = true },
+};
+
+#define CHECK(cond) do {						\
+	if (!(cond)) {							\
+		fprintf(stderr, "fuzz: %s:%d: %s\n", __FILE__, __LINE__, #cond); \
+		abort();						\
+	}								\
+} while (0)
+
+struct input {
+	const u8 *p;
+	size_t left;
+};
+
+static u64 take(struct input *in, unsigned int bytes)
+{
+	u64 v = 0;
+
+	while (bytes--) {
+		v = (v << 8) | (in->left ? *in->p : 0);
+		if (in->left) {
+			in->p++;
+			in->left--;
+		}
+	}
+	return v;
+}
+
+static size_t gdown(size_t x)
+{
+	return x & ~(G - 1);
+}
+
+static size_t gup(size_t x)
+{
+	return gdown(x + G - 1);
+}
+
+static bool extents_meet(size_t a, size_t a_end, size_t b, size_t b_end)
+{
+	if (m.iommu)
+		return gdown(a) < gup(b_end) && gdown(b) < gup(a_end);
+	return a < b_end && b < a_end;
+}
+
+/* -1 for RAM, the provider index for P2P memory, -2 if not memory. */
+static int mem_kind(phys_addr_t phys)
+{
+	unsigned long pfn = PHYS_PFN(phys);
+
+	if (!pfn_valid(pfn))
+		return -2;
+	pfn -= PHYS_PFN(MOCK_PHYS_BASE);
+	if (pfn >= MOCK_P2P_FIRST && pfn < MOCK_P2P_FIRST + 3 * MOCK_P2P_PAGES)
+		return (pfn - MOCK_P2P_FIRST) / MOCK_P2P_PAGES;
+	return -1;
+}
+
+static void drop_pending(void)
+{
+	unsigned int i, k = 0;
+
+	for (i = 0; i < m.n; i++)
+		if (!m.c[i].pending)
+			m.c[k++] = m.c[i];
+	m.n = k;
+}
+
+static unsigned int reports(void)
+{
+	return dma_iova_debug_errors(DMA_IOVA_DBG_NONE);
+}
+
+/* The real mapping and the mock IOMMU agree with the model. */
+static void model_check(void)
+{
+	unsigned int i, tlbs = 0, directs = 0;
+	size_t g;
+
+	CHECK(!mock.errors && !mock.warns);
+	CHECK(map.live == m.live);
+	if (!m.live)
+		return;
+	CHECK(map.nr_chunks == m.n);
+	for (i = 0; i < m.n; i++) {
+		const struct dma_iova_chunk *c = &map.chunks[i];
+		const struct model_chunk *mc = &m.c[i];
+
+		CHECK(c->offset == mc->offset && c->size == mc->size);
+		CHECK(c->type == mc->type && c->pending == mc->pending);
+		tlbs += !!c->head_len + !!c->tail_len;
+		if (!m.iommu && mc->type != DMA_CHUNK_P2P_BUS)
+			directs++;
+		if (mc->type == DMA_CHUNK_P2P_BUS) {
+			CHECK(c->dma_addr == mc->phys + MOCK_BUS_OFFSET);
+			continue;
+		}
+		if (!m.iommu) {
+			CHECK(c->dma_addr == mc->phys + MOCK_DIRECT_OFFSET);
+			continue;
+		}
+		CHECK(c->dma_addr == map.addr + mc->offset);
+		CHECK(mock_iova_synced(c->dma_addr) == !mc->pending);
+		/* first, last and every granule start resolve as linked */
+		for (g = 0; g < mc->size; g = g ? g + G : G - (mc->offset & (G - 1))) {
+			phys_addr_t got = mock_iova_to_phys(c->dma_addr + g);
+
+			if (g < c->head_len || g >= mc->size - c->tail_len)
+				CHECK(got >= mock_phys(MOCK_TLB_FIRST) &&
+				      got < mock_phys(MOCK_P2P_FIRST));
+			else
+				CHECK(got == mc->phys + g);
+		}
+	}
+	CHECK(mock.nr_tlb == tlbs);
+	CHECK(mock.nr_direct == directs);
+	if (!m.iommu)
+		return;
+	/* nothing else of the range is mapped */
+	for (g = 0; g < map.iova_len && g < 256 * G; g += G) {
+		bool used = false;
+
+		for (i = 0; i < m.n && !used; i++)
+			used = m.c[i].type != DMA_CHUNK_P2P_BUS &&
+			       extents_meet(g, g + G, m.c[i].offset,
+					    m.c[i].offset + m.c[i].size);
+		if (!used)
+			CHECK(!mock_iova_to_phys(map.addr + g));
+	}
+}
+
+static bool injected(const unsigned int *calls_before)
+{
+	unsigned int s;
+
+	for (s = 0; s < NR_FAIL_SITES; s++)
+		if (mock.fail_at[s] > calls_before[s] &&
+		    mock.fail_at[s] <= mock.calls[s])
+			return true;
+	return false;
+}
+
+static void op_alloc(struct input *in)
+{
+	struct device *dev = &devs[take(in, 1) % 6];
+	size_t size = take(in, 3) % (64 * G) + 1;
+	size_t align = (size_t)1 << (take(in, 1) % 24);
+	int ret;
+
+	if (take(in, 1) % 16 == 0)
+		align = 3 * G;	/* not a power of two */
+	dma_destroy_iova(&map);
+	mock_fq_drain();
+	memset(&m, 0, sizeof(m));
+	ret = dma_alloc_iova(dev, &map, size, align, 0);
+	TRACE("alloc dev %ld size %#zx align %#zx: %d\n", (long)(dev - devs),
+	      size, align, ret);
+	if (align & (align - 1)) {
+		CHECK(ret == -EINVAL);
+		return;
+	}
+	if (ret) {
+		CHECK(ret == -ENOMEM);
+		return;
+	}
+	CHECK(!dev->iommu_granule ||
+	      !(map.addr & (max_t(size_t, align, G) - 1)));
+	m.live = true;
+	m.iommu = dev->iommu_granule;
+	m.size = size;
+}
+
+/* What dma_link_range() must answer, before fault injection. */
+static int predict_link(size_t off, phys_addr_t phys, size_t size, int dir,
+			enum dma_chunk_type *type)
+{
+	bool bounce = map.dev && map.dev->needs_bounce && m.iommu &&
+		      ((phys | size) & (G - 1));
+	int first, last;
+	unsigned int i;
+	size_t end;
+
+	if (!m.live || dir > DMA_FROM_DEVICE)
+		return -EINVAL;
+	if (!size || check_add_overflow(off, size, &end) || end > m.size)
+		return -EINVAL;
+	if (m.iommu && ((off ^ phys) & (G - 1)))
+		return -EINVAL;
+	for (i = 0; i < m.n; i++)
+		if (extents_meet(off, end, m.c[i].offset,
+				 m.c[i].offset + m.c[i].size))
+			return -EEXIST;
+	first = mem_kind(phys);
+	last = mem_kind(phys + size - 1);
+	if (first == -2 || last == -2 || first != last)
+		return -EINVAL;
+	if (first == -1) {
+		*type = bounce ? DMA_CHUNK_BOUNCE : DMA_CHUNK_HOST;
+		return 0;
+	}
+	if (!map.dev->is_pci || first == 2)
+		return -EREMOTEIO;
+	if (first == 1) {
+		*type = DMA_CHUNK_P2P_BUS;
+		return 0;
+	}
+	*type = DMA_CHUNK_P2P_HOST_BRIDGE;
+	return bounce ? -EPERM : 0;
+}
+
+static void op_link(struct input *in)
+{
+	unsigned int kind = take(in, 1) % 8, before = reports();
+	size_t off = take(in, 3) % (72 * G);
+	size_t size = take(in, 2) % (3 * G) + (take(in, 1) % 32 == 0 ? 0 : 1);
+	int dir = take(in, 1) % 4, want, ret;
+	unsigned int calls[NR_FAIL_SITES];
+	enum dma_chunk_type type = 0;
+	phys_addr_t phys;
+
+	if (m.n == MAX_CHUNKS)
+		return;
+	if (kind < 5)		/* RAM */
+		phys = mock_phys(take(in, 2) % 1800);
+	else			/* one of the three P2P providers */
+		phys = mock_phys(MOCK_P2P_FIRST + (kind - 5) * MOCK_P2P_PAGES +
+				 take(in, 1));
+	/* mostly keep the granule offsets matched, else placement errors */
+	phys += take(in, 1) % 4 ? (off & (G - 1)) : take(in, 2) % G;
+
+	want = predict_link(off, phys, size, dir, &type);
+	memcpy(calls, mock.calls, sizeof(calls));
+	ret = dma_link_range(&map, off, phys, size, dir, 0);
+	TRACE("link off %#zx phys %#llx size %#zx dir %d: %d (model %d)\n",
+	      off, (unsigned long long)phys, size, dir, ret, want);
+	if (!want && injected(calls))
+		want = -ENOMEM;
+	CHECK(ret == want);
+	if (ret) {
+		if (m.live)
+			drop_pending();
+	} else {
+		unsigned int i = 0;
+
+		while (i < m.n && m.c[i].offset < off)
+			i++;
+		memmove(&m.c[i + 1], &m.c[i], (m.n - i) * sizeof(m.c[0]));
+		m.c[i] = (struct model_chunk){ off, size, phys, type, true };
+		m.n++;
+	}
+	/* misuse is reported once; success, topology and ENOMEM are not */
+	CHECK(reports() - before ==
+	      (ret == -EINVAL || ret == -EEXIST || ret == -EPERM));
+}
+
+static void op_commit(void)
+{
+	unsigned int calls[NR_FAIL_SITES], i, before = reports();
+	bool pending = false;
+	int ret;
+
+	for (i = 0; i < m.n; i++)
+		pending |= m.c[i].pending;
+	memcpy(calls, mock.calls, sizeof(calls));
+	ret = dma_iova_commit(&map);
+	TRACE("commit: %d\n", ret);
+	if (!m.live) {
+		CHECK(ret == -EINVAL && reports() == before + 1);
+		return;
+	}
+	CHECK(reports() == before);
+	if (pending && m.iommu && injected(calls)) {
+		CHECK(ret == -ENOMEM);
+		drop_pending();
+		return;
+	}
+	CHECK(ret == 0);
+	for (i = 0; i < m.n; i++)
+		m.c[i].pending = false;
+}
+
+/* The model's answer for dma_unlink_ranges(); marks chunks on success. */
+static int predict_unlink(const struct dma_iova_range *r, unsigned int nr,
+			  bool *doomed)
+{
+	unsigned int k, i, hit;
+	size_t end;
+
+	if (!m.live || !nr)
+		return -EINVAL;
+	memset(doomed, 0, MAX_CHUNKS);
+	for (k = 0; k < nr; k++) {
+		if (!r[k].size || check_add_overflow(r[k].offset, r[k].size, &end) ||
+		    end > m.size)
+			return -EINVAL;
+		for (i = 0, hit = 0; i < m.n; i++) {
+			size_t c_end = m.c[i].offset + m.c[i].size;
+
+			if (m.c[i].offset < r[k].offset && c_end > r[k].offset)
+				return -EINVAL;
+			if (m.c[i].offset < r[k].offset || m.c[i].offset >= end)
+				continue;
+			if (c_end > end || doomed[i])
+				return -EINVAL;
+			doomed[i] = true;
+			hit++;
+		}
+		if (!hit)
+			return -ENOENT;
+	}
+	return 0;
+}
+
+static void op_unlink(struct input *in)
+{
+	struct dma_iova_range r[3];
+	unsigned int nr = take(in, 1) % 4, k, i, before = reports();
+	bool doomed[MAX_CHUNKS], pending = false;
+	int want, ret;
+
+	for (k = 0; k < nr; k++) {
+		unsigned int pick = take(in, 1);
+
+		if (m.n && pick % 4) {	/* mostly whole chunks */
+			const struct model_chunk *c = &m.c[pick % m.n];
+
+			r[k].offset = c->offset;
+			r[k].size = c->size + (pick % 8 == 1 ? G : 0);
+		} else {
+			r[k].offset = take(in, 3) % (72 * G);
+			r[k].size = take(in, 2) % (4 * G);
+		}
+	}
+	want = predict_unlink(r, nr, doomed);
+	for (i = 0; m.live && i < m.n; i++)
+		for (k = 0; k < nr; k++)
+			pending |= m.c[i].pending &&
+				   m.c[i].offset >= r[k].offset &&
+				   m.c[i].offset - r[k].offset < r[k].size;
+	ret = dma_unlink_ranges(&map, r, nr);
+	TRACE("unlink %u ranges (%#zx+%#zx): %d (model %d)\n", nr,
+	      nr ? r[0].offset : 0, nr ? r[0].size : 0, ret, want);
+	CHECK(ret == want);
+	CHECK(reports() - before == (!m.live || pending || ret != 0));
+	if (!ret) {
+		for (i = 0, k = 0; i < m.n; i++)
+			if (!doomed[i])
+				m.c[k++] = m.c[i];
+		m.n = k;
+	}
+}
+
+static void op_sync(struct input *in)
+{
+	size_t off = take(in, 3) % (72 * G), size = take(in, 2) % (4 * G);
+
+	if (take(in, 1) & 1)
+		dma_iova_sync_for_cpu(&map, off, size);
+	else
+		dma_iova_sync_for_device(&map, off, size);
+}
+
+static void op_destroy(void)
+{
+	unsigned int i, before = reports();
+	bool pending = false;
+
+	for (i = 0; i < m.n; i++)
+		pending |= m.c[i].pending;
+	dma_destroy_iova(&map);
+	CHECK(reports() - before == (m.live && pending));
+	memset(&m, 0, sizeof(m));
+}
+
+static void op_free(void)
+{
+	unsigned int before = reports();
+	int ret = dma_free_iova(&map);
+
+	CHECK(ret == (!m.live ? -EINVAL : m.n ? -EBUSY : 0));
+	CHECK(reports() - before == (ret != 0));
+	if (!ret)
+		memset(&m, 0, sizeof(m));
+}
+
+static void op_inject(struct input *in)
+{
+	static const enum mock_site sites[] = {
+		FAIL_IOVA_ALLOC, FAIL_MAP, FAIL_SYNC, FAIL_SWIOTLB,
+		FAIL_KMALLOC, FAIL_DIRECT_MAP,
+	};
+	enum mock_site s = sites[take(in, 1) % 6];
+
+	mock.fail_at[s] = mock.calls[s] + 1 + take(in, 1) % 4;
+}
+
+static void print_ops(void)
+{
+	fprintf(stderr, "fuzz: %llu operations checked against the model\n",
+		fuzz_ops_total);
+}
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	atexit(print_ops);
+	return 0;
+}
+
+int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
+{
+	struct input in = { data, size };
+	unsigned int ops = 0;
+
+	mock_reset();
+	memset(&m, 0, sizeof(m));
+	memset(&map, 0, sizeof(map));
+	while (in.left && ops++ < 256) {
+		switch (take(&in, 1) % 10) {
+		case 0:
+			op_alloc(&in);
+			break;
+		case 1: case 2: case 3:
+			op_link(&in);
+			break;
+		case 4:
+			op_commit();
+			break;
+		case 5:
+			op_unlink(&in);
+			break;
+		case 6:
+			op_sync(&in);
+			break;
+		case 7:
+			if (take(&in, 1) & 1)
+				op_destroy();
+			else
+				op_free();
+			break;
+		default:
+			op_inject(&in);
+			break;
+		}
+		model_check();
+	}
+	fuzz_ops_total += ops;
+	dma_destroy_iova(&map);
+	mock_fq_drain();
+	CHECK(mock_check_clean());
+	return 0;
+}
