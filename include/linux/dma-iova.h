@@ -13,6 +13,7 @@
 #include <linux/types.h>
 
 struct device;
+struct fault_attr;
 
 /**
  * enum dma_chunk_type - how a linked chunk reaches the device
@@ -192,11 +193,21 @@ enum dma_iova_debug_check {
 	DMA_IOVA_DBG_NR,
 };
 
+#if defined(CONFIG_DMA_IOVA_LINK) && defined(CONFIG_FAULT_INJECTION)
+extern struct fault_attr fail_dma_iova;
+#endif
+
 #if defined(CONFIG_DMA_IOVA_LINK) && defined(CONFIG_DMA_API_DEBUG)
 unsigned int dma_iova_debug_errors(enum dma_iova_debug_check check);
+unsigned int dma_iova_debug_live_states(void);
 #else
 static inline unsigned int
 dma_iova_debug_errors(enum dma_iova_debug_check check)
+{
+	return 0;
+}
+
+static inline unsigned int dma_iova_debug_live_states(void)
 {
 	return 0;
 }

@@ -77,6 +77,26 @@ unsigned int dma_iova_debug_errors(enum dma_iova_debug_check check)
 }
 EXPORT_SYMBOL_GPL(dma_iova_debug_errors);
 
+/**
+ * dma_iova_debug_live_states() - number of mapping states now live
+ *
+ * Context: Any context.
+ * Return: states allocated and not yet destroyed or freed.
+ */
+unsigned int dma_iova_debug_live_states(void)
+{
+	struct iova_debug_entry *e;
+	unsigned int bkt, n = 0;
+	unsigned long flags;
+
+	spin_lock_irqsave(&iova_debug_lock, flags);
+	hash_for_each(iova_states, bkt, e, node)
+		n++;
+	spin_unlock_irqrestore(&iova_debug_lock, flags);
+	return n;
+}
+EXPORT_SYMBOL_GPL(dma_iova_debug_live_states);
+
 static void report(const struct iova_debug_entry *e, struct device *dev,
 		   enum dma_iova_debug_check check, size_t offset)
 {

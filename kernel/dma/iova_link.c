@@ -15,6 +15,35 @@
  */
 #include "iova_link_internal.h"
 
+#ifdef CONFIG_FAULT_INJECTION
+/*
+ * fail_dma_iova fails the calls this file makes to lower layers (IOVA
+ * allocation, each map, each bounce slot, chunk record growth, P2P
+ * classification, the commit's IOTLB sync) the way they fail for real, so
+ * that every unwind path can be exercised against a real IOMMU driver. See
+ * Documentation/fault-injection/fault-injection.rst; debugfs: fail_dma_iova/.
+ */
+struct fault_attr fail_dma_iova = FAULT_ATTR_INITIALIZER;
+EXPORT_SYMBOL_GPL(fail_dma_iova);
+
+static bool iova_should_fail(void)
+{
+	return should_fail(&fail_dma_iova, 1);
+}
+
+static int __init fail_dma_iova_debugfs(void)
+{
+	fault_create_debugfs_attr("fail_dma_iova", NULL, &fail_dma_iova);
+	return 0;
+}
+late_initcall(fail_dma_iova_debugfs);
+#else
+static bool iova_should_fail(void)
+{
+	return false;
+}
+#endif
+
 static size_t gran_down(const struct dma_iova_mapping *map, size_t x)
 {
 	return x & ~(map->granule - 1);
@@ -67,15 +96,21 @@ static int check_range(const struct dma_iova_mapping *map, size_t offset,
 	return 0;
 }
 
+/* An empty, not live state: what every failed or finished mapping becomes. */
+static void init_mapping(struct dma_iova_mapping *map)
+{
+	memset(map, 0, sizeof(*map));
+	map->chunks = map->inline_chunks;
+	map->max_chunks = DMA_IOVA_INLINE_CHUNKS;
+}
+
 static int __dma_alloc_iova(struct device *dev, struct dma_iova_mapping *map,
 			    size_t size, size_t align, gfp_t gfp)
 {
 	size_t granule, len;
 	dma_addr_t addr = 0;
 
-	memset(map, 0, sizeof(*map));
-	map->chunks = map->inline_chunks;
-	map->max_chunks = DMA_IOVA_INLINE_CHUNKS;
+	init_mapping(map);
 
 	if (!dev || !dev->dma_mask || !size || (align & (align - 1)))
 		return -EINVAL;
@@ -89,7 +124,7 @@ static int __dma_alloc_iova(struct device *dev, struct dma_iova_mapping *map,
 		len = max(len, align);
 		if (len - 1 > dma_get_mask(dev))
 			return -EINVAL;
-		addr = iommu_dma_iova_alloc(dev, len);
+		addr = iova_should_fail() ? 0 : iommu_dma_iova_alloc(dev, len);
 		if (!addr)
 			return -ENOMEM;
 		if (WARN_ON_ONCE(addr & (align - 1))) {
@@ -147,7 +182,7 @@ static int grow_chunks(struct dma_iova_mapping *map)
 
 	if (map->nr_chunks < map->max_chunks)
 		return 0;
-	if (check_mul_overflow(map->max_chunks, 2U, &max))
+	if (check_mul_overflow(map->max_chunks, 2U, &max) || iova_should_fail())
 		return -ENOMEM;
 	new = kmalloc_array(max, sizeof(*new), map->gfp);
 	if (!new)
@@ -195,6 +230,8 @@ static int classify_chunk(struct dma_iova_mapping *map,
 	if (!is_pci_p2pdma_page(last) || last->pgmap != first->pgmap)
 		return -EINVAL;
 
+	if (iova_should_fail())
+		return -EREMOTEIO;
 	type = pci_p2pdma_classify(&p2p, map->dev, first);
 	map->p2p_pgmap = p2p.pgmap;
 	map->p2p_map = p2p.map;
@@ -222,6 +259,8 @@ static int map_extent(struct dma_iova_mapping *map, size_t offset,
 		      phys_addr_t phys, size_t len, struct dma_iova_chunk *c,
 		      bool mmio)
 {
+	if (iova_should_fail())
+		return -ENOMEM;
 	return iommu_dma_iova_map(map->dev, map->addr + offset, phys, len,
 				  c->dir, c->attrs, mmio);
 }
@@ -259,6 +298,8 @@ static int bounce_granule(struct dma_iova_mapping *map,
 		dev_warn_once(map->dev, "no bounce buffers for an unaligned link\n");
 		return -ENOMEM;
 	}
+	if (iova_should_fail())
+		return -ENOMEM;
 	base = swiotlb_tbl_map_single(map->dev, phys - pad, pad + len,
 				      map->granule - 1, c->dir, c->attrs);
 	if (base == (phys_addr_t)DMA_MAPPING_ERROR)
@@ -635,7 +676,8 @@ static int __dma_iova_commit(struct dma_iova_mapping *map)
 		size_t start = gran_down(map, map->pend_start);
 		size_t end = gran_up(map, map->pend_end);
 
-		ret = iommu_dma_iova_sync_map(map->dev, map->addr + start,
+		ret = iova_should_fail() ? -ENOMEM :
+		      iommu_dma_iova_sync_map(map->dev, map->addr + start,
 					      end - start);
 		if (ret) {
 			unwind_pending(map);
@@ -863,9 +905,7 @@ static void reset_mapping(struct dma_iova_mapping *map)
 {
 	if (map->chunks != map->inline_chunks)
 		kfree(map->chunks);
-	memset(map, 0, sizeof(*map));
-	map->chunks = map->inline_chunks;
-	map->max_chunks = DMA_IOVA_INLINE_CHUNKS;
+	init_mapping(map);
 }
 
 /**

@@ -16,7 +16,9 @@
 #include <linux/dma-map-ops.h>
 #include <linux/dma-mapping.h>
 #include <linux/export.h>
+#include <linux/fault-inject.h>
 #include <linux/hashtable.h>
+#include <linux/init.h>
 #include <linux/iommu.h>
 #include <linux/iommu-dma.h>
 #include <linux/log2.h>
