@@ -41,6 +41,7 @@ static void run_test(const char *name, bool (*fn)(void))
 #include "tests/unlink.c"
 #include "tests/direct.c"
 #include "tests/debug.c"
+#include "tests/fault.c"
 
 int main(int argc, char **argv)
 {
@@ -57,6 +58,7 @@ int main(int argc, char **argv)
 	run_unlink_tests();
 	run_direct_tests();
 	run_debug_tests();
+	run_fault_tests();
 
 	printf("%u tests run, %u passed, %u failed.\n", nr_run,
 	       nr_run - nr_failed, nr_failed);

@@ -34,7 +34,7 @@ void mock_error(const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
-static bool should_fail(enum mock_site site)
+static bool site_fails(enum mock_site site)
 {
 	return ++mock.calls[site] == mock.fail_at[site];
 }
@@ -91,6 +91,13 @@ bool mock_check_clean(void)
 	return ok;
 }
 
+bool should_fail(struct fault_attr *attr, ssize_t size)
+{
+	(void)attr;
+	(void)size;
+	return site_fails(FAIL_HOOK);
+}
+
 bool dma_debug_report_error(struct device *dev)
 {
 	mock.dma_debug_errors++;
@@ -102,7 +109,7 @@ void *kmalloc_array(size_t n, size_t size, gfp_t gfp)
 	size_t bytes;
 
 	(void)gfp;
-	if (should_fail(FAIL_KMALLOC) || check_mul_overflow(n, size, &bytes))
+	if (site_fails(FAIL_KMALLOC) || check_mul_overflow(n, size, &bytes))
 		return NULL;
 	mock.kmalloc_live++;
 	return calloc(1, bytes ? bytes : 1);
@@ -169,7 +176,7 @@ dma_addr_t iommu_dma_iova_alloc(struct device *dev, size_t size)
 
 	if (!size || size & (dev->iommu_granule - 1))
 		mock_error("IOVA alloc of %#zx: not granule-aligned", size);
-	if (should_fail(FAIL_IOVA_ALLOC) || size > limit ||
+	if (site_fails(FAIL_IOVA_ALLOC) || size > limit ||
 	    mock.nr_iova == 64)
 		return 0;
 	while (align < size)
@@ -272,7 +279,7 @@ int iommu_dma_iova_map(struct device *dev, dma_addr_t iova, phys_addr_t phys,
 		mock_error("%s map of %s memory at %#llx", mmio ? "MMIO" : "RAM",
 			   phys_is_p2p(phys) ? "P2P" : "RAM",
 			   (unsigned long long)phys);
-	if (should_fail(FAIL_MAP))
+	if (site_fails(FAIL_MAP))
 		return -ENOMEM;
 	if (mock.nr_ext == mock.max_ext) {
 		mock.max_ext = mock.max_ext ? 2 * mock.max_ext : 16;
@@ -292,7 +299,7 @@ int iommu_dma_iova_sync_map(struct device *dev, dma_addr_t iova, size_t size)
 
 	(void)dev;
 	mock.sync_calls++;
-	if (should_fail(FAIL_SYNC))
+	if (site_fails(FAIL_SYNC))
 		return -ENOMEM;
 	for (i = 0; i < mock.nr_ext; i++)
 		if (mock.ext[i].iova >= iova &&
@@ -415,7 +422,7 @@ phys_addr_t swiotlb_tbl_map_single(struct device *dev, phys_addr_t phys,
 			   (unsigned long long)phys);
 	if (len > PAGE_SIZE)
 		mock_error("bounce of %#zx bytes crosses a slot", len);
-	if (should_fail(FAIL_SWIOTLB) || mock.nr_tlb == 64)
+	if (site_fails(FAIL_SWIOTLB) || mock.nr_tlb == 64)
 		return (phys_addr_t)DMA_MAPPING_ERROR;
 	for (slot = 0; mock.tlb_in_use[slot]; slot++)
 		assert(slot + 1 < MOCK_P2P_FIRST - MOCK_TLB_FIRST);
@@ -499,7 +506,7 @@ static dma_addr_t direct_map(struct device *dev, phys_addr_t phys, size_t size,
 	if (res != phys_is_p2p(phys))
 		mock_error("%s mapping of %s memory", res ? "resource" : "page",
 			   phys_is_p2p(phys) ? "P2P" : "RAM");
-	if (should_fail(FAIL_DIRECT_MAP) || mock.nr_direct == 64)
+	if (site_fails(FAIL_DIRECT_MAP) || mock.nr_direct == 64)
 		return DMA_MAPPING_ERROR;
 	mock.direct[mock.nr_direct].addr = phys + MOCK_DIRECT_OFFSET;
 	mock.direct[mock.nr_direct].len = size;

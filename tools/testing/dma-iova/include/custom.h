@@ -44,6 +44,7 @@ struct device {
 };
 
 enum mock_site {
+	FAIL_HOOK,		/* the core's own fail_dma_iova should_fail() */
 	FAIL_IOVA_ALLOC,
 	FAIL_MAP,
 	FAIL_SYNC,
@@ -191,6 +192,16 @@ static inline const char *dev_driver_string(const struct device *dev)
 {
 	return "mockdrv";
 }
+
+/* The fault-injection framework, driven by mock.fail_at[FAIL_HOOK]. */
+struct fault_attr {
+	int unused;
+};
+#define FAULT_ATTR_INITIALIZER		{ 0 }
+#define late_initcall(fn)		static int (*fn##_unused)(void) __attribute__((unused)) = fn
+#define __init
+#define fault_create_debugfs_attr(name, parent, attr)	NULL
+bool should_fail(struct fault_attr *attr, ssize_t size);
 
 /* dma-debug's side: kernel/dma/debug.c counts errors we report. */
 bool dma_debug_report_error(struct device *dev);

@@ -22,6 +22,8 @@ CONFIG_SERIAL_8250_CONSOLE=y''',
 				'-machine', 'q35',
 				'-cpu', 'qemu64,vendor=AuthenticAMD,family=23',
 				'-device', 'intel-iommu',
+				# DMAR faults and IOTLB invalidations, seen from outside
+				'-trace', 'vtd_dmar_fault',
 				'-device', 'edu,id=edu0',
 				'-drive', 'if=none,id=nvm0,file=null-co://,format=raw',
 				'-device', 'nvme,serial=dmaiova0,drive=nvm0,cmb_size_mb=16',

@@ -19,7 +19,7 @@ static bool test_alloc_and_free(void)
 }
 
 /* Upstream bug B6: the alignment asked for is the alignment obtained. */
-static bool test_alloc_alignment(void)
+static bool test_b6_requested_alignment_is_obtained(void)
 {
 	static const size_t sizes[] = {
 		1, 4095, 4096, 4097, 3 * SZ_4K, SZ_1M + SZ_4K, 3 * SZ_1M,
@@ -44,7 +44,7 @@ static bool test_alloc_alignment(void)
 	return true;
 }
 
-static bool test_alloc_rejects_bad_input(void)
+static bool test_b5_no_or_dma_incapable_device_is_refused(void)
 {
 	struct device no_mask = iommu_dev;
 	struct device dev32 = iommu_dev;
@@ -75,7 +75,7 @@ static bool test_alloc_rejects_bad_input(void)
  * Upstream bug B7: sizes around 4 GiB and up to 2^63 never wrap. On 32-bit,
  * sizes near SIZE_MAX are the edge instead.
  */
-static bool test_alloc_overflow_edges(void)
+static bool test_b7_sizes_past_4g_never_wrap(void)
 {
 	static const u64 ok_sizes[] = {
 		SZ_4G - 1, SZ_4G, SZ_4G + SZ_4K, 2 * SZ_4G + SZ_4K,
@@ -132,7 +132,7 @@ static bool test_alloc_failure_leaves_nothing(void)
  * Upstream bug B1: a reused state is fully reinitialised on every path, so
  * a failed or direct-mode allocation never inherits the previous range.
  */
-static bool test_alloc_never_reuses_stale_state(void)
+static bool test_b1_stale_state_is_never_reused(void)
 {
 	struct dma_iova_mapping map;
 
@@ -178,10 +178,10 @@ static bool test_free_refuses_live_links(void)
 static void run_alloc_tests(void)
 {
 	TEST(alloc_and_free);
-	TEST(alloc_alignment);
-	TEST(alloc_rejects_bad_input);
-	TEST(alloc_overflow_edges);
+	TEST(b6_requested_alignment_is_obtained);
+	TEST(b5_no_or_dma_incapable_device_is_refused);
+	TEST(b7_sizes_past_4g_never_wrap);
 	TEST(alloc_failure_leaves_nothing);
-	TEST(alloc_never_reuses_stale_state);
+	TEST(b1_stale_state_is_never_reused);
 	TEST(free_refuses_live_links);
 }

@@ -45,7 +45,7 @@ static bool test_bounce_head_and_tail_only(void)
 }
 
 /* Upstream bug B3: no middle at all, at offset 0 and further in. */
-static bool test_bounce_empty_middle(void)
+static bool test_b3_bounce_with_empty_middle(void)
 {
 	static const size_t offsets[] = { 0x800, 5 * SZ_4K + 0x800 };
 	struct dma_iova_mapping map;
@@ -115,7 +115,7 @@ static bool bounce_fails_at(enum mock_site site, unsigned int nth)
 	return true;
 }
 
-static bool test_bounce_tail_failure_unwinds_chunk(void)
+static bool test_b3_bounce_tail_failure_unwinds_only_its_chunk(void)
 {
 	return bounce_fails_at(FAIL_SWIOTLB, 2);
 }
@@ -212,9 +212,9 @@ static void run_bounce_tests(void)
 {
 	TEST(bounce_hides_and_protects_neighbours);
 	TEST(bounce_head_and_tail_only);
-	TEST(bounce_empty_middle);
+	TEST(b3_bounce_with_empty_middle);
 	TEST(bounce_within_one_granule);
-	TEST(bounce_tail_failure_unwinds_chunk);
+	TEST(b3_bounce_tail_failure_unwinds_only_its_chunk);
 	TEST(bounce_middle_failure_unwinds_chunk);
 	TEST(bounce_head_failure_unwinds_chunk);
 	TEST(bounce_refused_without_swiotlb_or_for_p2p);

@@ -145,17 +145,17 @@ static bool link_fails_at(unsigned int k, unsigned int n)
 	return true;
 }
 
-static bool test_link_failure_first_unwinds_batch(void)
+static bool test_b2_link_failure_first_unwinds_batch(void)
 {
 	return link_fails_at(0, 5);
 }
 
-static bool test_link_failure_middle_unwinds_batch(void)
+static bool test_b2_link_failure_middle_unwinds_batch(void)
 {
 	return link_fails_at(2, 5);
 }
 
-static bool test_link_failure_last_unwinds_batch(void)
+static bool test_b2_link_failure_last_unwinds_batch(void)
 {
 	return link_fails_at(4, 5);
 }
@@ -221,9 +221,9 @@ static void run_link_tests(void)
 	TEST(link_resolves_after_one_commit);
 	TEST(link_unaligned_anywhere);
 	TEST(link_rejects_misuse);
-	TEST(link_failure_first_unwinds_batch);
-	TEST(link_failure_middle_unwinds_batch);
-	TEST(link_failure_last_unwinds_batch);
+	TEST(b2_link_failure_first_unwinds_batch);
+	TEST(b2_link_failure_middle_unwinds_batch);
+	TEST(b2_link_failure_last_unwinds_batch);
 	TEST(link_grows_record);
 	TEST(commit_failure_unwinds_batch);
 }

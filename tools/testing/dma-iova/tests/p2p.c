@@ -49,6 +49,34 @@ static bool test_p2p_mixed_mapping(void)
 	return true;
 }
 
+/*
+ * Upstream bug B4: P2P through the host bridge must be mapped as MMIO, get
+ * no CPU cache maintenance on map, sync or unmap, and never be bounced. The
+ * mock IOMMU flags RAM/MMIO mix-ups and cache maintenance of P2P memory.
+ */
+static bool test_b4_host_bridge_p2p_is_mmio_and_never_synced(void)
+{
+	struct device dev = iommu_dev;
+	struct dma_iova_mapping map;
+	unsigned int i;
+
+	dev.coherent = false;
+	ASSERT_EQ(dma_alloc_iova(&dev, &map, SZ_64K, 0, 0), 0);
+	ASSERT_EQ(dma_link_range(&map, 0, p2p_phys(0, 9), 2 * SZ_4K,
+				 DMA_BIDIRECTIONAL, 0), 0);
+	ASSERT_EQ(dma_iova_commit(&map), 0);
+	ASSERT_EQ(chunk_at(&map, 0)->type, DMA_CHUNK_P2P_HOST_BRIDGE);
+	for (i = 0; i < mock.nr_ext; i++)
+		ASSERT_TRUE(mock.ext[i].mmio);
+	dma_iova_sync_for_cpu(&map, 0, 2 * SZ_4K);
+	dma_iova_sync_for_device(&map, 0, 2 * SZ_4K);
+	dma_destroy_iova(&map);
+	ASSERT_EQ(mock.cpu_syncs, 0);
+	ASSERT_EQ(mock.nr_tlb, 0);
+	ASSERT_EQ(mock.calls[FAIL_SWIOTLB], 0);
+	return true;
+}
+
 static bool test_p2p_unreachable_maps_nothing(void)
 {
 	struct device nonpci = iommu_dev;
@@ -94,6 +122,7 @@ static bool test_p2p_provider_cache(void)
 static void run_p2p_tests(void)
 {
 	TEST(p2p_mixed_mapping);
+	TEST(b4_host_bridge_p2p_is_mmio_and_never_synced);
 	TEST(p2p_unreachable_maps_nothing);
 	TEST(p2p_provider_cache);
 }
