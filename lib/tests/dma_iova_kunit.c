@@ -14,8 +14,10 @@
 #include <asm/sections.h>
 #include <kunit/device.h>
 #include <kunit/test.h>
+#include <linux/debugfs.h>
 #include <linux/dma-direct.h>
 #include <linux/dma-iova.h>
+#include <linux/fault-inject.h>
 #include <linux/iommu.h>
 #include <linux/iommu-dma.h>
 #include <linux/nvme.h>
@@ -722,6 +724,425 @@ static void dma_iova_no_iommu_should_map_per_chunk(struct kunit *test)
 	KUNIT_EXPECT_FALSE(test, map.live);
 }
 
+/* ---- lock-out: no device access after unlink or destroy --------------- */
+
+/*
+ * Every DMA the tests below aim at an IOVA they took away must fault. They
+ * name the target here; scripts/kunit.sh matches the DMAR faults that the
+ * guest logs and QEMU traces (vtd_dmar_fault) against these lines: every
+ * attack must fault, and nothing else may.
+ */
+static void announce_attack(struct kunit *test, dma_addr_t iova, size_t len)
+{
+	kunit_info(test, "lockout: attacking iova %pad len %#zx\n", &iova, len);
+}
+
+static bool all_bytes(const void *p, u8 val, size_t len)
+{
+	return !memchr_inv(p, val, len);
+}
+
+/*
+ * After unlink + (strict or lazy) the device can neither write the old
+ * target nor read the old source, while the rest of the mapping works.
+ */
+static void dma_iova_lockout_after_unlink(struct kunit *test)
+{
+	struct iova_env *env = env_get(test, 0);
+	struct dma_iova_mapping *map = map_alloc(test, env_dev(env), SZ_16K);
+	phys_addr_t src = pages_get(test, 0, 0xa7), dst = pages_get(test, 0, 0);
+	phys_addr_t zero = pages_get(test, 0, 0), out = pages_get(test, 0, 0x55);
+	u8 *vdst = phys_to_virt(dst), *vout = phys_to_virt(out);
+
+	KUNIT_ASSERT_EQ(test, dma_link_range(map, 0, src, SZ_4K,
+					     DMA_TO_DEVICE, 0), 0);
+	KUNIT_ASSERT_EQ(test, dma_link_range(map, SZ_4K, dst, SZ_4K,
+					     DMA_FROM_DEVICE, 0), 0);
+	KUNIT_ASSERT_EQ(test, dma_link_range(map, SZ_8K, zero, SZ_4K,
+					     DMA_TO_DEVICE, 0), 0);
+	KUNIT_ASSERT_EQ(test, dma_link_range(map, 3 * SZ_4K, out, SZ_4K,
+					     DMA_FROM_DEVICE, 0), 0);
+	KUNIT_ASSERT_EQ(test, dma_iova_commit(map), 0);
+
+	/* While linked, the device writes the target. */
+	KUNIT_ASSERT_EQ(test, edu_copy(&env->edu, map->addr, map->addr + SZ_4K,
+				       EDU_XFER_MAX), 0);
+	KUNIT_ASSERT_TRUE(test, all_bytes(vdst, 0xa7, EDU_XFER_MAX));
+	memset(vdst, 0, SZ_4K);
+
+	/* Unlinked, it cannot: the write faults and memory stays. */
+	KUNIT_ASSERT_EQ(test, dma_unlink_range(map, SZ_4K, SZ_4K), 0);
+	announce_attack(test, map->addr + SZ_4K, EDU_XFER_MAX);
+	KUNIT_ASSERT_EQ(test, edu_copy(&env->edu, map->addr, map->addr + SZ_4K,
+				       EDU_XFER_MAX), 0);
+	KUNIT_EXPECT_TRUE(test, all_bytes(vdst, 0, SZ_4K));
+
+	/* Nor can it read an unlinked source: it copies zeros, not 0xa7. */
+	KUNIT_ASSERT_EQ(test, dma_unlink_range(map, 0, SZ_4K), 0);
+	KUNIT_ASSERT_EQ(test, edu_copy(&env->edu, map->addr + SZ_8K,
+				       map->addr + 3 * SZ_4K, EDU_XFER_MAX), 0);
+	KUNIT_ASSERT_TRUE(test, all_bytes(vout, 0, EDU_XFER_MAX));
+	memset(vout, 0x55, SZ_4K);
+	announce_attack(test, map->addr, EDU_XFER_MAX);
+	KUNIT_ASSERT_EQ(test, edu_copy(&env->edu, map->addr,
+				       map->addr + 3 * SZ_4K, EDU_XFER_MAX), 0);
+	KUNIT_EXPECT_TRUE(test, all_bytes(vout, 0, EDU_XFER_MAX));
+}
+
+/*
+ * After destroy the device cannot write the old IOVA either. On a lazy
+ * domain the IOTLB may keep the old translation until the flush queue
+ * drains (IOVA_FQ_TIMEOUT, 10 ms), exactly as after dma_unmap_page() on
+ * that domain; edu starts a DMA only 100 ms after it is told to, so the
+ * window has closed by then in both modes.
+ */
+static void dma_iova_lockout_after_destroy(struct kunit *test)
+{
+	struct iova_env *env = env_get(test, 0);
+	struct dma_iova_mapping *keep = map_alloc(test, env_dev(env), SZ_4K);
+	struct dma_iova_mapping gone;
+	phys_addr_t src = pages_get(test, 0, 0x3c), dst = pages_get(test, 0, 0);
+	u8 *vdst = phys_to_virt(dst);
+	dma_addr_t old;
+
+	KUNIT_ASSERT_EQ(test, dma_link_range(keep, 0, src, SZ_4K,
+					     DMA_TO_DEVICE, 0), 0);
+	KUNIT_ASSERT_EQ(test, dma_iova_commit(keep), 0);
+	KUNIT_ASSERT_EQ(test, dma_alloc_iova(env_dev(env), &gone, SZ_4K, 0,
+					     GFP_KERNEL), 0);
+	KUNIT_ASSERT_EQ(test, dma_link_range(&gone, 0, dst, SZ_4K,
+					     DMA_FROM_DEVICE, 0), 0);
+	KUNIT_ASSERT_EQ(test, dma_iova_commit(&gone), 0);
+	old = gone.addr;
+
+	KUNIT_ASSERT_EQ(test, edu_copy(&env->edu, keep->addr, old,
+				       EDU_XFER_MAX), 0);
+	KUNIT_ASSERT_TRUE(test, all_bytes(vdst, 0x3c, EDU_XFER_MAX));
+	memset(vdst, 0, SZ_4K);
+
+	dma_destroy_iova(&gone);
+	announce_attack(test, old, EDU_XFER_MAX);
+	KUNIT_ASSERT_EQ(test, edu_copy(&env->edu, keep->addr, old,
+				       EDU_XFER_MAX), 0);
+	KUNIT_EXPECT_TRUE(test, all_bytes(vdst, 0, SZ_4K));
+}
+
+/*
+ * The window itself: on a lazy domain, destroy hands the IOTLB flush and the
+ * IOVA's reuse to the flush queue, so the same range cannot be handed out
+ * again until the queue drains; on a strict domain it can at once. The
+ * kernel's own dma_map_page()/dma_unmap_page() on the same domain must
+ * behave the same way, measured side by side.
+ */
+static void dma_iova_lockout_lazy_window_matches_dma_unmap(struct kunit *test)
+{
+	struct iova_env *env = env_get(test, 0);
+	struct device *dev = env_dev(env);
+	bool lazy = env->domain->type == IOMMU_DOMAIN_DMA_FQ;
+	struct page *page = pfn_to_page(PHYS_PFN(pages_get(test, 0, 0)));
+	struct dma_iova_mapping map;
+	dma_addr_t a, b, first;
+	bool ours_reused, theirs_reused;
+
+	msleep(50);	/* start with drained flush queues */
+	a = dma_map_page(dev, page, 0, SZ_4K, DMA_TO_DEVICE);
+	KUNIT_ASSERT_FALSE(test, dma_mapping_error(dev, a));
+	dma_unmap_page(dev, a, SZ_4K, DMA_TO_DEVICE);
+	b = dma_map_page(dev, page, 0, SZ_4K, DMA_TO_DEVICE);
+	KUNIT_ASSERT_FALSE(test, dma_mapping_error(dev, b));
+	dma_unmap_page(dev, b, SZ_4K, DMA_TO_DEVICE);
+	theirs_reused = a == b;
+
+	msleep(50);
+	KUNIT_ASSERT_EQ(test, dma_alloc_iova(dev, &map, SZ_4K, 0, GFP_KERNEL),
+			0);
+	KUNIT_ASSERT_EQ(test, dma_link_range(&map, 0, page_to_phys(page),
+					     SZ_4K, DMA_TO_DEVICE, 0), 0);
+	KUNIT_ASSERT_EQ(test, dma_iova_commit(&map), 0);
+	first = map.addr;
+	dma_destroy_iova(&map);
+	KUNIT_ASSERT_EQ(test, dma_alloc_iova(dev, &map, SZ_4K, 0, GFP_KERNEL),
+			0);
+	ours_reused = map.addr == first;
+	KUNIT_EXPECT_EQ(test, dma_free_iova(&map), 0);
+
+	kunit_info(test, "%s domain: IOVA reused at once: dma_unmap_page %d, dma_destroy_iova %d\n",
+		   lazy ? "lazy" : "strict", theirs_reused, ours_reused);
+	KUNIT_EXPECT_EQ(test, ours_reused, theirs_reused);
+	KUNIT_EXPECT_EQ(test, ours_reused, !lazy);
+}
+
+static struct kunit_case dma_iova_lockout_test_cases[] = {
+	KUNIT_CASE(dma_iova_lockout_after_unlink),
+	KUNIT_CASE(dma_iova_lockout_after_destroy),
+	KUNIT_CASE(dma_iova_lockout_lazy_window_matches_dma_unmap),
+	{}
+};
+
+static struct kunit_suite dma_iova_lockout_test_suite = {
+	.name = "dma_iova_lockout",
+	.test_cases = dma_iova_lockout_test_cases,
+};
+
+/* ---- fault injection: every failure point unwinds to nothing ---------- */
+
+/*
+ * Reserve @size bytes of IOVA (stage 0), link and commit a host page at
+ * @base (stage 1), then link a bounced chunk, a host-bridge P2P chunk that
+ * makes the chunk record grow, and another host page, and commit (stage 2),
+ * all within 64 KiB from @base. *@stage says how far it got.
+ */
+static int fault_scenario(struct device *dev, struct dma_iova_mapping *map,
+			  size_t size, size_t base, const phys_addr_t *pg,
+			  phys_addr_t p2p, int *stage)
+{
+	int ret;
+
+	*stage = 0;
+	ret = dma_alloc_iova(dev, map, size, 0, GFP_KERNEL);
+	if (ret)
+		return ret;
+	*stage = 1;
+	ret = dma_link_range(map, base, pg[0], SZ_4K, DMA_TO_DEVICE, 0) ?:
+	      dma_iova_commit(map);
+	if (ret)
+		return ret;
+	*stage = 2;
+	return dma_link_range(map, base + SZ_8K + 0x800, pg[1] + 0x800, SZ_8K,
+			      DMA_FROM_DEVICE, 0) ?:
+	       dma_link_range(map, base + SZ_32K, p2p, SZ_4K,
+			      DMA_BIDIRECTIONAL, 0) ?:
+	       dma_link_range(map, base + SZ_32K + SZ_8K, pg[2], SZ_4K,
+			      DMA_TO_DEVICE, 0) ?:
+	       dma_iova_commit(map);
+}
+
+/* Fail the @k-th call of this task into fail_dma_iova, once. */
+static void fault_arm(unsigned long k)
+{
+	fail_dma_iova.probability = 100;
+	fail_dma_iova.interval = k;
+	fail_dma_iova.count = 0;
+	fail_dma_iova.task_filter = true;
+	fail_dma_iova.verbose = 0;
+	atomic_set(&fail_dma_iova.times, 1);
+	current->make_it_fail = 1;
+}
+
+/* Disarm; return whether the failure was injected. */
+static bool fault_disarm(void)
+{
+	bool hit = !atomic_read(&fail_dma_iova.times);
+
+	current->make_it_fail = 0;
+	fail_dma_iova.probability = 0;
+	atomic_set(&fail_dma_iova.times, 0);
+	return hit;
+}
+
+/*
+ * Fail the 1st, 2nd, ... lower-layer call of the scenario in turn, on the
+ * real intel-iommu driver: each failure returns an error, leaves nothing of
+ * its batch in the page tables, keeps the committed batch, and gives all
+ * IOVA back once the mapping is destroyed.
+ */
+static void dma_iova_fault_every_call_should_unwind(struct kunit *test)
+{
+	struct iova_env *env = env_get(test, 0);
+	struct device *dev = env_dev(env);
+	struct p2p_buf *cmb = p2p_get(test, env->edu.pdev, SZ_4K);
+	phys_addr_t pg[3] = {
+		pages_get(test, 0, 0), pages_get(test, 2, 0), pages_get(test, 0, 0),
+	};
+	unsigned int live = dma_iova_debug_live_states();
+	unsigned int k, hits[3] = {};
+	struct dma_iova_mapping map;
+	dma_addr_t base;
+
+	if (!IS_ENABLED(CONFIG_FAULT_INJECTION))
+		kunit_skip(test, "needs CONFIG_FAULT_INJECTION");
+	env->edu.pdev->untrusted = true;
+	KUNIT_ASSERT_EQ(test,
+			kunit_add_action_or_reset(test, untrusted_restore, dev),
+			0);
+	KUNIT_ASSERT_EQ(test, dma_alloc_iova(dev, &map, SZ_64K, 0, GFP_KERNEL),
+			0);
+	base = map.addr;
+	KUNIT_ASSERT_EQ(test, dma_free_iova(&map), 0);
+
+	for (k = 1; k <= 64; k++) {
+		int stage, ret;
+
+		fault_arm(k);
+		ret = fault_scenario(dev, &map, SZ_64K, 0, pg,
+				     virt_to_phys(cmb->va), &stage);
+		if (!fault_disarm()) {
+			/* Past the last call: everything worked. */
+			KUNIT_EXPECT_EQ(test, ret, 0);
+			KUNIT_EXPECT_EQ(test, map.nr_chunks, 4);
+			expect_resolves(test, env->domain, &map, SZ_32K,
+					virt_to_phys(cmb->va), SZ_4K);
+			dma_destroy_iova(&map);
+			break;
+		}
+		hits[stage]++;
+		KUNIT_EXPECT_NE_MSG(test, ret, 0, "call %u", k);
+		if (stage == 0) {
+			KUNIT_EXPECT_FALSE(test, map.live);
+			continue;
+		}
+		KUNIT_EXPECT_TRUE(test, map.live);
+		KUNIT_EXPECT_EQ_MSG(test, map.nr_chunks, stage - 1, "call %u", k);
+		KUNIT_EXPECT_EQ(test, map.nr_pending, 0);
+		expect_unmapped(test, env->domain, map.addr + SZ_4K,
+				SZ_64K - SZ_4K);
+		if (stage == 1)
+			expect_unmapped(test, env->domain, map.addr, SZ_4K);
+		else
+			expect_resolves(test, env->domain, &map, 0, pg[0],
+					SZ_4K);
+		dma_destroy_iova(&map);
+		expect_iova_released(test, dev, base, SZ_64K);
+	}
+	/* 1 IOVA allocation; map + sync; 10 calls in the second batch */
+	KUNIT_EXPECT_EQ(test, hits[0], 1);
+	KUNIT_EXPECT_EQ(test, hits[1], 2);
+	KUNIT_EXPECT_EQ(test, hits[2], 10);
+	KUNIT_EXPECT_EQ(test, k, 14);
+	/* no mapping state leaked (counted with CONFIG_DMA_API_DEBUG) */
+	KUNIT_EXPECT_EQ(test, dma_iova_debug_live_states(), live);
+}
+
+/*
+ * fail_page_alloc leaves order-0 pages alone unless its debugfs min-order
+ * knob is 0. Nothing has mounted debugfs this early, so look the knob up and
+ * use the variable behind it.
+ */
+static u32 *fail_page_alloc_min_order(void)
+{
+	struct dentry *dir = debugfs_lookup("fail_page_alloc", NULL), *knob;
+	u32 *val = NULL;
+
+	if (IS_ERR_OR_NULL(dir))
+		return NULL;
+	knob = debugfs_lookup("min-order", dir);
+	if (!IS_ERR_OR_NULL(knob)) {
+		val = d_inode(knob)->i_private;
+		dput(knob);
+	}
+	dput(dir);
+	return val;
+}
+
+static void min_order_restore(void *data)
+{
+	*(u32 *)data = 1;
+	atomic_set(&fail_dma_iova.times, 0);
+}
+
+/*
+ * The same scenario under fail-nth: the k-th fault-injectable call of this
+ * task fails, be it our hook, a slab refill or a page allocation, among
+ * them the Intel IOMMU driver's own page-table allocations. Each run works
+ * in a 2 MiB region of IOVA no run used before, so the driver must allocate
+ * a page table for it. Whatever fails, the scenario either errors out
+ * having unwound its batch, or succeeds completely.
+ */
+static void dma_iova_fault_driver_allocations_should_unwind(struct kunit *test)
+{
+	struct iova_env *env = env_get(test, 0);
+	struct device *dev = env_dev(env);
+	struct p2p_buf *cmb = p2p_get(test, env->edu.pdev, SZ_4K);
+	phys_addr_t pg[3] = {
+		pages_get(test, 0, 0), pages_get(test, 2, 0), pages_get(test, 0, 0),
+	};
+	unsigned int k, ours = 0, others = 0;
+	struct dma_iova_mapping map;
+	struct page *page;
+	u32 *min_order;
+
+	if (!IS_ENABLED(CONFIG_FAIL_PAGE_ALLOC) ||
+	    !IS_ENABLED(CONFIG_FAULT_INJECTION_DEBUG_FS))
+		kunit_skip(test, "needs CONFIG_FAIL_PAGE_ALLOC and its debugfs");
+	min_order = fail_page_alloc_min_order();
+	KUNIT_ASSERT_NOT_NULL(test, min_order);
+	*min_order = 0;
+	KUNIT_ASSERT_EQ(test,
+			kunit_add_action_or_reset(test, min_order_restore,
+						  min_order), 0);
+	env->edu.pdev->untrusted = true;
+	KUNIT_ASSERT_EQ(test,
+			kunit_add_action_or_reset(test, untrusted_restore, dev),
+			0);
+	/* the setup works: the first order-0 atomic page allocation fails */
+	current->fail_nth = 1;
+	page = alloc_page(GFP_ATOMIC | __GFP_NOWARN);
+	current->fail_nth = 0;
+	if (page)
+		__free_page(page);
+	KUNIT_ASSERT_NULL_MSG(test, page, "fail-nth did not reach the page allocator");
+
+	/* our hook takes part in fail-nth only; count its failures */
+	fail_dma_iova.probability = 0;
+	atomic_set(&fail_dma_iova.times, 1000);
+
+	for (k = 1; k < 60; k++) {
+		int times = atomic_read(&fail_dma_iova.times), stage, ret;
+		bool hit;
+
+		current->fail_nth = k;
+		/* a lazy domain frees destroyed IOVA from its flush queue */
+		msleep(20);
+		ret = fault_scenario(dev, &map, SZ_64M, k * SZ_2M, pg,
+				     virt_to_phys(cmb->va), &stage);
+		hit = !READ_ONCE(current->fail_nth);
+		current->fail_nth = 0;
+		if (hit && atomic_read(&fail_dma_iova.times) != times)
+			ours++;
+		else if (hit)
+			others++;
+
+		if (!ret) {
+			KUNIT_EXPECT_EQ(test, map.nr_chunks, 4);
+			expect_resolves(test, env->domain, &map, k * SZ_2M,
+					pg[0], SZ_4K);
+			dma_destroy_iova(&map);
+			if (!hit)
+				break;
+			continue;
+		}
+		KUNIT_EXPECT_TRUE_MSG(test, hit, "call %u failed uninjected", k);
+		if (stage == 0) {
+			KUNIT_EXPECT_FALSE(test, map.live);
+			continue;
+		}
+		KUNIT_EXPECT_EQ_MSG(test, map.nr_chunks, stage - 1, "call %u", k);
+		expect_unmapped(test, env->domain, map.addr + k * SZ_2M + SZ_4K,
+				SZ_64K - SZ_4K);
+		if (stage == 2)
+			expect_resolves(test, env->domain, &map, k * SZ_2M,
+					pg[0], SZ_4K);
+		dma_destroy_iova(&map);
+	}
+	kunit_info(test, "fail-nth: %u calls failed, %u in the hook, %u below\n",
+		   ours + others, ours, others);
+	KUNIT_EXPECT_LT(test, k, 60);
+	/* page tables may be reused across runs: counts vary, both occur */
+	KUNIT_EXPECT_GT(test, ours, 0);
+	KUNIT_EXPECT_GT(test, others, 0);
+}
+
+static struct kunit_case dma_iova_fault_test_cases[] = {
+	KUNIT_CASE(dma_iova_fault_every_call_should_unwind),
+	KUNIT_CASE(dma_iova_fault_driver_allocations_should_unwind),
+	{}
+};
+
+static struct kunit_suite dma_iova_fault_test_suite = {
+	.name = "dma_iova_fault",
+	.test_cases = dma_iova_fault_test_cases,
+};
+
 /* ---- CONFIG_DMA_API_DEBUG checks ------------------------------------- */
 
 struct kunit_debug_env {
@@ -887,7 +1308,8 @@ static struct kunit_suite dma_iova_test_suite = {
 	.test_cases = dma_iova_test_cases,
 };
 
-kunit_test_suites(&dma_iova_test_suite, &dma_iova_debug_test_suite);
+kunit_test_suites(&dma_iova_test_suite, &dma_iova_debug_test_suite,
+		  &dma_iova_lockout_test_suite, &dma_iova_fault_test_suite);
 
 MODULE_DESCRIPTION("KUnit tests for the two-step IOVA DMA mapping API");
 MODULE_LICENSE("GPL");
