@@ -7,7 +7,10 @@
 set -uo pipefail
 . "$(dirname "$0")/kernel-env.sh"
 
-tree=$("$repo/scripts/prepare-tree.sh" | tail -n 1)
+# Only the tree's scripts are needed: use the pristine copy when it exists,
+# so that a kernel build running in the work tree is left alone.
+tree=$CACHE/pristine-$ver
+[ -f "$tree/.unpacked" ] || tree=$("$repo/scripts/prepare-tree.sh" | tail -n 1)
 files=$(cd "$repo" && git ls-files 'include/*.h' 'kernel/*.c' 'kernel/*.h' \
 	'block/*.[ch]' 'drivers/*.[ch]' 'lib/*.[ch]' | sed "s|^|$repo/|")
 # checkpatch consults git in its working directory: run it from the tree.
