@@ -171,6 +171,18 @@ static void drop_lines(const struct dma_iova_mapping *map, bool all)
 	}
 }
 
+/* After a call that may have added or removed chunks: follow the state. */
+static struct iova_debug_entry *follow(struct dma_iova_mapping *map)
+{
+	struct iova_debug_entry *e = lookup(map);
+
+	if (e && e->nr_chunks != map->nr_chunks) {
+		e->nr_chunks = map->nr_chunks;
+		drop_lines(map, false);
+	}
+	return e;
+}
+
 static void drop_entry(struct iova_debug_entry *e)
 {
 	drop_lines(e->map, true);
@@ -328,13 +340,10 @@ void debug_dma_iova_linked(struct dma_iova_mapping *map, size_t offset,
 	unsigned int i;
 
 	spin_lock_irqsave(&iova_debug_lock, flags);
-	e = lookup(map);
+	e = follow(map);	/* a failed link unwound its whole batch */
 	if (!e)
 		goto out;
-	e->nr_chunks = map->nr_chunks;
 	if (ret) {
-		/* The batch was unwound: forget its chunks. */
-		drop_lines(map, false);
 		if (reported)
 			goto out;
 		if (ret == -EPERM)
@@ -362,15 +371,11 @@ void debug_dma_iova_commit(struct dma_iova_mapping *map)
 /* A failed commit unwinds its batch: follow the chunk count. */
 void debug_dma_iova_committed(struct dma_iova_mapping *map, int ret)
 {
-	struct iova_debug_entry *e;
 	unsigned long flags;
 
 	spin_lock_irqsave(&iova_debug_lock, flags);
-	e = lookup(map);
-	if (e && ret) {
-		e->nr_chunks = map->nr_chunks;
-		drop_lines(map, false);
-	}
+	if (ret)
+		follow(map);
 	spin_unlock_irqrestore(&iova_debug_lock, flags);
 }
 
@@ -413,13 +418,9 @@ void debug_dma_iova_unlinked(struct dma_iova_mapping *map, bool reported,
 	unsigned long flags;
 
 	spin_lock_irqsave(&iova_debug_lock, flags);
-	e = lookup(map);
-	if (e) {
-		e->nr_chunks = map->nr_chunks;
-		drop_lines(map, false);
-		if (ret && !reported)
-			report(e, e->dev, DMA_IOVA_DBG_UNLINK, 0);
-	}
+	e = follow(map);
+	if (e && ret && !reported)
+		report(e, e->dev, DMA_IOVA_DBG_UNLINK, 0);
 	spin_unlock_irqrestore(&iova_debug_lock, flags);
 }
 
