@@ -20,6 +20,6 @@ perl scripts/checkpatch.pl --strict --no-tree --terse -f $files || rc=1
 perl scripts/checkpatch.pl --strict --no-tree --terse "$repo"/patches/*.patch ||
 	rc=1
 perl scripts/kernel-doc -none -Wall "$repo/include/linux/dma-iova.h" \
-	"$repo/kernel/dma/iova_link.c" || rc=1
+	"$repo/kernel/dma/iova_link.c" "$repo/kernel/dma/iova_debug.c" || rc=1
 [ $rc -eq 0 ] && echo "check: clean"
 exit $rc

@@ -551,7 +551,7 @@ static void dma_iova_p2p_bus_should_bypass_iova(struct kunit *test)
 	const struct dma_iova_chunk *c;
 	struct dma_iova_iter iter;
 	struct dma_iova_seg seg[4];
-	unsigned int n = 0;
+	unsigned int n;
 
 	KUNIT_ASSERT_EQ(test, dma_link_range(map, 0, a, SZ_4K, DMA_TO_DEVICE,
 					     0), 0);
