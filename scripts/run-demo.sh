@@ -11,21 +11,7 @@ set -euo pipefail
 out=${DMA_IOVA_OUT:-$repo/out}
 mkdir -p "$out"
 log=$out/demo.log
-args=$(python3 - "$qemu_config" <<'PY'
-import importlib.util, shlex, sys, types
-# The config does "from ..qemu_config import QemuArchParams": provide it.
-pkg = types.ModuleType("cfgpkg"); pkg.__path__ = []
-sub = types.ModuleType("cfgpkg.sub"); sub.__path__ = []
-qc = types.ModuleType("cfgpkg.qemu_config")
-qc.QemuArchParams = lambda **kw: kw
-sys.modules.update({"cfgpkg": pkg, "cfgpkg.sub": sub, "cfgpkg.qemu_config": qc})
-spec = importlib.util.spec_from_file_location("cfgpkg.sub.cfg", sys.argv[1])
-mod = importlib.util.module_from_spec(spec); spec.loader.exec_module(mod)
-p = mod.QEMU_ARCH
-print(shlex.join(p["extra_qemu_params"]))
-print(p["kernel_command_line"])
-PY
-)
+args=$(python3 "$repo/scripts/qemu-args.py" "$qemu_config")
 qemu_params=$(echo "$args" | sed -n 1p)
 cmdline=$(echo "$args" | sed -n 2p)
 echo ">> booting QEMU q35 + intel-iommu (TCG), demo on"

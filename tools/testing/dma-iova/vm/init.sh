@@ -1,0 +1,21 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# PID 1 of the VM that scripts/vm.sh boots with the host's root filesystem
+# mounted read-only over 9p: mount the pseudo filesystems, run the command
+# given on the kernel command line (dma_iova_vm.cmd=, base64), print its
+# exit status and power off.
+mount -t proc proc /proc
+mount -t sysfs sys /sys
+mount -t devtmpfs dev /dev
+mount -t tmpfs tmp /tmp
+mount -t tmpfs run /run
+mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
+export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/tmp
+cmd=$(tr ' ' '\n' < /proc/cmdline | sed -n 's/^dma_iova_vm.cmd=//p' | base64 -d)
+echo "vm: running: $cmd"
+sh -c "$cmd"
+echo "vm: exit status $?"
+sync
+echo o > /proc/sysrq-trigger
+while :; do sleep 1; done	# PID 1 must not exit while power-off runs
