@@ -507,7 +507,7 @@ static void release_chunk(struct dma_iova_mapping *map,
  */
 static void teardown_doomed(struct dma_iova_mapping *map, bool free_iova)
 {
-	struct iommu_iotlb_gather gather;
+	struct iommu_iotlb_gather gather = {};
 	unsigned int i, kept = 0;
 
 	if (dma_iova_uses_iommu(map))
