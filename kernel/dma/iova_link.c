@@ -195,6 +195,15 @@ static int grow_chunks(struct dma_iova_mapping *map)
 	return 0;
 }
 
+/* Would the chunk need bouncing: device asks for it, chunk not aligned? */
+static bool chunk_needs_bounce(const struct dma_iova_mapping *map,
+			       const struct dma_iova_chunk *c)
+{
+	return dma_iova_uses_iommu(map) &&
+	       ((c->phys | c->size) & (map->granule - 1)) &&
+	       iommu_dma_iova_need_bounce(map->dev, c->size, c->dir);
+}
+
 /* Work out how the device reaches [@phys, @phys + @size). */
 static int classify_chunk(struct dma_iova_mapping *map,
 			  struct dma_iova_chunk *c)
@@ -218,11 +227,8 @@ static int classify_chunk(struct dma_iova_mapping *map,
 	if (!is_pci_p2pdma_page(first)) {
 		if (is_pci_p2pdma_page(last))
 			return -EINVAL;
-		c->type = DMA_CHUNK_HOST;
-		if (dma_iova_uses_iommu(map) &&
-		    ((c->phys | c->size) & (map->granule - 1)) &&
-		    iommu_dma_iova_need_bounce(map->dev, c->size, c->dir))
-			c->type = DMA_CHUNK_BOUNCE;
+		c->type = chunk_needs_bounce(map, c) ? DMA_CHUNK_BOUNCE :
+						       DMA_CHUNK_HOST;
 		return 0;
 	}
 
@@ -245,11 +251,7 @@ static int classify_chunk(struct dma_iova_mapping *map,
 	case PCI_P2PDMA_MAP_THRU_HOST_BRIDGE:
 		c->type = DMA_CHUNK_P2P_HOST_BRIDGE;
 		/* MMIO is never bounced: the device would see its neighbours. */
-		if (dma_iova_uses_iommu(map) &&
-		    ((c->phys | c->size) & (map->granule - 1)) &&
-		    iommu_dma_iova_need_bounce(map->dev, c->size, c->dir))
-			return -EPERM;
-		return 0;
+		return chunk_needs_bounce(map, c) ? -EPERM : 0;
 	default:
 		return -EREMOTEIO;
 	}
@@ -333,65 +335,61 @@ static void bounce_release(struct dma_iova_mapping *map,
 				 c->attrs | DMA_ATTR_SKIP_CPU_SYNC);
 }
 
-/* Map a chunk whose unaligned head and tail go through swiotlb. */
+/*
+ * Map a chunk whose unaligned head and tail go through swiotlb. What it
+ * maps is one IOVA run from the chunk's first granule, so a failure unwinds
+ * that run, and only that, with one unmap.
+ */
 static int link_bounce(struct dma_iova_mapping *map, struct dma_iova_chunk *c)
 {
 	size_t pad = c->phys & (map->granule - 1);
-	size_t end = c->offset + c->size;
+	size_t start = gran_down(map, c->offset), mapped = start;
+	size_t end = c->offset + c->size, mid_len;
 	struct iommu_iotlb_gather gather;
-	size_t mid_start, mid_len;
-	int ret;
+	int ret = 0;
 
-	if (gran_down(map, c->offset) == gran_down(map, end - 1)) {
+	if (start == gran_down(map, end - 1)) {
 		/* Head and tail share one granule: bounce it as the head. */
 		c->head_len = c->size;
 	} else {
 		c->head_len = pad ? map->granule - pad : 0;
 		c->tail_len = end & (map->granule - 1);
 	}
+	mid_len = c->size - c->head_len - c->tail_len;
 
 	if (c->head_len) {
 		ret = bounce_granule(map, c, c->offset, c->phys, c->head_len,
 				     &c->head_tlb);
-		if (ret)
-			goto fail;
+		if (ret) {
+			c->head_len = 0;
+			goto unwind;
+		}
+		mapped += map->granule;
 	}
-
 	/* An empty middle is legal and must not reach the IOMMU. */
-	mid_start = c->offset + c->head_len;
-	mid_len = c->size - c->head_len - c->tail_len;
 	if (mid_len) {
-		ret = map_extent(map, mid_start, c->phys + c->head_len,
-				 mid_len, c, false);
+		ret = map_extent(map, mapped, c->phys + c->head_len, mid_len, c,
+				 false);
 		if (ret)
-			goto fail_head;
+			goto unwind;
+		mapped += mid_len;
 	}
-
 	if (c->tail_len) {
-		ret = bounce_granule(map, c, end - c->tail_len,
-				     c->phys + c->size - c->tail_len,
-				     c->tail_len, &c->tail_tlb);
+		ret = bounce_granule(map, c, mapped, c->phys + c->size -
+				     c->tail_len, c->tail_len, &c->tail_tlb);
 		if (ret)
-			goto fail_mid;
+			goto unwind;
 	}
 	return 0;
 
-	/* Unwind only what this chunk mapped, at this chunk's offset. */
-fail_mid:
-	iommu_dma_iova_gather_init(map->dev, &gather, false);
-	if (mid_len) {
-		unmap_extent(map, mid_start, mid_start + mid_len, &gather);
-		iommu_dma_iova_flush(map->dev, &gather);
-	}
-fail_head:
-	if (c->head_len) {
+unwind:
+	if (mapped > start) {
 		iommu_dma_iova_gather_init(map->dev, &gather, false);
-		unmap_extent(map, gran_down(map, c->offset),
-			     gran_down(map, c->offset) + map->granule, &gather);
+		unmap_extent(map, start, mapped, &gather);
 		iommu_dma_iova_flush(map->dev, &gather);
-		bounce_release(map, c, c->head_tlb, c->head_len, false);
 	}
-fail:
+	if (c->head_len)
+		bounce_release(map, c, c->head_tlb, c->head_len, false);
 	c->head_len = 0;
 	c->tail_len = 0;
 	return ret;
@@ -425,7 +423,7 @@ static void arch_sync_chunk(struct dma_iova_mapping *map,
 static int map_chunk(struct dma_iova_mapping *map, struct dma_iova_chunk *c)
 {
 	struct device *dev = map->dev;
-	size_t pad;
+	size_t start;
 
 	if (c->type == DMA_CHUNK_P2P_BUS)
 		return 0;
@@ -456,9 +454,9 @@ static int map_chunk(struct dma_iova_mapping *map, struct dma_iova_chunk *c)
 	}
 
 	arch_sync_chunk(map, c, false);
-	pad = c->phys & (map->granule - 1);
-	return map_extent(map, c->offset - pad, c->phys - pad,
-			  gran_up(map, c->size + pad), c,
+	start = gran_down(map, c->offset);
+	return map_extent(map, start, c->phys - (c->offset - start),
+			  gran_up(map, chunk_end(c)) - start, c,
 			  c->type == DMA_CHUNK_P2P_HOST_BRIDGE);
 }
 
