@@ -171,14 +171,19 @@ static void drop_lines(const struct dma_iova_mapping *map, bool all)
 	}
 }
 
-/* After a call that may have added or removed chunks: follow the state. */
+/*
+ * After a call that may have added or removed chunks: follow the state.
+ * Only removals leave tracked cachelines behind, so only they pay for the
+ * walk over the cacheline table.
+ */
 static struct iova_debug_entry *follow(struct dma_iova_mapping *map)
 {
 	struct iova_debug_entry *e = lookup(map);
 
 	if (e && e->nr_chunks != map->nr_chunks) {
+		if (map->nr_chunks < e->nr_chunks)
+			drop_lines(map, false);
 		e->nr_chunks = map->nr_chunks;
-		drop_lines(map, false);
 	}
 	return e;
 }
