@@ -604,6 +604,15 @@ static void untrusted_restore(void *data)
 	to_pci_dev(data)->untrusted = false;
 }
 
+/* Make edu need swiotlb bouncing for the rest of the test. */
+static void make_untrusted(struct kunit *test, struct iova_env *env)
+{
+	env->edu.pdev->untrusted = true;
+	KUNIT_ASSERT_EQ(test,
+			kunit_add_action_or_reset(test, untrusted_restore,
+						  env_dev(env)), 0);
+}
+
 /*
  * A device that needs bouncing gets only the unaligned head and tail of a
  * chunk bounced; the aligned middle is mapped in place, and an empty middle
@@ -622,10 +631,7 @@ static void dma_iova_bounce_should_cover_only_head_and_tail(struct kunit *test)
 	u8 *v = phys_to_virt(buf);
 	unsigned int i;
 
-	env->edu.pdev->untrusted = true;
-	KUNIT_ASSERT_EQ(test,
-			kunit_add_action_or_reset(test, untrusted_restore, dev),
-			0);
+	make_untrusted(test, env);
 	KUNIT_ASSERT_TRUE(test, is_swiotlb_active(dev));
 	map = map_alloc(test, dev, SZ_64K);
 
@@ -886,16 +892,35 @@ static struct kunit_suite dma_iova_lockout_test_suite = {
 
 /* ---- fault injection: every failure point unwinds to nothing ---------- */
 
+/* What the fault scenario links: three host runs and one P2P page. */
+struct fault_mem {
+	phys_addr_t pg[3];
+	phys_addr_t p2p;
+};
+
+/* edu0, made to bounce, and the memory the scenario links for it. */
+static struct iova_env *fault_setup(struct kunit *test, struct fault_mem *mem)
+{
+	struct iova_env *env = env_get(test, 0);
+
+	mem->p2p = virt_to_phys(p2p_get(test, env->edu.pdev, SZ_4K)->va);
+	mem->pg[0] = pages_get(test, 0, 0);
+	mem->pg[1] = pages_get(test, 2, 0);
+	mem->pg[2] = pages_get(test, 0, 0);
+	make_untrusted(test, env);
+	return env;
+}
+
 /*
- * Reserve @size bytes of IOVA (stage 0), link and commit a host page at
- * @base (stage 1), then link a bounced chunk, a host-bridge P2P chunk that
- * makes the chunk record grow, and another host page, and commit (stage 2),
- * all within 64 KiB from @base. *@stage says how far it got.
+ * Reserve @size bytes of IOVA (stage 0), link and commit a host page
+ * (stage 1), then link a bounced chunk, a host-bridge P2P chunk that makes
+ * the chunk record grow, and another host page, and commit (stage 2), all
+ * within the first 64 KiB. *@stage says how far it got.
  */
 static int fault_scenario(struct device *dev, struct dma_iova_mapping *map,
-			  size_t size, size_t base, const phys_addr_t *pg,
-			  phys_addr_t p2p, int *stage)
+			  size_t size, const struct fault_mem *mem, int *stage)
 {
+	const phys_addr_t *pg = mem->pg;
 	int ret;
 
 	*stage = 0;
@@ -903,18 +928,51 @@ static int fault_scenario(struct device *dev, struct dma_iova_mapping *map,
 	if (ret)
 		return ret;
 	*stage = 1;
-	ret = dma_link_range(map, base, pg[0], SZ_4K, DMA_TO_DEVICE, 0) ?:
+	ret = dma_link_range(map, 0, pg[0], SZ_4K, DMA_TO_DEVICE, 0) ?:
 	      dma_iova_commit(map);
 	if (ret)
 		return ret;
 	*stage = 2;
-	return dma_link_range(map, base + SZ_8K + 0x800, pg[1] + 0x800, SZ_8K,
+	return dma_link_range(map, SZ_8K + 0x800, pg[1] + 0x800, SZ_8K,
 			      DMA_FROM_DEVICE, 0) ?:
-	       dma_link_range(map, base + SZ_32K, p2p, SZ_4K,
-			      DMA_BIDIRECTIONAL, 0) ?:
-	       dma_link_range(map, base + SZ_32K + SZ_8K, pg[2], SZ_4K,
-			      DMA_TO_DEVICE, 0) ?:
+	       dma_link_range(map, SZ_32K, mem->p2p, SZ_4K, DMA_BIDIRECTIONAL,
+			      0) ?:
+	       dma_link_range(map, SZ_32K + SZ_8K, pg[2], SZ_4K, DMA_TO_DEVICE,
+			      0) ?:
 	       dma_iova_commit(map);
+}
+
+/* A complete run: all four chunks linked where they belong. */
+static void expect_complete(struct kunit *test, struct iova_env *env,
+			    struct dma_iova_mapping *map,
+			    const struct fault_mem *mem)
+{
+	KUNIT_EXPECT_EQ(test, map->nr_chunks, 4);
+	expect_resolves(test, env->domain, map, 0, mem->pg[0], SZ_4K);
+	expect_resolves(test, env->domain, map, SZ_32K, mem->p2p, SZ_4K);
+}
+
+/*
+ * A run that failed at @stage (call @k): nothing of the failed batch is in
+ * the page tables, and the committed batch, if any, is.
+ */
+static void expect_unwound(struct kunit *test, struct iova_env *env,
+			   struct dma_iova_mapping *map,
+			   const struct fault_mem *mem, int stage,
+			   unsigned int k)
+{
+	if (stage == 0) {
+		KUNIT_EXPECT_FALSE(test, map->live);
+		return;
+	}
+	KUNIT_EXPECT_TRUE(test, map->live);
+	KUNIT_EXPECT_EQ_MSG(test, map->nr_chunks, stage - 1, "call %u", k);
+	KUNIT_EXPECT_EQ(test, map->nr_pending, 0);
+	expect_unmapped(test, env->domain, map->addr + SZ_4K, SZ_64K - SZ_4K);
+	if (stage == 1)
+		expect_unmapped(test, env->domain, map->addr, SZ_4K);
+	else
+		expect_resolves(test, env->domain, map, 0, mem->pg[0], SZ_4K);
 }
 
 /* Fail the @k-th call of this task into fail_dma_iova, once. */
@@ -948,23 +1006,18 @@ static bool fault_disarm(void)
  */
 static void dma_iova_fault_every_call_should_unwind(struct kunit *test)
 {
-	struct iova_env *env = env_get(test, 0);
-	struct device *dev = env_dev(env);
-	struct p2p_buf *cmb = p2p_get(test, env->edu.pdev, SZ_4K);
-	phys_addr_t pg[3] = {
-		pages_get(test, 0, 0), pages_get(test, 2, 0), pages_get(test, 0, 0),
-	};
 	unsigned int live = dma_iova_debug_live_states();
 	unsigned int k, hits[3] = {};
 	struct dma_iova_mapping map;
+	struct iova_env *env;
+	struct fault_mem mem;
+	struct device *dev;
 	dma_addr_t base;
 
 	if (!IS_ENABLED(CONFIG_FAULT_INJECTION))
 		kunit_skip(test, "needs CONFIG_FAULT_INJECTION");
-	env->edu.pdev->untrusted = true;
-	KUNIT_ASSERT_EQ(test,
-			kunit_add_action_or_reset(test, untrusted_restore, dev),
-			0);
+	env = fault_setup(test, &mem);
+	dev = env_dev(env);
 	KUNIT_ASSERT_EQ(test, dma_alloc_iova(dev, &map, SZ_64K, 0, GFP_KERNEL),
 			0);
 	base = map.addr;
@@ -974,33 +1027,19 @@ static void dma_iova_fault_every_call_should_unwind(struct kunit *test)
 		int stage, ret;
 
 		fault_arm(k);
-		ret = fault_scenario(dev, &map, SZ_64K, 0, pg,
-				     virt_to_phys(cmb->va), &stage);
+		ret = fault_scenario(dev, &map, SZ_64K, &mem, &stage);
 		if (!fault_disarm()) {
 			/* Past the last call: everything worked. */
 			KUNIT_EXPECT_EQ(test, ret, 0);
-			KUNIT_EXPECT_EQ(test, map.nr_chunks, 4);
-			expect_resolves(test, env->domain, &map, SZ_32K,
-					virt_to_phys(cmb->va), SZ_4K);
+			expect_complete(test, env, &map, &mem);
 			dma_destroy_iova(&map);
 			break;
 		}
 		hits[stage]++;
 		KUNIT_EXPECT_NE_MSG(test, ret, 0, "call %u", k);
-		if (stage == 0) {
-			KUNIT_EXPECT_FALSE(test, map.live);
+		expect_unwound(test, env, &map, &mem, stage, k);
+		if (stage == 0)
 			continue;
-		}
-		KUNIT_EXPECT_TRUE(test, map.live);
-		KUNIT_EXPECT_EQ_MSG(test, map.nr_chunks, stage - 1, "call %u", k);
-		KUNIT_EXPECT_EQ(test, map.nr_pending, 0);
-		expect_unmapped(test, env->domain, map.addr + SZ_4K,
-				SZ_64K - SZ_4K);
-		if (stage == 1)
-			expect_unmapped(test, env->domain, map.addr, SZ_4K);
-		else
-			expect_resolves(test, env->domain, &map, 0, pg[0],
-					SZ_4K);
 		dma_destroy_iova(&map);
 		expect_iova_released(test, dev, base, SZ_64K);
 	}
@@ -1063,30 +1102,25 @@ static void destroy_all(void *data)
  */
 static void dma_iova_fault_driver_allocations_should_unwind(struct kunit *test)
 {
-	struct iova_env *env = env_get(test, 0);
-	struct device *dev = env_dev(env);
-	struct p2p_buf *cmb = p2p_get(test, env->edu.pdev, SZ_4K);
-	phys_addr_t pg[3] = {
-		pages_get(test, 0, 0), pages_get(test, 2, 0), pages_get(test, 0, 0),
-	};
-	struct dma_iova_mapping *maps;
 	unsigned int k, ours = 0, others = 0;
+	struct dma_iova_mapping *maps;
+	struct iova_env *env;
+	struct fault_mem mem;
+	struct device *dev;
 	struct page *page;
 	u32 *min_order;
 
 	if (!IS_ENABLED(CONFIG_FAIL_PAGE_ALLOC) ||
 	    !IS_ENABLED(CONFIG_FAULT_INJECTION_DEBUG_FS))
 		kunit_skip(test, "needs CONFIG_FAIL_PAGE_ALLOC and its debugfs");
+	env = fault_setup(test, &mem);
+	dev = env_dev(env);
 	min_order = fail_page_alloc_min_order();
 	KUNIT_ASSERT_NOT_NULL(test, min_order);
 	*min_order = 0;
 	KUNIT_ASSERT_EQ(test,
 			kunit_add_action_or_reset(test, min_order_restore,
 						  min_order), 0);
-	env->edu.pdev->untrusted = true;
-	KUNIT_ASSERT_EQ(test,
-			kunit_add_action_or_reset(test, untrusted_restore, dev),
-			0);
 	maps = kunit_kcalloc(test, FAIL_NTH_RUNS + 1, sizeof(*maps),
 			     GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, maps);
@@ -1114,8 +1148,7 @@ static void dma_iova_fault_driver_allocations_should_unwind(struct kunit *test)
 		bool hit;
 
 		current->fail_nth = k;
-		ret = fault_scenario(dev, map, SZ_2M, 0, pg,
-				     virt_to_phys(cmb->va), &stage);
+		ret = fault_scenario(dev, map, SZ_2M, &mem, &stage);
 		hit = !READ_ONCE(current->fail_nth);
 		current->fail_nth = 0;
 		if (hit && atomic_read(&fail_dma_iova.times) != times)
@@ -1124,25 +1157,16 @@ static void dma_iova_fault_driver_allocations_should_unwind(struct kunit *test)
 			others++;
 
 		if (!ret) {
-			KUNIT_EXPECT_EQ(test, map->nr_chunks, 4);
-			expect_resolves(test, env->domain, map, 0, pg[0], SZ_4K);
+			expect_complete(test, env, map, &mem);
 			dma_unlink_range(map, 0, SZ_2M);
 			if (!hit)
 				break;
 			continue;
 		}
 		KUNIT_EXPECT_TRUE_MSG(test, hit, "call %u failed uninjected", k);
-		if (stage == 0) {
-			KUNIT_EXPECT_FALSE(test, map->live);
-			continue;
-		}
-		KUNIT_EXPECT_EQ_MSG(test, map->nr_chunks, stage - 1, "call %u", k);
-		expect_unmapped(test, env->domain, map->addr + SZ_4K,
-				SZ_64K - SZ_4K);
-		if (stage == 2) {
-			expect_resolves(test, env->domain, map, 0, pg[0], SZ_4K);
+		expect_unwound(test, env, map, &mem, stage, k);
+		if (stage == 2)
 			dma_unlink_range(map, 0, SZ_4K);
-		}
 	}
 	kunit_info(test, "fail-nth: %u calls failed, %u in the hook, %u below\n",
 		   ours + others, ours, others);
