@@ -85,6 +85,7 @@ struct dma_iova_chunk {
  * @p2p_bus_off: provider cache: its bus offset
  * @inline_chunks: storage for the first chunks, so that small mappings
  *	allocate nothing
+ * @borrowed: @chunks is the caller's, given by dma_iova_provide_chunks()
  * @pend_start: offset of the first byte linked since the last commit
  * @pend_end: offset past the last byte linked since the last commit
  * @nr_pending: chunks linked since the last commit
@@ -109,6 +110,7 @@ struct dma_iova_mapping {
 	size_t pend_start;
 	size_t pend_end;
 	unsigned int nr_pending;
+	bool borrowed;
 	bool live;
 };
 
@@ -219,6 +221,8 @@ int dma_alloc_iova(struct device *dev, struct dma_iova_mapping *map,
 int dma_link_range(struct dma_iova_mapping *map, size_t offset,
 		   phys_addr_t phys, size_t size, enum dma_data_direction dir,
 		   unsigned long attrs);
+int dma_iova_provide_chunks(struct dma_iova_mapping *map,
+			    struct dma_iova_chunk *chunks, unsigned int nr);
 int dma_iova_commit(struct dma_iova_mapping *map);
 int dma_unlink_ranges(struct dma_iova_mapping *map,
 		      const struct dma_iova_range *ranges, unsigned int nr);
@@ -243,6 +247,13 @@ static inline int dma_link_range(struct dma_iova_mapping *map, size_t offset,
 				 phys_addr_t phys, size_t size,
 				 enum dma_data_direction dir,
 				 unsigned long attrs)
+{
+	return -EOPNOTSUPP;
+}
+
+static inline int dma_iova_provide_chunks(struct dma_iova_mapping *map,
+					  struct dma_iova_chunk *chunks,
+					  unsigned int nr)
 {
 	return -EOPNOTSUPP;
 }

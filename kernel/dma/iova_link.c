@@ -175,6 +175,12 @@ int dma_alloc_iova(struct device *dev, struct dma_iova_mapping *map,
 }
 EXPORT_SYMBOL_GPL(dma_alloc_iova);
 
+static void free_chunk_record(struct dma_iova_mapping *map)
+{
+	if (map->chunks != map->inline_chunks && !map->borrowed)
+		kfree(map->chunks);
+}
+
 static int grow_chunks(struct dma_iova_mapping *map)
 {
 	struct dma_iova_chunk *new;
@@ -188,12 +194,45 @@ static int grow_chunks(struct dma_iova_mapping *map)
 	if (!new)
 		return -ENOMEM;
 	memcpy(new, map->chunks, map->nr_chunks * sizeof(*new));
-	if (map->chunks != map->inline_chunks)
-		kfree(map->chunks);
+	free_chunk_record(map);
 	map->chunks = new;
 	map->max_chunks = max;
+	map->borrowed = false;
 	return 0;
 }
+
+/**
+ * dma_iova_provide_chunks() - record chunks in storage the caller owns
+ * @map: mapping set up by dma_alloc_iova(), nothing linked yet
+ * @chunks: array for the chunk record, e.g. from the caller's mempool
+ * @nr: number of entries in @chunks
+ *
+ * Lets a caller that knows how many chunks it will link, and that must not
+ * depend on a GFP_ATOMIC allocation for forward progress (block drivers in
+ * ->queue_rq), supply the chunk record. Linking beyond @nr still grows the
+ * record with the mapping's gfp flags. @chunks must stay valid until @map
+ * is destroyed or freed; it is never freed here.
+ *
+ * Context: Any context.
+ * Return: 0 on success; -EINVAL if @map is not live, @chunks is NULL or @nr
+ * is zero; -EBUSY if chunks are already linked.
+ */
+int dma_iova_provide_chunks(struct dma_iova_mapping *map,
+			    struct dma_iova_chunk *chunks, unsigned int nr)
+{
+	if (!map->live || !chunks || !nr)
+		return -EINVAL;
+	if (map->nr_chunks)
+		return -EBUSY;
+	if (nr <= map->max_chunks)
+		return 0;
+	free_chunk_record(map);
+	map->chunks = chunks;
+	map->max_chunks = nr;
+	map->borrowed = true;
+	return 0;
+}
+EXPORT_SYMBOL_GPL(dma_iova_provide_chunks);
 
 /* Would the chunk need bouncing: device asks for it, chunk not aligned? */
 static bool chunk_needs_bounce(const struct dma_iova_mapping *map,
@@ -901,8 +940,7 @@ EXPORT_SYMBOL_GPL(dma_iova_sync_for_device);
 
 static void reset_mapping(struct dma_iova_mapping *map)
 {
-	if (map->chunks != map->inline_chunks)
-		kfree(map->chunks);
+	free_chunk_record(map);
 	init_mapping(map);
 }
 

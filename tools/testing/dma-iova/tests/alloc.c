@@ -175,6 +175,50 @@ static bool test_free_refuses_live_links(void)
 	return true;
 }
 
+/*
+ * Caller-provided chunk storage is used without allocating, never freed by
+ * the library, and outgrown into a library allocation when too small.
+ */
+static bool test_provided_chunks_are_used_and_kept(void)
+{
+	struct dma_iova_chunk store[4];
+	struct dma_iova_mapping map;
+	long before = mock.kmalloc_live, allocs;
+	int i;
+
+	ASSERT_EQ(dma_alloc_iova(&iommu_dev, &map, SZ_64K, 0, 0), 0);
+	allocs = mock.kmalloc_live;
+	ASSERT_EQ(dma_iova_provide_chunks(&map, NULL, 4), -EINVAL);
+	ASSERT_EQ(dma_iova_provide_chunks(&map, store, 0), -EINVAL);
+	ASSERT_EQ(dma_iova_provide_chunks(&map, store, 4), 0);
+	for (i = 0; i < 4; i++)
+		ASSERT_EQ(dma_link_range(&map, i * SZ_8K, mock_phys(10 + 2 * i),
+					 SZ_4K, DMA_TO_DEVICE, 0), 0);
+	ASSERT_TRUE(map.chunks == store);
+	ASSERT_EQ(mock.kmalloc_live, allocs);
+	ASSERT_EQ(dma_iova_provide_chunks(&map, store, 4), -EBUSY);
+
+	/* A fifth chunk moves the record into a library allocation. */
+	ASSERT_EQ(dma_link_range(&map, 5 * SZ_8K, mock_phys(30), SZ_4K,
+				 DMA_TO_DEVICE, 0), 0);
+	ASSERT_EQ(dma_iova_commit(&map), 0);
+	ASSERT_FALSE(map.chunks == store);
+	ASSERT_EQ(mock.kmalloc_live, allocs + 1);
+	ASSERT_TRUE(resolves(&map, SZ_8K * 3, mock_phys(16), SZ_4K));
+	dma_destroy_iova(&map);
+	ASSERT_EQ(mock.kmalloc_live, before);
+
+	/* Kept storage is not freed by destroy. */
+	ASSERT_EQ(dma_alloc_iova(&iommu_dev, &map, SZ_64K, 0, 0), 0);
+	ASSERT_EQ(dma_iova_provide_chunks(&map, store, 4), 0);
+	ASSERT_EQ(dma_link_range(&map, 0, mock_phys(3), SZ_4K,
+				 DMA_TO_DEVICE, 0), 0);
+	ASSERT_EQ(dma_iova_commit(&map), 0);
+	dma_destroy_iova(&map);
+	ASSERT_EQ(dma_iova_provide_chunks(&map, store, 4), -EINVAL);
+	return true;
+}
+
 static void run_alloc_tests(void)
 {
 	TEST(alloc_and_free);
@@ -184,4 +228,5 @@ static void run_alloc_tests(void)
 	TEST(alloc_failure_leaves_nothing);
 	TEST(b1_stale_state_is_never_reused);
 	TEST(free_refuses_live_links);
+	TEST(provided_chunks_are_used_and_kept);
 }
