@@ -918,7 +918,8 @@ static struct iova_env *fault_setup(struct kunit *test, struct fault_mem *mem)
  * within the first 64 KiB. *@stage says how far it got.
  */
 static int fault_scenario(struct device *dev, struct dma_iova_mapping *map,
-			  size_t size, const struct fault_mem *mem, int *stage)
+			  size_t size, const struct fault_mem *mem, int *stage,
+			  struct iommu_domain *drop_tables)
 {
 	const phys_addr_t *pg = mem->pg;
 	int ret;
@@ -927,6 +928,13 @@ static int fault_scenario(struct device *dev, struct dma_iova_mapping *map,
 	ret = dma_alloc_iova(dev, map, size, 0, GFP_KERNEL);
 	if (ret)
 		return ret;
+	/*
+	 * Unmapping a whole, empty, aligned range frees any page table an
+	 * earlier user of this IOVA left there, so the links below make the
+	 * IOMMU driver allocate one. This allocates nothing itself.
+	 */
+	if (drop_tables)
+		iommu_unmap(drop_tables, map->addr, map->iova_len);
 	*stage = 1;
 	ret = dma_link_range(map, 0, pg[0], SZ_4K, DMA_TO_DEVICE, 0) ?:
 	      dma_iova_commit(map);
@@ -1027,7 +1035,7 @@ static void dma_iova_fault_every_call_should_unwind(struct kunit *test)
 		int stage, ret;
 
 		fault_arm(k);
-		ret = fault_scenario(dev, &map, SZ_64K, &mem, &stage);
+		ret = fault_scenario(dev, &map, SZ_64K, &mem, &stage, NULL);
 		if (!fault_disarm()) {
 			/* Past the last call: everything worked. */
 			KUNIT_EXPECT_EQ(test, ret, 0);
@@ -1086,7 +1094,7 @@ static void destroy_all(void *data)
 	struct dma_iova_mapping *maps = data;
 	unsigned int i;
 
-	for (i = 0; i < FAIL_NTH_RUNS + 1; i++)
+	for (i = 0; i < FAIL_NTH_RUNS; i++)
 		dma_destroy_iova(&maps[i]);
 }
 
@@ -1094,9 +1102,9 @@ static void destroy_all(void *data)
  * The same scenario under fail-nth: the k-th fault-injectable call of this
  * task fails, be it our hook, a slab refill or a page allocation, among
  * them the Intel IOMMU driver's own page-table allocations. Every run
- * reserves its own 2 MiB of IOVA and keeps it to the end, below a guard
- * reservation over the range earlier tests used, so each run touches a
- * range that has no page table yet and the driver must allocate one.
+ * reserves its own 2 MiB of IOVA, keeps it to the end and drops any page
+ * table an earlier user of the range left there, so the driver must
+ * allocate one.
  * Whatever fails, the scenario either errors out having unwound its batch,
  * or succeeds completely.
  */
@@ -1121,15 +1129,10 @@ static void dma_iova_fault_driver_allocations_should_unwind(struct kunit *test)
 	KUNIT_ASSERT_EQ(test,
 			kunit_add_action_or_reset(test, min_order_restore,
 						  min_order), 0);
-	maps = kunit_kcalloc(test, FAIL_NTH_RUNS + 1, sizeof(*maps),
-			     GFP_KERNEL);
+	maps = kunit_kcalloc(test, FAIL_NTH_RUNS, sizeof(*maps), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, maps);
 	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, destroy_all, maps),
 			0);
-	msleep(50);	/* let a lazy domain free what earlier tests used */
-	KUNIT_ASSERT_EQ(test, dma_alloc_iova(dev, &maps[0], SZ_32M, 0,
-					     GFP_KERNEL), 0);
-
 	/* the setup works: the first order-0 atomic page allocation fails */
 	current->fail_nth = 1;
 	page = alloc_page(GFP_ATOMIC | __GFP_NOWARN);
@@ -1144,11 +1147,12 @@ static void dma_iova_fault_driver_allocations_should_unwind(struct kunit *test)
 
 	for (k = 1; k <= FAIL_NTH_RUNS; k++) {
 		int times = atomic_read(&fail_dma_iova.times), stage, ret;
-		struct dma_iova_mapping *map = &maps[k];
+		struct dma_iova_mapping *map = &maps[k - 1];
 		bool hit;
 
 		current->fail_nth = k;
-		ret = fault_scenario(dev, map, SZ_2M, &mem, &stage);
+		ret = fault_scenario(dev, map, SZ_2M, &mem, &stage,
+				     env->domain);
 		hit = !READ_ONCE(current->fail_nth);
 		current->fail_nth = 0;
 		if (hit && atomic_read(&fail_dma_iova.times) != times)
