@@ -6,7 +6,21 @@
 # the host bridge), the other behind a PCIe switch (P2P by bus address).
 # The CPU reports an AMD Zen family so that the kernel allows host-bridge
 # P2P (drivers/pci/p2pdma.c: cpu_supports_p2pdma()); TCG does not care.
+#
+# Namespaces are backed by sparse files so that data written can be read
+# back: nvme0n1 (plain, for fio), nvme0n2 (8 bytes of separate T10 PI
+# metadata per block, which QEMU checks on every write), nvme1n1.
 import os
+
+DISKS = os.environ.get('DMA_IOVA_DISKS',
+		       os.path.expanduser('~/.cache/dma-iova/disks'))
+
+def disk(name, size_mb):
+	os.makedirs(DISKS, exist_ok=True)
+	path = os.path.join(DISKS, name + '.raw')
+	with open(path, 'ab') as f:
+		f.truncate(size_mb << 20)
+	return 'if=none,id=%s,file=%s,format=raw,cache=unsafe' % (name, path)
 
 from ..qemu_config import QemuArchParams
 
@@ -25,13 +39,17 @@ CONFIG_SERIAL_8250_CONSOLE=y''',
 				# DMAR faults and IOTLB invalidations, seen from outside
 				'-trace', 'vtd_dmar_fault',
 				'-device', 'edu,id=edu0',
-				'-drive', 'if=none,id=nvm0,file=null-co://,format=raw',
-				'-device', 'nvme,serial=dmaiova0,drive=nvm0,cmb_size_mb=16',
+				'-device', 'nvme,id=nvme0,serial=dmaiova0,cmb_size_mb=16',
+				'-drive', disk('nvm0n1', 512),
+				'-device', 'nvme-ns,drive=nvm0n1,bus=nvme0,nsid=1',
+				'-drive', disk('nvm0n2', 64),
+				'-device', 'nvme-ns,drive=nvm0n2,bus=nvme0,nsid=2,ms=8,pi=1',
 				'-device', 'pcie-root-port,id=rp1,chassis=1,slot=1',
 				'-device', 'x3130-upstream,id=up1,bus=rp1',
 				'-device', 'xio3130-downstream,id=dn1,bus=up1,chassis=2,slot=1',
 				'-device', 'xio3130-downstream,id=dn2,bus=up1,chassis=3,slot=2',
-				'-drive', 'if=none,id=nvm1,file=null-co://,format=raw',
-				'-device', 'nvme,serial=dmaiova1,drive=nvm1,cmb_size_mb=16,bus=dn1',
+				'-device', 'nvme,id=nvme1,serial=dmaiova1,cmb_size_mb=16,bus=dn1',
+				'-drive', disk('nvm1n1', 64),
+				'-device', 'nvme-ns,drive=nvm1n1,bus=nvme1,nsid=1',
 				'-device', 'edu,id=edu1,bus=dn2',
 			   ] + os.environ.get('DMA_IOVA_QEMU_ARGS', '').split())

@@ -1,0 +1,251 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Helpers shared by the KUnit suites of the two-step IOVA API and of its
+ * users (blk-dma): edu devices behind the IOMMU, test pages, NVMe CMB P2P
+ * memory, and page-table checks with iommu_iova_to_phys().
+ */
+#ifndef _LIB_TESTS_DMA_IOVA_KUNIT_H
+#define _LIB_TESTS_DMA_IOVA_KUNIT_H
+
+#include <kunit/test.h>
+#include <linux/delay.h>
+#include <linux/dma-iova.h>
+#include <linux/fault-inject.h>
+#include <linux/iommu.h>
+#include <linux/iommu-dma.h>
+#include <linux/pci-p2pdma.h>
+
+#include "dma_iova_edu.h"
+
+struct iova_env {
+	struct edu edu;
+	struct iommu_domain *domain;
+};
+
+static inline void env_close(void *data)
+{
+	struct iova_env *env = data;
+
+	edu_close(&env->edu);
+	pci_dev_put(env->edu.pdev);
+}
+
+/* edu device @nth behind its IOMMU DMA domain, or the test fails. */
+static inline struct iova_env *env_get(struct kunit *test, unsigned int nth)
+{
+	struct iova_env *env = kunit_kzalloc(test, sizeof(*env), GFP_KERNEL);
+	struct pci_dev *pdev = edu_find(nth);
+
+	KUNIT_ASSERT_NOT_NULL(test, env);
+	KUNIT_ASSERT_NOT_NULL_MSG(test, pdev, "edu device %u not found", nth);
+	KUNIT_ASSERT_EQ(test, edu_open(&env->edu, pdev), 0);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, env_close, env),
+			0);
+	env->domain = iommu_get_domain_for_dev(&pdev->dev);
+	KUNIT_ASSERT_NOT_NULL_MSG(test, env->domain, "no IOMMU for %s",
+				  pci_name(pdev));
+	KUNIT_ASSERT_TRUE_MSG(test, use_dma_iommu(&pdev->dev),
+			      "%s is not in an IOMMU DMA domain", pci_name(pdev));
+	return env;
+}
+
+static inline struct device *env_dev(struct iova_env *env)
+{
+	return &env->edu.pdev->dev;
+}
+
+static inline void destroy_action(void *map)
+{
+	dma_destroy_iova(map);
+}
+
+static inline struct dma_iova_mapping *map_alloc(struct kunit *test,
+						 struct device *dev,
+						 size_t size)
+{
+	struct dma_iova_mapping *map = kunit_kzalloc(test, sizeof(*map),
+						     GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, map);
+	KUNIT_ASSERT_EQ(test, dma_alloc_iova(dev, map, size, 0, GFP_KERNEL), 0);
+	KUNIT_ASSERT_EQ(test,
+			kunit_add_action_or_reset(test, destroy_action, map), 0);
+	return map;
+}
+
+struct test_pages {
+	struct page *page;
+	unsigned int order;
+};
+
+static inline void pages_free(void *data)
+{
+	struct test_pages *p = data;
+
+	__free_pages(p->page, p->order);
+}
+
+/* 2^@order physically contiguous pages filled with @fill. */
+static inline phys_addr_t pages_get(struct kunit *test, unsigned int order,
+				    u8 fill)
+{
+	struct test_pages *p = kunit_kzalloc(test, sizeof(*p), GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	p->order = order;
+	p->page = alloc_pages(GFP_KERNEL, order);
+	KUNIT_ASSERT_NOT_NULL(test, p->page);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, pages_free, p),
+			0);
+	memset(page_address(p->page), fill, PAGE_SIZE << order);
+	return page_to_phys(p->page);
+}
+
+static inline const struct dma_iova_chunk *
+chunk_at(const struct dma_iova_mapping *map, size_t offset)
+{
+	unsigned int i;
+
+	for (i = 0; i < map->nr_chunks; i++)
+		if (map->chunks[i].offset == offset)
+			return &map->chunks[i];
+	return NULL;
+}
+
+/* Every byte of [offset, offset + size) resolves to phys + i. */
+static inline void expect_resolves(struct kunit *test,
+				   struct iommu_domain *domain,
+				   struct dma_iova_mapping *map, size_t offset,
+				   phys_addr_t phys, size_t size)
+{
+	size_t i;
+
+	for (i = 0; i < size; i++) {
+		phys_addr_t got = iommu_iova_to_phys(domain,
+						     map->addr + offset + i);
+
+		if (got != phys + i) {
+			KUNIT_FAIL(test, "iova %pad+%zx -> %pa, want %pa+%zx",
+				   &map->addr, offset + i, &got, &phys, i);
+			return;
+		}
+	}
+}
+
+static inline void expect_unmapped(struct kunit *test,
+				   struct iommu_domain *domain,
+				   dma_addr_t iova, size_t size)
+{
+	size_t i;
+
+	for (i = 0; i < size; i += SZ_512) {
+		phys_addr_t got = iommu_iova_to_phys(domain, iova + i);
+
+		if (got) {
+			KUNIT_FAIL(test, "iova %pad+%zx still -> %pa", &iova,
+				   i, &got);
+			return;
+		}
+	}
+}
+
+/*
+ * The IOVA allocator hands out the range just released again when nothing
+ * leaked: allocate the same size and compare. A lazy domain gives IOVA back
+ * only after its flush queue drains (10 ms timer), hence the wait.
+ */
+static inline void expect_iova_released(struct kunit *test,
+					struct device *dev, dma_addr_t addr,
+					size_t size)
+{
+	struct dma_iova_mapping again;
+
+	msleep(50);
+	KUNIT_ASSERT_EQ(test, dma_alloc_iova(dev, &again, size, 0, GFP_KERNEL),
+			0);
+	KUNIT_EXPECT_EQ_MSG(test, again.addr, addr,
+			    "IOVA range not returned to the allocator");
+	KUNIT_EXPECT_EQ(test, dma_free_iova(&again), 0);
+}
+
+/* Wait for the NVMe driver to register its CMB as P2P memory. */
+static inline struct pci_dev *cmb_provider(struct kunit *test,
+					   struct pci_dev *near)
+{
+	struct pci_dev *pdev = NULL;
+	unsigned int tries;
+
+	while ((pdev = pci_get_class(PCI_CLASS_STORAGE_EXPRESS, pdev)))
+		if (pdev->bus == near->bus ||
+		    (pci_upstream_bridge(pdev) && pci_upstream_bridge(near) &&
+		     pci_upstream_bridge(pci_upstream_bridge(pdev)) ==
+		     pci_upstream_bridge(pci_upstream_bridge(near))))
+			break;
+	KUNIT_ASSERT_NOT_NULL_MSG(test, pdev, "no NVMe next to %s",
+				  pci_name(near));
+	for (tries = 0; tries < 100 && !pci_has_p2pmem(pdev); tries++)
+		msleep(100);
+	if (!pci_has_p2pmem(pdev)) {
+		pci_dev_put(pdev);
+		KUNIT_FAIL_AND_ABORT(test, "%s has no CMB P2P memory",
+				     pci_name(pdev));
+	}
+	return pdev;
+}
+
+struct p2p_buf {
+	struct pci_dev *pdev;
+	void *va;
+	size_t size;
+};
+
+static inline void p2p_free(void *data)
+{
+	struct p2p_buf *b = data;
+
+	pci_free_p2pmem(b->pdev, b->va, b->size);
+	pci_dev_put(b->pdev);
+}
+
+static inline struct p2p_buf *p2p_get(struct kunit *test,
+				      struct pci_dev *near, size_t size)
+{
+	struct p2p_buf *b = kunit_kzalloc(test, sizeof(*b), GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, b);
+	b->pdev = cmb_provider(test, near);
+	b->size = size;
+	b->va = pci_alloc_p2pmem(b->pdev, size);
+	if (!b->va)
+		pci_dev_put(b->pdev);
+	KUNIT_ASSERT_NOT_NULL(test, b->va);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, p2p_free, b), 0);
+	return b;
+}
+
+#ifdef CONFIG_FAULT_INJECTION
+/* Fail the @k-th call of this task into fail_dma_iova, once. */
+static inline void fault_arm(unsigned long k)
+{
+	fail_dma_iova.probability = 100;
+	fail_dma_iova.interval = k;
+	fail_dma_iova.count = 0;
+	fail_dma_iova.task_filter = true;
+	fail_dma_iova.verbose = 0;
+	atomic_set(&fail_dma_iova.times, 1);
+	current->make_it_fail = 1;
+}
+
+/* Disarm; return whether the failure was injected. */
+static inline bool fault_disarm(void)
+{
+	bool hit = !atomic_read(&fail_dma_iova.times);
+
+	current->make_it_fail = 0;
+	fail_dma_iova.probability = 0;
+	atomic_set(&fail_dma_iova.times, 0);
+	return hit;
+}
+#endif /* CONFIG_FAULT_INJECTION */
+
+#endif /* _LIB_TESTS_DMA_IOVA_KUNIT_H */
