@@ -52,5 +52,8 @@ echo "$k" | grep -vE ': [0-9]+ passed, [0-9]+ failed$'
 count < <(echo "$k" | grep -E ': [0-9]+ passed, [0-9]+ failed$')
 [ $st -eq 0 ] || [ $fail -gt 0 ] || fail=$((fail + 1))
 
+echo ">> fio on NVMe through blk-dma, in QEMU"
+count < <("$repo/scripts/fio.sh" 2>&1 | grep -v '^>>')
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -18,4 +18,6 @@ sh -c "$cmd"
 echo "vm: exit status $?"
 sync
 echo o > /proc/sysrq-trigger
-while :; do sleep 1; done	# PID 1 must not exit while power-off runs
+# PID 1 must not exit while power-off runs, and the root filesystem goes
+# away under it: wait in the shell, with no command to load.
+while :; do :; done

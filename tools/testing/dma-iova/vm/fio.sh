@@ -1,0 +1,61 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# Run in the VM by scripts/fio.sh: fio with crc32c verification over the
+# 512 MiB NVMe namespace (and, alongside, the one with T10 PI metadata), mixed sizes (512 B .. 1 MiB, powers of two and
+# odd multiples of 512 B), random offsets, O_DIRECT; blk-dma's counters before and after,
+# and the guest's DMAR fault messages. scripts/fio-check.py judges the log.
+set -u
+SIZE_MB=${FIO_SIZE_MB:-512}
+LOOPS=${FIO_LOOPS:-2}
+# Sizes from 512 B to 1 MiB, powers of two and odd multiples of 512 B.
+BSSPLIT=512/8:1k/6:1536/6:4k/12:7680/6:8k/8:12800/6:28k/6:64k/8:100k/6
+BSSPLIT=$BSSPLIT:128k/8:260k/6:512k/6:1m/8
+dev=
+pidev=
+for b in /sys/block/nvme*n*; do
+	[ "$(cat "$b/size")" = $((512 * 2048)) ] && dev=/dev/${b##*/}
+	case $(cat "$b/integrity/format" 2>/dev/null) in
+	T10-DIF-TYPE1*) pidev=/dev/${b##*/} ;;
+	esac
+done
+[ -n "$dev" ] || { echo "fio.sh: no 512 MiB NVMe namespace"; exit 1; }
+[ -n "$pidev" ] || { echo "fio.sh: no NVMe namespace with T10 PI"; exit 1; }
+echo "fio.sh: data on $dev, PI metadata on $pidev"
+
+# A freshly booted guest hands out physically consecutive pages, so fio's
+# buffers would be single segments that nvme-pci maps on its fast path.
+# Fragment memory first, as on a long-running system: keep every other
+# page of 512 MiB, so the free pages fio gets are scattered.
+python3 -c '
+import mmap, time
+n = 512 << 20
+m = mmap.mmap(-1, n, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
+for i in range(0, n, 4096):
+	m[i] = 1
+for i in range(0, n, 8192):
+	m.madvise(mmap.MADV_DONTNEED, i, 4096)
+open("/tmp/fragmented", "w").close()
+time.sleep(3600)
+' &
+frag=$!
+while [ ! -e /tmp/fragmented ]; do sleep 0.2; done
+echo "fio.sh: guest memory fragmented"
+
+echo "fio.sh: blk-dma before"
+cat /sys/kernel/debug/block/dma_stats
+echo "fio.sh: json begin"
+fio --thread --direct=1 --ioengine=libaio --iodepth=8 --rw=randwrite \
+	--bssplit="$BSSPLIT" --verify=crc32c --verify_fatal=1 --do_verify=1 \
+	--randseed=4242 --output-format=json \
+	--name=data --filename="$dev" --size="${SIZE_MB}m" --loops="$LOOPS" \
+	--name=pi --filename="$pidev" --size=32m --loops=1
+st=$?
+kill $frag
+echo "fio.sh: json end"
+echo "fio.sh: blk-dma after"
+cat /sys/kernel/debug/block/dma_stats
+echo "fio.sh: io stat $(cat /sys/block/${dev#/dev/}/stat)"
+echo "fio.sh: pi io stat $(cat /sys/block/${pidev#/dev/}/stat)"
+echo "fio.sh: dmar faults $(dmesg | grep -c 'DMAR: \[DMA')"
+exit $st
