@@ -35,11 +35,11 @@ for i in range(0, n, 4096):
 	m[i] = 1
 for i in range(0, n, 8192):
 	m.madvise(mmap.MADV_DONTNEED, i, 4096)
-open("/tmp/fragmented", "w").close()
+open("/run/fragmented", "w").close()
 time.sleep(3600)
 ' &
 frag=$!
-while [ ! -e /tmp/fragmented ]; do sleep 0.2; done
+while [ ! -e /run/fragmented ]; do sleep 0.2; done
 echo "fio.sh: guest memory fragmented"
 
 echo "fio.sh: blk-dma before"

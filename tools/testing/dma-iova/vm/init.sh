@@ -8,10 +8,11 @@
 mount -t proc proc /proc
 mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev
-mount -t tmpfs tmp /tmp
+# Not over /tmp: the repository running this may live there on the host.
 mount -t tmpfs run /run
 mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
-export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/tmp
+export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+export HOME=/run TMPDIR=/run
 cmd=$(tr ' ' '\n' < /proc/cmdline | sed -n 's/^dma_iova_vm.cmd=//p' | base64 -d)
 echo "vm: running: $cmd"
 sh -c "$cmd"
