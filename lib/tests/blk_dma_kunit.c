@@ -739,6 +739,19 @@ static void roundtrip(struct kunit *test, struct block_device *bdev,
 				      i);
 }
 
+/* @size bytes of CMB of the NVMe next to edu @nth (see p2p_get()). */
+static struct p2p_buf *cmb_near_edu(struct kunit *test, unsigned int nth,
+				    size_t size)
+{
+	struct pci_dev *edu = edu_find(nth);
+	struct p2p_buf *cmb;
+
+	KUNIT_ASSERT_NOT_NULL(test, edu);
+	cmb = p2p_get(test, edu, size);
+	pci_dev_put(edu);
+	return cmb;
+}
+
 /* Discontiguous host pages, unaligned start and end, through one IOVA. */
 static void blk_dma_nvme_host_pages_roundtrip(struct kunit *test)
 {
@@ -759,18 +772,12 @@ static void blk_dma_nvme_host_pages_roundtrip(struct kunit *test)
 static void blk_dma_nvme_p2p_host_bridge_roundtrip(struct kunit *test)
 {
 	struct block_device *bdev = nvme_disk(test, NVME_DATA_MB, false);
-	struct pci_dev *edu1 = edu_find(1);
-	struct p2p_buf *cmb;
-	phys_addr_t src[3];
+	struct p2p_buf *cmb = cmb_near_edu(test, 1, SZ_8K);	/* nvme1 */
+	phys_addr_t src[] = { pages_get(test, 0, 0), virt_to_phys(cmb->va),
+			      pages_get(test, 0, 0) };
 	unsigned int len[] = { SZ_4K, SZ_8K, SZ_4K };
 	bool io[] = { false, true, false };
 
-	KUNIT_ASSERT_NOT_NULL(test, edu1);
-	cmb = p2p_get(test, edu1, SZ_8K);	/* nvme1, behind the switch */
-	pci_dev_put(edu1);
-	src[0] = pages_get(test, 0, 0);
-	src[1] = virt_to_phys(cmb->va);
-	src[2] = pages_get(test, 0, 0);
 	roundtrip(test, bdev, 4096, src, len, io, 3);
 }
 
@@ -784,17 +791,12 @@ static void blk_dma_nvme_p2p_host_bridge_roundtrip(struct kunit *test)
 static void blk_dma_nvme_p2p_bus_addr_roundtrip(struct kunit *test)
 {
 	struct block_device *bdev = nvme_disk(test, NVME_DATA_MB, false);
-	struct pci_dev *edu0 = edu_find(0);
-	struct p2p_buf *cmb;
-	phys_addr_t src[2];
+	struct p2p_buf *cmb = cmb_near_edu(test, 0, SZ_16K);	/* nvme0 */
+	phys_addr_t src[] = { virt_to_phys(cmb->va) + SZ_8K,
+			      virt_to_phys(cmb->va) };
 	unsigned int len[] = { SZ_4K, SZ_4K + SZ_2K };
 	bool io[] = { true, true };
 
-	KUNIT_ASSERT_NOT_NULL(test, edu0);
-	cmb = p2p_get(test, edu0, SZ_16K);	/* nvme0 itself */
-	pci_dev_put(edu0);
-	src[0] = virt_to_phys(cmb->va) + SZ_8K;
-	src[1] = virt_to_phys(cmb->va);
 	roundtrip(test, bdev, 6144, src, len, io, 2);
 }
 
