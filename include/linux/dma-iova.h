@@ -69,6 +69,10 @@ struct dma_iova_chunk {
 
 #define DMA_IOVA_INLINE_CHUNKS	2
 
+/* Callback of dma_destroy_iova_release(). */
+typedef void (*dma_iova_release_fn)(const struct dma_iova_chunk *chunk,
+				    void *arg);
+
 /**
  * struct dma_iova_mapping - caller-owned state of one two-step mapping
  * @dev: device the range was reserved for
@@ -233,7 +237,11 @@ void dma_iova_sync_for_cpu(struct dma_iova_mapping *map, size_t offset,
 void dma_iova_sync_for_device(struct dma_iova_mapping *map, size_t offset,
 			      size_t size);
 void dma_destroy_iova(struct dma_iova_mapping *map);
+void dma_destroy_iova_release(struct dma_iova_mapping *map,
+			      dma_iova_release_fn release, void *arg);
 int dma_free_iova(struct dma_iova_mapping *map);
+const struct dma_iova_chunk *
+dma_iova_find_chunk(const struct dma_iova_mapping *map, size_t offset);
 bool dma_iova_next_seg(struct dma_iova_iter *iter, struct dma_iova_seg *seg);
 #else
 static inline int dma_alloc_iova(struct device *dev,
@@ -290,9 +298,21 @@ static inline void dma_destroy_iova(struct dma_iova_mapping *map)
 {
 }
 
+static inline void dma_destroy_iova_release(struct dma_iova_mapping *map,
+					    dma_iova_release_fn release,
+					    void *arg)
+{
+}
+
 static inline int dma_free_iova(struct dma_iova_mapping *map)
 {
 	return -EOPNOTSUPP;
+}
+
+static inline const struct dma_iova_chunk *
+dma_iova_find_chunk(const struct dma_iova_mapping *map, size_t offset)
+{
+	return NULL;
 }
 
 static inline bool dma_iova_next_seg(struct dma_iova_iter *iter,

@@ -542,7 +542,8 @@ static void release_chunk(struct dma_iova_mapping *map,
  * records. With @free_iova the IOVA is released through the same gather, so
  * a lazy domain defers both the flush and the reuse of the range.
  */
-static void teardown_doomed(struct dma_iova_mapping *map, bool free_iova)
+static void teardown_doomed(struct dma_iova_mapping *map, bool free_iova,
+			    dma_iova_release_fn release, void *arg)
 {
 	struct iommu_iotlb_gather gather = {};
 	unsigned int i, kept = 0;
@@ -569,6 +570,8 @@ static void teardown_doomed(struct dma_iova_mapping *map, bool free_iova)
 			continue;
 		}
 		release_chunk(map, c);
+		if (release)
+			release(c, arg);
 		if (c->pending)
 			map->nr_pending--;
 	}
@@ -582,7 +585,7 @@ static void unwind_pending(struct dma_iova_mapping *map)
 
 	for (i = chunk_index(map, map->pend_start); i < map->nr_chunks; i++)
 		map->chunks[i].doomed = map->chunks[i].pending;
-	teardown_doomed(map, false);
+	teardown_doomed(map, false, NULL, NULL);
 	WARN_ON_ONCE(map->nr_pending);
 	map->nr_pending = 0;
 }
@@ -800,7 +803,7 @@ static int __dma_unlink_ranges(struct dma_iova_mapping *map,
 			return ret;
 		}
 	}
-	teardown_doomed(map, false);
+	teardown_doomed(map, false, NULL, NULL);
 	return 0;
 }
 
@@ -945,6 +948,35 @@ static void reset_mapping(struct dma_iova_mapping *map)
 }
 
 /**
+ * dma_destroy_iova_release() - destroy a mapping, then release each chunk
+ * @map: mapping set up by dma_alloc_iova(), live or not
+ * @release: called for every chunk, in offset order, once it is unmapped
+ * @arg: passed to @release
+ *
+ * As dma_destroy_iova(), for callers that own the linked memory only
+ * through the chunk record (e.g. pinned user pages): @release sees each
+ * chunk after the device lost it (after the IOTLB invalidation, or with it
+ * queued in lazy mode, as for dma_unmap_page()) and before the record is
+ * dropped.
+ *
+ * Context: Any context that @release allows.
+ */
+void dma_destroy_iova_release(struct dma_iova_mapping *map,
+			      dma_iova_release_fn release, void *arg)
+{
+	unsigned int i;
+
+	debug_dma_iova_destroy(map);
+	if (!map->live)
+		return;
+	for (i = 0; i < map->nr_chunks; i++)
+		map->chunks[i].doomed = true;
+	teardown_doomed(map, true, release, arg);
+	reset_mapping(map);
+}
+EXPORT_SYMBOL_GPL(dma_destroy_iova_release);
+
+/**
  * dma_destroy_iova() - unlink everything and release the IOVA range
  * @map: mapping set up by dma_alloc_iova(), live or not
  *
@@ -956,15 +988,7 @@ static void reset_mapping(struct dma_iova_mapping *map)
  */
 void dma_destroy_iova(struct dma_iova_mapping *map)
 {
-	unsigned int i;
-
-	debug_dma_iova_destroy(map);
-	if (!map->live)
-		return;
-	for (i = 0; i < map->nr_chunks; i++)
-		map->chunks[i].doomed = true;
-	teardown_doomed(map, true);
-	reset_mapping(map);
+	dma_destroy_iova_release(map, NULL, NULL);
 }
 EXPORT_SYMBOL_GPL(dma_destroy_iova);
 
@@ -996,6 +1020,28 @@ int dma_free_iova(struct dma_iova_mapping *map)
 	return ret;
 }
 EXPORT_SYMBOL_GPL(dma_free_iova);
+
+/**
+ * dma_iova_find_chunk() - the linked chunk holding a byte of a mapping
+ * @map: mapping set up by dma_alloc_iova()
+ * @offset: byte offset in @map
+ *
+ * Context: Any context; the caller keeps @map stable while using the chunk.
+ * Return: the chunk's record (type, DMA address, ...), or %NULL if nothing
+ * is linked at @offset.
+ */
+const struct dma_iova_chunk *
+dma_iova_find_chunk(const struct dma_iova_mapping *map, size_t offset)
+{
+	unsigned int i = chunk_index(map, offset);
+
+	if (i < map->nr_chunks && map->chunks[i].offset == offset)
+		return &map->chunks[i];
+	if (i > 0 && chunk_end(&map->chunks[i - 1]) > offset)
+		return &map->chunks[i - 1];
+	return NULL;
+}
+EXPORT_SYMBOL_GPL(dma_iova_find_chunk);
 
 /**
  * dma_iova_next_seg() - next DMA segment of a mapping

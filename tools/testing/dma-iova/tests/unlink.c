@@ -110,8 +110,76 @@ static bool test_destroy_strict_flushes_once(void)
 	return true;
 }
 
+struct released {
+	unsigned int nr;
+	size_t offset[4];
+	phys_addr_t phys[4];
+	unsigned int flushes_seen;
+};
+
+static void note_release(const struct dma_iova_chunk *c, void *arg)
+{
+	struct released *r = arg;
+
+	if (r->nr < 4) {
+		r->offset[r->nr] = c->offset;
+		r->phys[r->nr] = c->phys;
+	}
+	r->nr++;
+	r->flushes_seen = mock.flushes;
+}
+
+/* The release callback sees each chunk once, in order, after the flush. */
+static bool test_destroy_release_after_flush(void)
+{
+	struct dma_iova_mapping map;
+	struct released r = {};
+	unsigned int i;
+
+	ASSERT_EQ(dma_alloc_iova(&iommu_dev, &map, SZ_64K, 0, 0), 0);
+	ASSERT_TRUE(link_pages(&map, 3));
+	dma_destroy_iova_release(&map, note_release, &r);
+	ASSERT_EQ(r.nr, 3);
+	ASSERT_EQ(r.flushes_seen, 1);
+	for (i = 0; i < 3; i++) {
+		ASSERT_EQ(r.offset[i], i * SZ_4K);
+		ASSERT_EQ(r.phys[i], mock_phys(60 + 3 * i));
+	}
+	ASSERT_FALSE(map.live);
+	/* not live: nothing to release */
+	dma_destroy_iova_release(&map, note_release, &r);
+	ASSERT_EQ(r.nr, 3);
+	return true;
+}
+
+static bool test_find_chunk(void)
+{
+	struct dma_iova_mapping map;
+	const struct dma_iova_chunk *c;
+
+	ASSERT_EQ(dma_alloc_iova(&iommu_dev, &map, SZ_64K, 0, 0), 0);
+	ASSERT_EQ(dma_link_range(&map, SZ_8K, mock_phys(7), SZ_8K,
+				 DMA_TO_DEVICE, 0), 0);
+	ASSERT_EQ(dma_link_range(&map, (8 * SZ_4K), mock_phys(20), SZ_4K,
+				 DMA_TO_DEVICE, 0), 0);
+	ASSERT_EQ(dma_iova_commit(&map), 0);
+	ASSERT_TRUE(dma_iova_find_chunk(&map, 0) == NULL);
+	ASSERT_TRUE(dma_iova_find_chunk(&map, SZ_8K - 1) == NULL);
+	c = dma_iova_find_chunk(&map, SZ_8K);
+	ASSERT_TRUE(c && c->phys == mock_phys(7));
+	ASSERT_TRUE(dma_iova_find_chunk(&map, SZ_16K - 1) == c);
+	ASSERT_TRUE(dma_iova_find_chunk(&map, SZ_16K) == NULL);
+	c = dma_iova_find_chunk(&map, (8 * SZ_4K) + 100);
+	ASSERT_TRUE(c && c->phys == mock_phys(20) && c->type == DMA_CHUNK_HOST);
+	ASSERT_TRUE(dma_iova_find_chunk(&map, SZ_64K - 1) == NULL);
+	dma_destroy_iova(&map);
+	return true;
+}
+
 static void run_unlink_tests(void)
 {
+	TEST(destroy_release_after_flush);
+	TEST(find_chunk);
 	TEST(unlink_ranges_one_flush);
 	TEST(unlink_rejects_bad_ranges);
 	TEST(destroy_lazy_uses_flush_queue);
