@@ -17,8 +17,10 @@ cmdline=$(echo "$args" | sed -n 2p)
 echo ">> booting QEMU q35 + intel-iommu (TCG), demo on"
 eval "timeout 600 qemu-system-x86_64 -nodefaults -m 1024 -nographic \
 	-serial stdio -no-reboot -kernel $build/arch/x86/boot/bzImage \
-	-append '$cmdline kunit.enable=0 dma_iova_demo.run=1 panic=-1' \
+	-append '$cmdline kunit.enable=0 dma_iova_demo.run=1 umem_link_demo.run=1 panic=-1' \
 	$qemu_params" > "$log" 2>&1 || true
-grep -E 'Virtualization Technology for Directed I/O|added peer-to-peer DMA memory|dma_iova_demo:' "$log" | sed 's/^\[ *[0-9.]*\] //'
-grep -q 'dma_iova_demo: done' "$log" || { echo ">> demo did not finish, see $log"; exit 1; }
-! grep -qE 'dma_iova_demo: .*(MISMATCH|timeout|WRONG)' "$log"
+grep -E 'Virtualization Technology for Directed I/O|added peer-to-peer DMA memory|dma_iova_demo:|umem_link_demo:' "$log" | sed 's/^\[ *[0-9.]*\] //'
+for demo in dma_iova_demo umem_link_demo; do
+	grep -q "$demo: done" "$log" || { echo ">> $demo did not finish, see $log"; exit 1; }
+done
+! grep -qE '(dma_iova|umem_link)_demo: .*(MISMATCH|timeout|WRONG|FAILED)' "$log"

@@ -1,0 +1,898 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * RDMA memory regions on one IOVA range: pinned user memory, on-demand
+ * paging (ODP) and dma-buf importers, mapped with the two-step IOVA DMA API
+ * instead of a scatterlist.
+ *
+ * A region reserves its IOVA once and links physically contiguous runs of
+ * memory at the offsets they have in the region, so with an IOMMU the
+ * device sees one contiguous DMA range whatever the pages are: host memory
+ * and PCI peer memory mixed. The chunk record of the mapping is the only
+ * list of what is linked; unmap, invalidation and release read it.
+ */
+
+#include <linux/dma-buf.h>
+#include <linux/dma-mapping.h>
+#include <linux/dma-resv.h>
+#include <linux/hmm.h>
+#include <linux/log2.h>
+#include <linux/memremap.h>
+#include <linux/mm.h>
+#include <linux/pagemap.h>
+#include <linux/sched/mm.h>
+#include <linux/sched/signal.h>
+#include <linux/slab.h>
+#include <rdma/ib_umem_link.h>
+#include <rdma/ib_verbs.h>
+
+/* Our page state must not collide with the pfns HMM stores. */
+static_assert(IB_UMEM_LINK_PFN_P2P_BUS > BIT_ULL(52 - PAGE_SHIFT));
+
+/* Pages pinned or faulted per call and IOTLB sync: one PMD's worth. */
+#define BATCH_PAGES	(PAGE_SIZE / sizeof(unsigned long))
+
+/*
+ * The IOVA of a region is aligned like its user address up to PMD_SIZE, so
+ * that the device can use blocks as large as the region allows.
+ */
+static size_t region_align(size_t size)
+{
+	return size >= PMD_SIZE ? PMD_SIZE : PAGE_SIZE;
+}
+
+static struct device *region_dma_device(struct ib_device *device)
+{
+	/* Software RDMA devices (rxe, siw) do no DMA: use ib_umem_get(). */
+	if (ib_uses_virt_dma(device) || !device->dma_device)
+		return NULL;
+	return device->dma_device;
+}
+
+/*
+ * Reserve the IOVA of a region of @size bytes starting at @addr; @gfp is
+ * also what growing the chunk record will use.
+ */
+static int region_init(struct ib_umem_link *umem, struct ib_device *device,
+		       unsigned long addr, size_t size, int access, gfp_t gfp)
+{
+	struct device *dev = region_dma_device(device);
+	size_t align = region_align(size), total;
+
+	if (!dev)
+		return -EOPNOTSUPP;
+	umem->ibdev = device;
+	umem->length = size;
+	umem->writable = ib_access_writable(access);
+	umem->map_offset = addr & (align - 1);
+	if (check_add_overflow(umem->map_offset, size, &total))
+		return -EINVAL;
+	return dma_alloc_iova(dev, &umem->map, total, align, gfp);
+}
+
+static bool same_memory_kind(struct page *a, struct page *b)
+{
+	if (is_zone_device_page(a) != is_zone_device_page(b))
+		return false;
+	return !is_zone_device_page(a) || a->pgmap == b->pgmap;
+}
+
+static unsigned long region_npages(unsigned long addr, size_t size)
+{
+	return (ALIGN(addr + size, PAGE_SIZE) - ALIGN_DOWN(addr, PAGE_SIZE)) >>
+	       PAGE_SHIFT;
+}
+
+/*
+ * Link pinned pages @pages[0..@n), which hold the region's bytes
+ * [@*pos, ...), as physically contiguous runs of one memory kind.
+ */
+static int link_runs(struct ib_umem_link *umem, struct page **pages,
+		     unsigned long n, size_t *pos, unsigned long attrs)
+{
+	size_t start = *pos, len = 0;
+	phys_addr_t phys = 0;
+	unsigned long i;
+	int ret;
+
+	for (i = 0; i < n; i++) {
+		unsigned int off = i ? 0 : offset_in_page(umem->address + *pos);
+		size_t bytes = min_t(size_t, umem->length - *pos,
+				     PAGE_SIZE - off);
+
+		if (len && (page_to_phys(pages[i]) != phys + len ||
+			    !same_memory_kind(pages[i], pages[i - 1]))) {
+			ret = dma_link_range(&umem->map,
+					     umem->map_offset + start, phys,
+					     len, DMA_BIDIRECTIONAL, attrs);
+			if (ret)
+				return ret;
+			start += len;
+			len = 0;
+		}
+		if (!len)
+			phys = page_to_phys(pages[i]) + off;
+		len += bytes;
+		*pos += bytes;
+	}
+	return dma_link_range(&umem->map, umem->map_offset + start, phys, len,
+			      DMA_BIDIRECTIONAL, attrs);
+}
+
+static void unpin_chunk(const struct dma_iova_chunk *c, void *arg)
+{
+	struct ib_umem_link *umem = arg;
+	phys_addr_t first = ALIGN_DOWN(c->phys, PAGE_SIZE);
+
+	unpin_user_page_range_dirty_lock(pfn_to_page(PHYS_PFN(first)),
+					 (ALIGN(c->phys + c->size, PAGE_SIZE) -
+					  first) >> PAGE_SHIFT,
+					 umem->writable);
+}
+
+static void unaccount_pinned(struct ib_umem_link *umem)
+{
+	atomic64_sub(region_npages(umem->address, umem->length),
+		     &umem->owning_mm->pinned_vm);
+}
+
+/*
+ * Pin the region in batches that end on PMD boundaries (so a huge page is
+ * never split between two), link each batch and commit it. A failing batch
+ * is unlinked by the core and unpinned here; earlier ones are in the chunk
+ * record for the caller to release.
+ */
+static int pin_and_link(struct ib_umem_link *umem, struct page **pages,
+			unsigned int gup_flags, unsigned long attrs)
+{
+	unsigned long npages = region_npages(umem->address, umem->length);
+	size_t pos = 0;
+	long pinned;
+	int ret;
+
+	while (npages) {
+		unsigned long va = ALIGN_DOWN(umem->address + pos, PAGE_SIZE);
+		unsigned long n = BATCH_PAGES -
+				  ((va >> PAGE_SHIFT) & (BATCH_PAGES - 1));
+
+		pinned = pin_user_pages_fast(va, min(n, npages), gup_flags,
+					     pages);
+		if (pinned <= 0)
+			return pinned ?: -EFAULT;
+		ret = link_runs(umem, pages, pinned, &pos, attrs) ?:
+		      dma_iova_commit(&umem->map);
+		if (ret) {
+			unpin_user_pages(pages, pinned);
+			return ret;
+		}
+		npages -= pinned;
+		cond_resched();
+	}
+	return 0;
+}
+
+/**
+ * ib_umem_link_get() - pin user memory and map it into one IOVA range
+ * @device: device the region is for
+ * @addr: user virtual address of the region
+ * @size: length of the region in bytes
+ * @access: IB_ACCESS_* flags of the region
+ *
+ * Pins the pages of the current process, reserves one IOVA range for the
+ * region and links each physically contiguous run (a huge page is one run)
+ * at its offset in the region, committing with one IOTLB sync per 2 MiB
+ * batch of pages.
+ * No page list or scatterlist is kept: the mapping's chunk record is it.
+ * Use ib_umem_link_find_best_pgsz() and ib_umem_link_for_each_block() to
+ * program the device.
+ *
+ * Context: Process context; may sleep.
+ * Return: the region, or an ERR_PTR(): -EOPNOTSUPP for a device that does
+ * no DMA of its own (rxe, siw: use ib_umem_get()), -EINVAL for an empty,
+ * overflowing or on-demand-paging request, -ENOMEM beyond RLIMIT_MEMLOCK
+ * or without memory, -EFAULT (or the pin error) when a page cannot be
+ * pinned, the error of dma_link_range() or dma_iova_commit(). On failure
+ * nothing stays pinned, accounted, linked or reserved.
+ */
+struct ib_umem_link *ib_umem_link_get(struct ib_device *device,
+				      unsigned long addr, size_t size,
+				      int access)
+{
+	unsigned int gup_flags = FOLL_LONGTERM;
+	struct mm_struct *mm = current->mm;
+	unsigned long npages, lock_limit, end;
+	struct ib_umem_link *umem;
+	struct page **pages;
+	int ret;
+
+	if (!size || check_add_overflow(addr, size, &end) ||
+	    end > ALIGN_DOWN(ULONG_MAX, PAGE_SIZE) ||
+	    (access & IB_ACCESS_ON_DEMAND))
+		return ERR_PTR(-EINVAL);
+	if (!mm)
+		return ERR_PTR(-EINVAL);
+
+	umem = kzalloc(sizeof(*umem), GFP_KERNEL);
+	if (!umem)
+		return ERR_PTR(-ENOMEM);
+	ret = region_init(umem, device, addr, size, access, GFP_KERNEL);
+	if (ret)
+		goto out_free;
+	umem->address = addr;
+	umem->owning_mm = mm;
+	mmgrab(mm);
+
+	npages = region_npages(addr, size);
+	lock_limit = rlimit(RLIMIT_MEMLOCK) >> PAGE_SHIFT;
+	if (atomic64_add_return(npages, &mm->pinned_vm) > lock_limit &&
+	    !capable(CAP_IPC_LOCK)) {
+		ret = -ENOMEM;
+		goto out_unaccount;
+	}
+
+	pages = (struct page **)__get_free_page(GFP_KERNEL);
+	if (!pages) {
+		ret = -ENOMEM;
+		goto out_unaccount;
+	}
+	if (umem->writable)
+		gup_flags |= FOLL_WRITE;
+	ret = pin_and_link(umem, pages, gup_flags,
+			   access & IB_ACCESS_RELAXED_ORDERING ?
+			   DMA_ATTR_WEAK_ORDERING : 0);
+	free_page((unsigned long)pages);
+	if (ret)
+		goto out_unlink;
+	return umem;
+
+out_unlink:
+	dma_destroy_iova_release(&umem->map, unpin_chunk, umem);
+out_unaccount:
+	unaccount_pinned(umem);
+	mmdrop(mm);
+	dma_destroy_iova(&umem->map);
+out_free:
+	kfree(umem);
+	return ERR_PTR(ret);
+}
+EXPORT_SYMBOL_GPL(ib_umem_link_get);
+
+/**
+ * ib_umem_link_release() - unmap and unpin a region from ib_umem_link_get()
+ * @umem: the region, may be %NULL
+ *
+ * Unlinks everything with one IOTLB invalidation, then unpins the pages
+ * (marking them dirty if the device could write) and frees the IOVA.
+ *
+ * Context: Process context; may sleep.
+ */
+void ib_umem_link_release(struct ib_umem_link *umem)
+{
+	if (!umem)
+		return;
+	dma_destroy_iova_release(&umem->map, unpin_chunk, umem);
+	unaccount_pinned(umem);
+	mmdrop(umem->owning_mm);
+	kfree(umem);
+}
+EXPORT_SYMBOL_GPL(ib_umem_link_release);
+
+/**
+ * ib_umem_link_find_best_pgsz() - largest HW block size for a region
+ * @umem: the region
+ * @pgsz_bitmap: block sizes the device supports
+ * @virt: the device-visible virtual address of the region's first byte
+ *
+ * Reads the DMA segments of the region instead of a scatterlist: with an
+ * IOMMU the region is one segment, so the block size is only limited by
+ * how the IOVA and @virt line up. A block may not straddle two segments,
+ * and within a block the DMA address and @virt must have the same offset.
+ *
+ * Context: Any context; the caller keeps the region's mapping stable.
+ * Return: the block size, or 0 if none in @pgsz_bitmap fits.
+ */
+unsigned long ib_umem_link_find_best_pgsz(struct ib_umem_link *umem,
+					  unsigned long pgsz_bitmap,
+					  unsigned long virt)
+{
+	struct dma_iova_iter iter;
+	struct dma_iova_seg seg;
+	unsigned long bad = 0, va = virt;
+	bool first = true;
+
+	pgsz_bitmap &= GENMASK(BITS_PER_LONG - 1, PAGE_SHIFT);
+	if (!pgsz_bitmap)
+		return 0;
+
+	dma_iova_for_each_seg(&umem->map, &iter, &seg) {
+		if (!first)
+			bad |= va;
+		bad |= seg.addr ^ va;
+		va += seg.len;
+		first = false;
+	}
+	/* the last segment may end anywhere, earlier ones on a block edge */
+	if (bad)
+		pgsz_bitmap &= GENMASK(__ffs(bad), 0);
+	return pgsz_bitmap ? rounddown_pow_of_two(pgsz_bitmap) : 0;
+}
+EXPORT_SYMBOL_GPL(ib_umem_link_find_best_pgsz);
+
+/**
+ * ib_umem_link_next_block() - DMA address of the next HW block of a region
+ * @iter: cursor set up by ib_umem_link_block_iter_init()
+ * @addr: set to the block's DMA address, aligned down to the block size
+ *
+ * Context: Any context; the caller keeps the region's mapping stable.
+ * Return: %true if @addr was set, %false after the last block.
+ */
+bool ib_umem_link_next_block(struct ib_umem_link_block_iter *iter,
+			     dma_addr_t *addr)
+{
+	if (iter->next >= iter->seg.addr + iter->seg.len) {
+		if (!dma_iova_next_seg(&iter->segs, &iter->seg))
+			return false;
+		iter->next = ALIGN_DOWN(iter->seg.addr, iter->pgsz);
+	}
+	*addr = iter->next;
+	iter->next += iter->pgsz;
+	return true;
+}
+EXPORT_SYMBOL_GPL(ib_umem_link_next_block);
+
+/**
+ * ib_umem_link_num_dma_blocks() - number of HW blocks of a region
+ * @umem: the region
+ * @pgsz: block size
+ *
+ * Context: Any context; the caller keeps the region's mapping stable.
+ * Return: how many blocks ib_umem_link_for_each_block() yields.
+ */
+size_t ib_umem_link_num_dma_blocks(struct ib_umem_link *umem,
+				   unsigned long pgsz)
+{
+	struct dma_iova_iter iter;
+	struct dma_iova_seg seg;
+	size_t n = 0;
+
+	dma_iova_for_each_seg(&umem->map, &iter, &seg)
+		n += (ALIGN(seg.addr + seg.len, pgsz) -
+		      ALIGN_DOWN(seg.addr, pgsz)) / pgsz;
+	return n;
+}
+EXPORT_SYMBOL_GPL(ib_umem_link_num_dma_blocks);
+
+/* ODP: pages are linked one by one, so any invalidation unlinks whole chunks. */
+
+static size_t odp_offset(struct ib_umem_link_odp *odp, unsigned long va)
+{
+	return odp->umem.map_offset + (va - odp->start);
+}
+
+static struct page *odp_page(unsigned long pfn)
+{
+	return hmm_pfn_to_page(pfn & ~IB_UMEM_LINK_PFN_STATE);
+}
+
+static unsigned long chunk_state(const struct dma_iova_chunk *c)
+{
+	switch (c->type) {
+	case DMA_CHUNK_P2P_HOST_BRIDGE:
+		return IB_UMEM_LINK_PFN_MAPPED | IB_UMEM_LINK_PFN_P2P;
+	case DMA_CHUNK_P2P_BUS:
+		return IB_UMEM_LINK_PFN_MAPPED | IB_UMEM_LINK_PFN_P2P_BUS;
+	default:
+		return IB_UMEM_LINK_PFN_MAPPED;
+	}
+}
+
+/* Unlink every mapped page in [@start, @end) with one IOTLB invalidation. */
+static void odp_unmap_range(struct ib_umem_link_odp *odp, unsigned long start,
+			    unsigned long end)
+{
+	unsigned long first = ULONG_MAX, last = 0, va, *pfn;
+
+	lockdep_assert_held(&odp->umem_mutex);
+	for (va = start; va < end; va += PAGE_SIZE) {
+		pfn = &odp->pfn_list[(va - odp->start) >> PAGE_SHIFT];
+		if (!(*pfn & IB_UMEM_LINK_PFN_MAPPED))
+			continue;
+		first = min(first, va);
+		last = va;
+	}
+	if (first > last)
+		return;
+
+	WARN_ON_ONCE(dma_unlink_range(&odp->umem.map, odp_offset(odp, first),
+				      last + PAGE_SIZE - first));
+
+	for (va = first; va <= last; va += PAGE_SIZE) {
+		pfn = &odp->pfn_list[(va - odp->start) >> PAGE_SHIFT];
+		if (!(*pfn & IB_UMEM_LINK_PFN_MAPPED))
+			continue;
+		if ((*pfn & HMM_PFN_WRITE) && !(*pfn & (IB_UMEM_LINK_PFN_P2P |
+						       IB_UMEM_LINK_PFN_P2P_BUS)))
+			set_page_dirty(compound_head(odp_page(*pfn)));
+		*pfn = 0;
+	}
+}
+
+static bool odp_invalidate(struct mmu_interval_notifier *mni,
+			   const struct mmu_notifier_range *range,
+			   unsigned long cur_seq)
+{
+	struct ib_umem_link_odp *odp =
+		container_of(mni, struct ib_umem_link_odp, notifier);
+	unsigned long start = max(range->start, odp->start);
+	unsigned long end = min(range->end, odp->end);
+
+	if (mmu_notifier_range_blockable(range))
+		mutex_lock(&odp->umem_mutex);
+	else if (!mutex_trylock(&odp->umem_mutex))
+		return false;
+
+	mmu_interval_set_seq(mni, cur_seq);
+	if (start < end) {
+		if (odp->ops && odp->ops->invalidate)
+			odp->ops->invalidate(odp, start, end);
+		odp_unmap_range(odp, start, end);
+	}
+	mutex_unlock(&odp->umem_mutex);
+	return true;
+}
+
+static const struct mmu_interval_notifier_ops odp_notifier_ops = {
+	.invalidate = odp_invalidate,
+};
+
+/**
+ * ib_umem_link_odp_get() - register an on-demand-paging region
+ * @device: device the region is for
+ * @addr: user virtual address of the region
+ * @size: length of the region in bytes
+ * @access: IB_ACCESS_* flags of the region
+ * @ops: driver callbacks, may be %NULL
+ * @priv: driver data, kept in the region
+ *
+ * Reserves the region's IOVA now; pages are linked on faults by
+ * ib_umem_link_odp_map_and_lock() and unlinked when the CPU mapping
+ * changes, one IOTLB invalidation per change.
+ *
+ * Context: Process context; may sleep.
+ * Return: the region or an ERR_PTR(): -EOPNOTSUPP for a device that does
+ * no DMA of its own (rxe, siw) or whose direct mapping would bounce or
+ * sync (ODP cannot keep CPU and device views apart); -EINVAL for an empty
+ * or overflowing range or a kernel thread; -ENOMEM.
+ */
+struct ib_umem_link_odp *
+ib_umem_link_odp_get(struct ib_device *device, unsigned long addr,
+		     size_t size, int access,
+		     const struct ib_umem_link_odp_ops *ops, void *priv)
+{
+	struct mm_struct *mm = current->mm;
+	struct ib_umem_link_odp *odp;
+	unsigned long start, end;
+	struct device *dev;
+	int ret;
+
+	if (!size || check_add_overflow(addr, size, &end) ||
+	    end > ALIGN_DOWN(ULONG_MAX, PAGE_SIZE) || !mm)
+		return ERR_PTR(-EINVAL);
+	start = ALIGN_DOWN(addr, PAGE_SIZE);
+	end = ALIGN(end, PAGE_SIZE);
+
+	odp = kzalloc(sizeof(*odp), GFP_KERNEL);
+	if (!odp)
+		return ERR_PTR(-ENOMEM);
+	odp->start = start;
+	odp->end = end;
+	odp->ops = ops;
+	odp->priv = priv;
+	mutex_init(&odp->umem_mutex);
+	odp->pfn_list = kvcalloc((end - start) >> PAGE_SHIFT,
+				 sizeof(*odp->pfn_list), GFP_KERNEL);
+	if (!odp->pfn_list) {
+		ret = -ENOMEM;
+		goto out_free;
+	}
+	/*
+	 * Faults grow the chunk record under umem_mutex, which invalidations
+	 * from reclaim take too: no reclaim there.
+	 */
+	ret = region_init(&odp->umem, device, start, end - start, access,
+			  GFP_NOWAIT | __GFP_NOWARN);
+	if (ret)
+		goto out_free;
+	odp->umem.address = addr;
+	odp->umem.length = size;
+	odp->umem.owning_mm = mm;
+
+	dev = device->dma_device;
+	if (!dma_iova_uses_iommu(&odp->umem.map) &&
+	    (dma_dev_need_sync(dev) || dma_addressing_limited(dev))) {
+		ret = -EOPNOTSUPP;
+		goto out_free_iova;
+	}
+
+	mmgrab(mm);
+	ret = mmu_interval_notifier_insert(&odp->notifier, mm, start,
+					   end - start, &odp_notifier_ops);
+	if (ret) {
+		mmdrop(mm);
+		goto out_free_iova;
+	}
+	return odp;
+
+out_free_iova:
+	dma_free_iova(&odp->umem.map);
+out_free:
+	kvfree(odp->pfn_list);
+	kfree(odp);
+	return ERR_PTR(ret);
+}
+EXPORT_SYMBOL_GPL(ib_umem_link_odp_get);
+
+/*
+ * Link the pages @hmm_pfns reports for [@va, @va + @n pages), skipping
+ * those still linked from an earlier fault, and commit them with one IOTLB
+ * sync. The page state is published only once the batch is committed.
+ */
+static int odp_link_pages(struct ib_umem_link_odp *odp, unsigned long va,
+			  unsigned long *hmm_pfns, unsigned long n)
+{
+	unsigned long i, *pfn = &odp->pfn_list[(va - odp->start) >> PAGE_SHIFT];
+	bool linked = false;
+	int ret;
+
+	/* an invalidation would have unlinked a page that moved */
+	for (i = 0; i < n; i++)
+		if (WARN_ON_ONCE((pfn[i] & IB_UMEM_LINK_PFN_MAPPED) &&
+				 odp_page(pfn[i]) != hmm_pfn_to_page(hmm_pfns[i])))
+			return -EFAULT;
+
+	for (i = 0; i < n; i++) {
+		if (pfn[i] & IB_UMEM_LINK_PFN_MAPPED)
+			continue;
+		ret = dma_link_range(&odp->umem.map,
+				     odp_offset(odp, va + i * PAGE_SIZE),
+				     page_to_phys(hmm_pfn_to_page(hmm_pfns[i])),
+				     PAGE_SIZE, DMA_BIDIRECTIONAL, 0);
+		if (ret)
+			return ret;
+		linked = true;
+	}
+	if (linked) {
+		ret = dma_iova_commit(&odp->umem.map);
+		if (ret)
+			return ret;
+	}
+
+	for (i = 0; i < n; i++) {
+		unsigned long state = pfn[i] & IB_UMEM_LINK_PFN_STATE;
+
+		if (!state)
+			state = chunk_state(dma_iova_find_chunk(&odp->umem.map,
+				odp_offset(odp, va + i * PAGE_SIZE)));
+		pfn[i] = (hmm_pfns[i] & ~IB_UMEM_LINK_PFN_STATE) | state;
+	}
+	return 0;
+}
+
+/* Fault [@va, @va + @n pages) in and link it; return with the mutex held. */
+static int odp_map_batch(struct ib_umem_link_odp *odp, unsigned long va,
+			 unsigned long n, unsigned long *hmm_pfns, bool write)
+{
+	struct mm_struct *mm = odp->umem.owning_mm;
+	struct hmm_range range = {
+		.notifier = &odp->notifier,
+		.start = va,
+		.end = va + n * PAGE_SIZE,
+		.hmm_pfns = hmm_pfns,
+		.default_flags = HMM_PFN_REQ_FAULT |
+				 (write ? HMM_PFN_REQ_WRITE : 0),
+	};
+	unsigned long timeout = jiffies +
+				msecs_to_jiffies(HMM_RANGE_DEFAULT_TIMEOUT);
+	int ret;
+
+	if (!mmget_not_zero(mm))
+		return -EFAULT;
+	do {
+		if (fatal_signal_pending(current)) {
+			ret = -EINTR;
+			break;
+		}
+		range.notifier_seq = mmu_interval_read_begin(&odp->notifier);
+		mmap_read_lock(mm);
+		ret = hmm_range_fault(&range);
+		mmap_read_unlock(mm);
+		if (ret) {
+			if (ret == -EBUSY && !time_after(jiffies, timeout))
+				continue;
+			break;
+		}
+		mutex_lock(&odp->umem_mutex);
+		if (!mmu_interval_read_retry(&odp->notifier,
+					     range.notifier_seq)) {
+			ret = odp_link_pages(odp, va, hmm_pfns, n);
+			if (ret)
+				mutex_unlock(&odp->umem_mutex);
+			break;
+		}
+		mutex_unlock(&odp->umem_mutex);
+		ret = -EBUSY;
+	} while (!time_after(jiffies, timeout));
+	mmput(mm);
+	return ret;
+}
+
+/**
+ * ib_umem_link_odp_map_and_lock() - fault in and link part of an ODP region
+ * @odp: the region
+ * @addr: first user address to map
+ * @size: bytes to map
+ * @write: fault the pages in writable
+ *
+ * Faults the pages in with hmm_range_fault() and links each one not yet
+ * linked at its offset in the region's IOVA, one IOTLB sync per batch of
+ * pages. On success returns with @odp->umem_mutex held so that the driver
+ * can program the device before an invalidation can unlink the pages; the
+ * driver unlocks it.
+ *
+ * Context: Process context; may sleep. Takes @odp->umem_mutex.
+ * Return: 0 with the mutex held; -EINVAL if the range is empty or outside
+ * the region; -EPERM for @write on a read-only region; the error of
+ * hmm_range_fault() (-EFAULT, -EBUSY after retrying, ...) or of the link.
+ * On error the mutex is not held; pages linked by earlier batches stay.
+ */
+int ib_umem_link_odp_map_and_lock(struct ib_umem_link_odp *odp,
+				  unsigned long addr, size_t size, bool write)
+{
+	unsigned long va, end, n, *hmm_pfns;
+	int ret;
+
+	if (!size || check_add_overflow(addr, size, &end) ||
+	    addr < odp->start || end > odp->end)
+		return -EINVAL;
+	if (write && !odp->umem.writable)
+		return -EPERM;
+
+	va = ALIGN_DOWN(addr, PAGE_SIZE);
+	end = ALIGN(end, PAGE_SIZE);
+	hmm_pfns = kvmalloc_array(min((end - va) >> PAGE_SHIFT,
+				      BATCH_PAGES), sizeof(*hmm_pfns),
+				  GFP_KERNEL);
+	if (!hmm_pfns)
+		return -ENOMEM;
+
+	for (;;) {
+		n = min((end - va) >> PAGE_SHIFT, BATCH_PAGES);
+		ret = odp_map_batch(odp, va, n, hmm_pfns, write);
+		va += n * PAGE_SIZE;
+		if (ret || va == end)
+			break;
+		mutex_unlock(&odp->umem_mutex);
+	}
+	kvfree(hmm_pfns);
+	return ret;
+}
+EXPORT_SYMBOL_GPL(ib_umem_link_odp_map_and_lock);
+
+/**
+ * ib_umem_link_odp_dma_addr() - DMA address of a mapped byte of an ODP region
+ * @odp: the region
+ * @addr: user address
+ *
+ * Context: With @odp->umem_mutex held.
+ * Return: the DMA address, or %DMA_MAPPING_ERROR if the page is not mapped.
+ */
+dma_addr_t ib_umem_link_odp_dma_addr(struct ib_umem_link_odp *odp,
+				     unsigned long addr)
+{
+	const struct dma_iova_chunk *c;
+	size_t off;
+
+	lockdep_assert_held(&odp->umem_mutex);
+	if (addr < odp->start || addr >= odp->end)
+		return DMA_MAPPING_ERROR;
+	off = odp_offset(odp, addr);
+	c = dma_iova_find_chunk(&odp->umem.map, off);
+	return c ? c->dma_addr + (off - c->offset) : DMA_MAPPING_ERROR;
+}
+EXPORT_SYMBOL_GPL(ib_umem_link_odp_dma_addr);
+
+/**
+ * ib_umem_link_odp_release() - tear down an ODP region
+ * @odp: the region, may be %NULL
+ *
+ * Context: Process context; may sleep.
+ */
+void ib_umem_link_odp_release(struct ib_umem_link_odp *odp)
+{
+	if (!odp)
+		return;
+	mmu_interval_notifier_remove(&odp->notifier);
+	mutex_lock(&odp->umem_mutex);
+	odp_unmap_range(odp, odp->start, odp->end);
+	mutex_unlock(&odp->umem_mutex);
+	dma_destroy_iova(&odp->umem.map);
+	mmdrop(odp->umem.owning_mm);
+	kvfree(odp->pfn_list);
+	kfree(odp);
+}
+EXPORT_SYMBOL_GPL(ib_umem_link_odp_release);
+
+/**
+ * ib_umem_link_dmabuf_get() - import a dma-buf as a region on one IOVA range
+ * @device: device the region is for
+ * @dmabuf: the buffer; a reference is taken
+ * @offset: offset of the region in the buffer
+ * @size: length of the region
+ * @access: IB_ACCESS_* flags of the region
+ * @ops: importer callbacks; @ops->move_notify must stop the device and call
+ *	ib_umem_link_dmabuf_unmap_pages()
+ * @priv: driver data, kept in the region
+ *
+ * Attaches dynamically and reserves the IOVA; the memory is linked by
+ * ib_umem_link_dmabuf_map_pages(). The exporter describes its memory as
+ * physical ranges (&dma_buf_ops.map_phys), host pages and PCI peer memory
+ * mixed; each range is linked at its offset in the region.
+ *
+ * Context: Process context; may sleep.
+ * Return: the region or an ERR_PTR(): -EOPNOTSUPP for a device that does
+ * no DMA of its own (rxe, siw); -EINVAL for an empty range, one beyond
+ * the buffer or @ops without move_notify; the attach error; -ENOMEM.
+ */
+struct ib_umem_link_dmabuf *
+ib_umem_link_dmabuf_get(struct ib_device *device, struct dma_buf *dmabuf,
+			unsigned long offset, size_t size, int access,
+			const struct dma_buf_attach_ops *ops, void *priv)
+{
+	struct ib_umem_link_dmabuf *umem;
+	unsigned long end;
+	int ret;
+
+	if (!size || check_add_overflow(offset, size, &end) ||
+	    end > dmabuf->size || !ops || !ops->move_notify)
+		return ERR_PTR(-EINVAL);
+
+	umem = kzalloc(sizeof(*umem), GFP_KERNEL);
+	if (!umem)
+		return ERR_PTR(-ENOMEM);
+	ret = region_init(&umem->umem, device, offset, size, access,
+			  GFP_KERNEL);
+	if (ret)
+		goto out_free;
+	umem->umem.address = offset;
+	umem->priv = priv;
+
+	get_dma_buf(dmabuf);
+	umem->attach = dma_buf_dynamic_attach(dmabuf, device->dma_device, ops,
+					      umem);
+	if (IS_ERR(umem->attach)) {
+		ret = PTR_ERR(umem->attach);
+		dma_buf_put(dmabuf);
+		dma_free_iova(&umem->umem.map);
+		goto out_free;
+	}
+	return umem;
+
+out_free:
+	kfree(umem);
+	return ERR_PTR(ret);
+}
+EXPORT_SYMBOL_GPL(ib_umem_link_dmabuf_get);
+
+/* Link the part of @list that lies in the region. */
+static int dmabuf_link(struct ib_umem_link_dmabuf *umem,
+		       const struct dma_buf_phys_list *list)
+{
+	struct ib_umem_link *r = &umem->umem;
+	unsigned long pos = 0, end = r->address + r->length;
+	unsigned int i;
+	int ret;
+
+	for (i = 0; i < list->nr; i++)
+		if (check_add_overflow(pos, list->vecs[i].len, &pos))
+			return -EINVAL;
+	if (pos < end)
+		return -EINVAL;
+
+	for (i = 0, pos = 0; i < list->nr && pos < end; pos += list->vecs[i++].len) {
+		const struct dma_buf_phys_vec *v = &list->vecs[i];
+		unsigned long from = max(pos, r->address);
+		unsigned long to = min(pos + v->len, end);
+
+		if (from >= to)
+			continue;
+		ret = dma_link_range(&r->map, r->map_offset + from - r->address,
+				     v->paddr + from - pos, to - from,
+				     DMA_BIDIRECTIONAL, 0);
+		if (ret)
+			return ret;
+	}
+	return dma_iova_commit(&r->map);
+}
+
+/**
+ * ib_umem_link_dmabuf_map_pages() - link the current memory of a dma-buf region
+ * @umem: the region
+ *
+ * Gets the exporter's physical ranges and links them into the region's
+ * IOVA with one IOTLB sync. Does nothing if already linked.
+ *
+ * Context: Process context with the buffer's reservation lock held.
+ * Return: 0; the error of dma_buf_map_attachment_phys(); -EINVAL if the
+ * buffer is shorter than the region or a range is not aligned like its
+ * offset; the link error (e.g. -EREMOTEIO for peer memory the device
+ * cannot reach). On error nothing is linked.
+ */
+int ib_umem_link_dmabuf_map_pages(struct ib_umem_link_dmabuf *umem)
+{
+	struct dma_buf_phys_list *list;
+	int ret;
+
+	dma_resv_assert_held(umem->attach->dmabuf->resv);
+	if (umem->phys)
+		return 0;
+
+	list = dma_buf_map_attachment_phys(umem->attach);
+	if (IS_ERR(list))
+		return PTR_ERR(list);
+	ret = dmabuf_link(umem, list);
+	if (ret) {
+		/* the failing link unwound its uncommitted batch */
+		dma_buf_unmap_attachment_phys(umem->attach, list);
+		return ret;
+	}
+	umem->phys = list;
+	return 0;
+}
+EXPORT_SYMBOL_GPL(ib_umem_link_dmabuf_map_pages);
+
+/**
+ * ib_umem_link_dmabuf_unmap_pages() - unlink the memory of a dma-buf region
+ * @umem: the region
+ *
+ * Unlinks everything with one IOTLB invalidation and gives the ranges back
+ * to the exporter; the IOVA stays reserved for the next
+ * ib_umem_link_dmabuf_map_pages(). Call it from move_notify.
+ *
+ * Context: Process context with the buffer's reservation lock held.
+ */
+void ib_umem_link_dmabuf_unmap_pages(struct ib_umem_link_dmabuf *umem)
+{
+	struct dma_iova_mapping *map = &umem->umem.map;
+
+	dma_resv_assert_held(umem->attach->dmabuf->resv);
+	if (!umem->phys)
+		return;
+	WARN_ON_ONCE(dma_unlink_range(map, 0, map->size));
+	dma_buf_unmap_attachment_phys(umem->attach, umem->phys);
+	umem->phys = NULL;
+}
+EXPORT_SYMBOL_GPL(ib_umem_link_dmabuf_unmap_pages);
+
+/**
+ * ib_umem_link_dmabuf_release() - unmap, detach and free a dma-buf region
+ * @umem: the region, may be %NULL
+ *
+ * Context: Process context; may sleep. Takes the reservation lock.
+ */
+void ib_umem_link_dmabuf_release(struct ib_umem_link_dmabuf *umem)
+{
+	struct dma_buf *dmabuf;
+
+	if (!umem)
+		return;
+	dmabuf = umem->attach->dmabuf;
+	dma_resv_lock(dmabuf->resv, NULL);
+	ib_umem_link_dmabuf_unmap_pages(umem);
+	dma_resv_unlock(dmabuf->resv);
+	dma_free_iova(&umem->umem.map);
+	dma_buf_detach(dmabuf, umem->attach);
+	dma_buf_put(dmabuf);
+	kfree(umem);
+}
+EXPORT_SYMBOL_GPL(ib_umem_link_dmabuf_release);
+
+MODULE_IMPORT_NS(DMA_BUF);

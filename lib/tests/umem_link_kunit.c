@@ -1,0 +1,884 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * KUnit suites for RDMA memory regions on one IOVA range
+ * (drivers/infiniband/core/umem_link.c).
+ *
+ * The test's ib_device does DMA through QEMU's edu device behind the
+ * emulated Intel IOMMU. Pinned and ODP regions are real user memory of an
+ * mm attached to the test; the device writes through the region's IOVA and
+ * the bytes are read back from the user pages. dma-buf regions mix host
+ * pages with NVMe CMB peer memory. ODP invalidations are counted at the
+ * IOMMU driver's IOTLB sync with a kprobe.
+ */
+
+#include <kunit/device.h>
+#include <kunit/test.h>
+#include <linux/dma-resv.h>
+#include <linux/kprobes.h>
+#include <linux/mman.h>
+#include <linux/sched/mm.h>
+#include <linux/uaccess.h>
+#include <rdma/ib_umem_link.h>
+#include <rdma/ib_verbs.h>
+
+#include "dma_iova_kunit.h"
+#include "umem_link_exporter.h"
+
+#define XFER	1024	/* bytes the device writes per check */
+
+struct mr_env {
+	struct iova_env *iova;
+	struct ib_device *ibdev;
+	u8 *src;		/* what the device copies, DMA-mapped */
+	dma_addr_t src_dma;
+};
+
+static void ibdev_put(void *ibdev)
+{
+	ib_dealloc_device(ibdev);
+}
+
+static struct ib_device *ibdev_get(struct kunit *test, struct device *dma)
+{
+	struct ib_device *ibdev = _ib_alloc_device(sizeof(*ibdev));
+
+	KUNIT_ASSERT_NOT_NULL(test, ibdev);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, ibdev_put, ibdev),
+			0);
+	ibdev->dma_device = dma;
+	return ibdev;
+}
+
+static void src_unmap(void *data)
+{
+	struct mr_env *env = data;
+
+	dma_unmap_single(env_dev(env->iova), env->src_dma, XFER, DMA_TO_DEVICE);
+}
+
+static struct mr_env *mr_env_get(struct kunit *test)
+{
+	struct mr_env *env = kunit_kzalloc(test, sizeof(*env), GFP_KERNEL);
+	unsigned int i;
+
+	KUNIT_ASSERT_NOT_NULL(test, env);
+	env->iova = env_get(test, 0);
+	env->ibdev = ibdev_get(test, env_dev(env->iova));
+	env->src = kunit_kmalloc(test, XFER, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, env->src);
+	for (i = 0; i < XFER; i++)
+		env->src[i] = i * 7 + 3;
+	env->src_dma = dma_map_single(env_dev(env->iova), env->src, XFER,
+				      DMA_TO_DEVICE);
+	KUNIT_ASSERT_FALSE(test, dma_mapping_error(env_dev(env->iova),
+						   env->src_dma));
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, src_unmap, env),
+			0);
+	return env;
+}
+
+/* Let edu write the source pattern at DMA address @dma. */
+static void device_write(struct kunit *test, struct mr_env *env,
+			 dma_addr_t dma)
+{
+	KUNIT_ASSERT_EQ(test, edu_copy(&env->iova->edu, env->src_dma, dma,
+				       XFER), 0);
+}
+
+static unsigned long user_map(struct kunit *test, size_t len)
+{
+	unsigned long va = kunit_vm_mmap(test, NULL, 0, len,
+					 PROT_READ | PROT_WRITE,
+					 MAP_ANONYMOUS | MAP_PRIVATE, 0);
+
+	KUNIT_ASSERT_FALSE_MSG(test, IS_ERR_VALUE(va), "vm_mmap: %ld",
+			       (long)va);
+	return va;
+}
+
+/* Fault in [@va, @va + @len) with a fill that differs from the pattern. */
+static void user_fill(struct kunit *test, unsigned long va, size_t len)
+{
+	u8 *zeros = kunit_kzalloc(test, PAGE_SIZE, GFP_KERNEL);
+	size_t done;
+
+	KUNIT_ASSERT_NOT_NULL(test, zeros);
+	for (done = 0; done < len; done += PAGE_SIZE)
+		KUNIT_ASSERT_EQ(test, copy_to_user((void __user *)(va + done),
+						   zeros, PAGE_SIZE), 0);
+}
+
+/* The page backing user address @va right now. */
+static struct page *user_page(struct kunit *test, unsigned long va)
+{
+	struct page *page;
+
+	KUNIT_ASSERT_EQ(test, get_user_pages_fast(va & PAGE_MASK, 1, 0, &page),
+			1);
+	put_page(page);
+	return page;
+}
+
+static void expect_user_bytes(struct kunit *test, struct mr_env *env,
+			      unsigned long va)
+{
+	u8 *got = kunit_kmalloc(test, XFER, GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, got);
+	KUNIT_ASSERT_EQ(test, copy_from_user(got, (void __user *)va, XFER), 0);
+	KUNIT_EXPECT_MEMEQ(test, got, env->src, XFER);
+}
+
+/* Byte @off of the region resolves to the user page holding it. */
+static void expect_region_resolves(struct kunit *test, struct mr_env *env,
+				   struct ib_umem_link *umem, dma_addr_t base,
+				   size_t off)
+{
+	unsigned long va = umem->address + off;
+	phys_addr_t want = page_to_phys(user_page(test, va)) +
+			   offset_in_page(va);
+
+	KUNIT_EXPECT_EQ_MSG(test, iommu_iova_to_phys(env->iova->domain,
+						     base + off), want,
+			    "region byte %zx", off);
+}
+
+static void umem_release_action(void *umem)
+{
+	ib_umem_link_release(umem);
+}
+
+static unsigned int nr_segs(struct dma_iova_mapping *map,
+			    struct dma_iova_seg *first)
+{
+	struct dma_iova_iter iter;
+	struct dma_iova_seg seg;
+	unsigned int n = 0;
+
+	dma_iova_for_each_seg(map, &iter, &seg)
+		if (!n++)
+			*first = seg;
+	return n;
+}
+
+/*
+ * Scattered user pages, unaligned start and end: one IOVA segment, every
+ * byte resolves to its user page, pages pinned until release, and the
+ * device's write through the IOVA lands in the user's memory.
+ */
+static void umem_link_pinned_region_should_be_one_segment(struct kunit *test)
+{
+	struct mr_env *env = mr_env_get(test);
+	size_t len = 6 * PAGE_SIZE, size = len - 0x100 - 0x80, off;
+	unsigned long va = user_map(test, len);
+	struct ib_umem_link *umem;
+	struct dma_iova_seg seg;
+	struct page *first;
+	unsigned int i;
+
+	user_fill(test, va, len);
+	umem = ib_umem_link_get(env->ibdev, va + 0x100, size,
+				IB_ACCESS_LOCAL_WRITE);
+	KUNIT_ASSERT_FALSE_MSG(test, IS_ERR(umem), "%pe", umem);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test,
+				umem_release_action, umem), 0);
+
+	KUNIT_EXPECT_EQ(test, nr_segs(&umem->map, &seg), 1);
+	KUNIT_EXPECT_EQ(test, seg.len, size);
+	KUNIT_EXPECT_EQ(test, seg.addr, umem->map.addr + umem->map_offset);
+	KUNIT_EXPECT_EQ(test, offset_in_page(seg.addr), 0x100);
+	for (i = 0; i < umem->map.nr_chunks; i++)
+		KUNIT_EXPECT_EQ(test, umem->map.chunks[i].type, DMA_CHUNK_HOST);
+	for (off = 0; off < size; off += PAGE_SIZE / 2)
+		expect_region_resolves(test, env, umem, seg.addr, off);
+	expect_region_resolves(test, env, umem, seg.addr, size - 1);
+
+	first = user_page(test, va);
+	KUNIT_EXPECT_TRUE(test, folio_maybe_dma_pinned(page_folio(first)));
+
+	/* across the boundary of the first two user pages */
+	off = PAGE_SIZE - 0x100 - XFER / 2;
+	device_write(test, env, seg.addr + off);
+	expect_user_bytes(test, env, va + 0x100 + off);
+
+	kunit_release_action(test, umem_release_action, umem);
+	KUNIT_EXPECT_FALSE(test, folio_maybe_dma_pinned(page_folio(first)));
+	expect_unmapped(test, env->iova->domain, seg.addr, size);
+}
+
+/*
+ * The block size comes from how the IOVA lines up with the device's
+ * virtual address; the block iterator covers the region exactly.
+ */
+static void umem_link_best_pgsz_should_follow_the_iova(struct kunit *test)
+{
+	struct mr_env *env = mr_env_get(test);
+	size_t len = 3 * PAGE_SIZE;
+	unsigned long va = user_map(test, len), pgsz;
+	struct ib_umem_link_block_iter iter;
+	struct ib_umem_link *umem;
+	struct dma_iova_seg seg;
+	dma_addr_t block, expect;
+	size_t n = 0;
+
+	user_fill(test, va, len);
+	umem = ib_umem_link_get(env->ibdev, va, len, IB_ACCESS_LOCAL_WRITE);
+	KUNIT_ASSERT_FALSE_MSG(test, IS_ERR(umem), "%pe", umem);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test,
+				umem_release_action, umem), 0);
+	KUNIT_ASSERT_EQ(test, nr_segs(&umem->map, &seg), 1);
+
+	/* device VA = IOVA: any supported size fits one segment */
+	KUNIT_EXPECT_EQ(test, ib_umem_link_find_best_pgsz(umem,
+				SZ_4K | SZ_2M, seg.addr), SZ_2M);
+	/* user VA: the largest size both addresses agree on */
+	pgsz = ib_umem_link_find_best_pgsz(umem, SZ_4K | SZ_64K | SZ_2M, va);
+	KUNIT_EXPECT_TRUE(test, pgsz == SZ_4K || pgsz == SZ_64K ||
+				pgsz == SZ_2M);
+	KUNIT_EXPECT_EQ(test, (seg.addr ^ va) & (pgsz - 1), 0);
+	if (pgsz < SZ_2M)
+		KUNIT_EXPECT_NE(test, (seg.addr ^ va) & ((pgsz == SZ_4K ?
+				SZ_64K : SZ_2M) - 1), 0);
+	/* in-page offsets differ: no block size works */
+	KUNIT_EXPECT_EQ(test, ib_umem_link_find_best_pgsz(umem, SZ_4K,
+							  va + 8), 0);
+	/* sizes below PAGE_SIZE are never offered */
+	KUNIT_EXPECT_EQ(test, ib_umem_link_find_best_pgsz(umem, SZ_1K, va), 0);
+
+	expect = seg.addr;
+	ib_umem_link_for_each_block(umem, &iter, SZ_4K, &block) {
+		KUNIT_EXPECT_EQ(test, block, expect);
+		expect += SZ_4K;
+		n++;
+	}
+	KUNIT_EXPECT_EQ(test, n, 3);
+	KUNIT_EXPECT_EQ(test, ib_umem_link_num_dma_blocks(umem, SZ_4K), 3);
+	KUNIT_EXPECT_EQ(test, ib_umem_link_num_dma_blocks(umem, SZ_2M),
+			ALIGN(seg.addr + len, SZ_2M) / SZ_2M -
+			seg.addr / SZ_2M);
+}
+
+/* A transparent huge page is one chunk and one 2 MiB block. */
+static void umem_link_huge_page_should_be_one_block(struct kunit *test)
+{
+	struct mr_env *env = mr_env_get(test);
+	unsigned long va = user_map(test, 2 * SZ_2M);
+	unsigned long huge = ALIGN(va, SZ_2M);
+	struct ib_umem_link *umem;
+	struct dma_iova_seg seg;
+	struct page *page;
+
+	user_fill(test, huge, PAGE_SIZE);
+	page = user_page(test, huge);
+	if (!PageTransHuge(compound_head(page)))
+		kunit_skip(test, "no transparent huge page for %lx (THP %s)",
+			   huge, IS_ENABLED(CONFIG_TRANSPARENT_HUGEPAGE) ?
+			   "enabled, none free" : "disabled");
+
+	umem = ib_umem_link_get(env->ibdev, huge, SZ_2M, IB_ACCESS_LOCAL_WRITE);
+	KUNIT_ASSERT_FALSE_MSG(test, IS_ERR(umem), "%pe", umem);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test,
+				umem_release_action, umem), 0);
+	KUNIT_EXPECT_EQ(test, umem->map.nr_chunks, 1);
+	KUNIT_EXPECT_EQ(test, umem->map.chunks[0].size, SZ_2M);
+	KUNIT_ASSERT_EQ(test, nr_segs(&umem->map, &seg), 1);
+	KUNIT_EXPECT_TRUE(test, IS_ALIGNED(seg.addr, SZ_2M));
+	KUNIT_EXPECT_EQ(test, ib_umem_link_find_best_pgsz(umem,
+				SZ_4K | SZ_2M | SZ_1G, huge), SZ_2M);
+	KUNIT_EXPECT_EQ(test, ib_umem_link_num_dma_blocks(umem, SZ_2M), 1);
+	expect_region_resolves(test, env, umem, seg.addr, 0);
+	expect_region_resolves(test, env, umem, seg.addr, SZ_2M - 1);
+	device_write(test, env, seg.addr + SZ_1M);
+	expect_user_bytes(test, env, huge + SZ_1M);
+}
+
+/* The IOVA @size bytes at @align would get now; to see it come back. */
+static dma_addr_t iova_probe(struct kunit *test, struct device *dev,
+			     size_t size)
+{
+	struct dma_iova_mapping probe;
+	dma_addr_t addr;
+
+	msleep(50);	/* drained flush queues */
+	KUNIT_ASSERT_EQ(test, dma_alloc_iova(dev, &probe, size, PAGE_SIZE,
+					     GFP_KERNEL), 0);
+	addr = probe.addr;
+	KUNIT_ASSERT_EQ(test, dma_free_iova(&probe), 0);
+	return addr;
+}
+
+/*
+ * Bad requests get a clear error; a pin failure half-way (a hole in the
+ * range) and a link failure at each lower-layer call leave nothing pinned,
+ * accounted, linked or reserved.
+ */
+static void umem_link_pinned_failures_should_unwind(struct kunit *test)
+{
+	struct mr_env *env = mr_env_get(test);
+	struct ib_device *virt = ibdev_get(test, NULL);
+	size_t len = 8 * PAGE_SIZE;
+	unsigned long va = user_map(test, len);
+	s64 pinned_vm = atomic64_read(&current->mm->pinned_vm);
+	struct ib_umem_link *umem;
+	struct page *page0;
+	dma_addr_t iova;
+	unsigned int k, failed = 0;
+
+	KUNIT_EXPECT_EQ(test, PTR_ERR(ib_umem_link_get(env->ibdev, va, 0, 0)),
+			-EINVAL);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(ib_umem_link_get(env->ibdev,
+				ULONG_MAX - 10, 100, 0)), -EINVAL);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(ib_umem_link_get(env->ibdev, va, len,
+				IB_ACCESS_ON_DEMAND)), -EINVAL);
+	/* B5: rxe/siw have no DMA device and must keep ib_umem_get() */
+	KUNIT_EXPECT_EQ(test, PTR_ERR(ib_umem_link_get(virt, va, len, 0)),
+			-EOPNOTSUPP);
+
+	user_fill(test, va, len);
+	page0 = user_page(test, va);
+	iova = iova_probe(test, env_dev(env->iova), len);
+
+	/* link failures: each call into the lower layers fails in turn */
+	for (k = 1; k < 32; k++) {
+		fault_arm(k);
+		umem = ib_umem_link_get(env->ibdev, va, len,
+					IB_ACCESS_LOCAL_WRITE);
+		if (!fault_disarm()) {
+			KUNIT_ASSERT_FALSE(test, IS_ERR(umem));
+			ib_umem_link_release(umem);
+			break;
+		}
+		KUNIT_EXPECT_TRUE_MSG(test, IS_ERR(umem), "call %u", k);
+		if (!IS_ERR(umem)) {
+			ib_umem_link_release(umem);
+			continue;
+		}
+		failed++;
+		KUNIT_EXPECT_FALSE_MSG(test,
+				       folio_maybe_dma_pinned(page_folio(page0)),
+				       "call %u left pages pinned", k);
+		KUNIT_EXPECT_EQ(test, atomic64_read(&current->mm->pinned_vm),
+				pinned_vm);
+	}
+	KUNIT_EXPECT_GE_MSG(test, failed, 3, "too few lower-layer calls");
+	KUNIT_EXPECT_LT(test, k, 32);
+
+	/* a hole after five pages: the first batch pins, the second fails */
+	vm_munmap(va + 5 * PAGE_SIZE, PAGE_SIZE);
+	umem = ib_umem_link_get(env->ibdev, va, len, IB_ACCESS_LOCAL_WRITE);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(umem), -EFAULT);
+	KUNIT_EXPECT_FALSE(test, folio_maybe_dma_pinned(page_folio(page0)));
+	KUNIT_EXPECT_EQ(test, atomic64_read(&current->mm->pinned_vm),
+			pinned_vm);
+	KUNIT_EXPECT_EQ(test, iova_probe(test, env_dev(env->iova), len), iova);
+	KUNIT_EXPECT_EQ(test, dma_iova_debug_live_states(), 0);
+}
+
+/* ODP */
+
+struct odp_ctx {
+	unsigned int invalidations;
+	unsigned long start, end;
+};
+
+static void odp_ctx_invalidate(struct ib_umem_link_odp *odp,
+			       unsigned long start, unsigned long end)
+{
+	struct odp_ctx *ctx = odp->priv;
+
+	ctx->invalidations++;
+	ctx->start = start;
+	ctx->end = end;
+}
+
+static const struct ib_umem_link_odp_ops odp_ctx_ops = {
+	.invalidate = odp_ctx_invalidate,
+};
+
+static void odp_release_action(void *odp)
+{
+	ib_umem_link_odp_release(odp);
+}
+
+/*
+ * The region outlives the test function (the mm goes away with the test
+ * thread, and invalidates it then), so its context is not on the stack.
+ */
+static struct ib_umem_link_odp *odp_get(struct kunit *test,
+					struct mr_env *env, unsigned long va,
+					size_t len)
+{
+	struct odp_ctx *ctx = kunit_kzalloc(test, sizeof(*ctx), GFP_KERNEL);
+	struct ib_umem_link_odp *odp;
+
+	KUNIT_ASSERT_NOT_NULL(test, ctx);
+
+	odp = ib_umem_link_odp_get(env->ibdev, va, len, IB_ACCESS_LOCAL_WRITE |
+				   IB_ACCESS_ON_DEMAND, &odp_ctx_ops, ctx);
+	KUNIT_ASSERT_FALSE_MSG(test, IS_ERR(odp), "%pe", odp);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test,
+				odp_release_action, odp), 0);
+	return odp;
+}
+
+static void odp_map(struct kunit *test, struct ib_umem_link_odp *odp,
+		    unsigned long va, size_t len)
+{
+	KUNIT_ASSERT_EQ(test, ib_umem_link_odp_map_and_lock(odp, va, len, true),
+			0);
+	mutex_unlock(&odp->umem_mutex);
+}
+
+/* Page @i is mapped, at its place in the IOVA, to the current user page. */
+static void expect_odp_page(struct kunit *test, struct mr_env *env,
+			    struct ib_umem_link_odp *odp, unsigned int i,
+			    bool mapped)
+{
+	unsigned long va = odp->start + i * PAGE_SIZE;
+	dma_addr_t want = odp->umem.map.addr + odp->umem.map_offset +
+			  i * PAGE_SIZE;
+	dma_addr_t dma;
+
+	mutex_lock(&odp->umem_mutex);
+	dma = ib_umem_link_odp_dma_addr(odp, va);
+	mutex_unlock(&odp->umem_mutex);
+	if (!mapped) {
+		KUNIT_EXPECT_EQ_MSG(test, dma, DMA_MAPPING_ERROR, "page %u", i);
+		KUNIT_EXPECT_EQ_MSG(test, odp->pfn_list[i], 0, "page %u", i);
+		KUNIT_EXPECT_EQ_MSG(test, iommu_iova_to_phys(env->iova->domain,
+				    want), 0, "page %u", i);
+		return;
+	}
+	KUNIT_EXPECT_EQ_MSG(test, dma, want, "page %u", i);
+	KUNIT_EXPECT_EQ_MSG(test, odp->pfn_list[i] & IB_UMEM_LINK_PFN_STATE,
+			    IB_UMEM_LINK_PFN_MAPPED, "page %u", i);
+	KUNIT_EXPECT_TRUE(test, odp->pfn_list[i] & HMM_PFN_WRITE);
+	KUNIT_EXPECT_EQ_MSG(test, iommu_iova_to_phys(env->iova->domain, want),
+			    page_to_phys(user_page(test, va)), "page %u", i);
+}
+
+/*
+ * Faults link exactly the faulted pages into the IOVA reserved at
+ * registration; the device writes through them into the user's memory.
+ */
+static void umem_link_odp_fault_should_link_pages(struct kunit *test)
+{
+	struct mr_env *env = mr_env_get(test);
+	size_t len = 16 * PAGE_SIZE;
+	unsigned long va = user_map(test, len);
+	struct odp_ctx *ctx;
+	struct ib_umem_link_odp *odp;
+	unsigned int i;
+
+	user_fill(test, va, len);
+	odp = odp_get(test, env, va, len);
+	ctx = odp->priv;
+	KUNIT_EXPECT_EQ(test, odp->umem.map.nr_chunks, 0);
+
+	odp_map(test, odp, va + 2 * PAGE_SIZE, 8 * PAGE_SIZE);
+	for (i = 0; i < 16; i++)
+		expect_odp_page(test, env, odp, i, i >= 2 && i < 10);
+	KUNIT_EXPECT_EQ(test, odp->umem.map.nr_chunks, 8);
+
+	/* a second fault over mapped pages links only the new ones */
+	odp_map(test, odp, va + 8 * PAGE_SIZE, 4 * PAGE_SIZE);
+	KUNIT_EXPECT_EQ(test, odp->umem.map.nr_chunks, 10);
+
+	device_write(test, env, odp->umem.map.addr + odp->umem.map_offset +
+		     4 * PAGE_SIZE - XFER / 2);
+	expect_user_bytes(test, env, va + 4 * PAGE_SIZE - XFER / 2);
+	KUNIT_EXPECT_EQ(test, ctx->invalidations, 0);
+}
+
+struct flush_counter {
+	struct kprobe kp;
+	struct iommu_domain *domain;
+	atomic_t n;
+};
+
+static int flush_counter_hit(struct kprobe *kp, struct pt_regs *regs)
+{
+	struct flush_counter *fc = container_of(kp, struct flush_counter, kp);
+
+	if ((void *)regs_get_kernel_argument(regs, 0) == fc->domain)
+		atomic_inc(&fc->n);
+	return 0;
+}
+
+static void flush_counter_stop(void *kp)
+{
+	unregister_kprobe(kp);
+}
+
+/* Count the Intel IOMMU driver's IOTLB syncs for @domain. */
+static struct flush_counter *flush_counter_start(struct kunit *test,
+						 struct iommu_domain *domain)
+{
+	struct flush_counter *fc = kunit_kzalloc(test, sizeof(*fc), GFP_KERNEL);
+	int ret;
+
+	KUNIT_ASSERT_NOT_NULL(test, fc);
+	fc->domain = domain;
+	fc->kp.symbol_name = "intel_iommu_tlb_sync";
+	fc->kp.pre_handler = flush_counter_hit;
+	ret = register_kprobe(&fc->kp);
+	KUNIT_ASSERT_EQ_MSG(test, ret, 0, "kprobe on %s", fc->kp.symbol_name);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test,
+				flush_counter_stop, &fc->kp), 0);
+	return fc;
+}
+
+/*
+ * An invalidation (madvise DONTNEED, munmap) unlinks the pages in its range
+ * with one IOTLB flush, whatever their number; the rest stays mapped, and
+ * the pages fault back in at the same IOVA.
+ */
+static void umem_link_odp_invalidation_should_flush_once(struct kunit *test)
+{
+	struct mr_env *env = mr_env_get(test);
+	size_t len = 16 * PAGE_SIZE;
+	unsigned long va = user_map(test, len);
+	struct odp_ctx *ctx;
+	struct ib_umem_link_odp *odp;
+	struct flush_counter *fc;
+	unsigned int i;
+
+	user_fill(test, va, len);
+	odp = odp_get(test, env, va, len);
+	ctx = odp->priv;
+	odp_map(test, odp, va, 12 * PAGE_SIZE);
+	fc = flush_counter_start(test, env->iova->domain);
+
+	KUNIT_ASSERT_EQ(test, do_madvise(current->mm, va + 2 * PAGE_SIZE,
+					 4 * PAGE_SIZE, MADV_DONTNEED), 0);
+	KUNIT_EXPECT_EQ(test, ctx->invalidations, 1);
+	KUNIT_EXPECT_EQ(test, ctx->start, va + 2 * PAGE_SIZE);
+	KUNIT_EXPECT_EQ(test, ctx->end, va + 6 * PAGE_SIZE);
+	KUNIT_EXPECT_EQ_MSG(test, atomic_read(&fc->n), 1,
+			    "IOTLB syncs for one 4-page invalidation");
+	for (i = 0; i < 16; i++)
+		expect_odp_page(test, env, odp, i, i < 2 || (i >= 6 && i < 12));
+	KUNIT_EXPECT_EQ(test, odp->umem.map.nr_chunks, 8);
+
+	KUNIT_ASSERT_EQ(test, vm_munmap(va + 8 * PAGE_SIZE, 8 * PAGE_SIZE), 0);
+	KUNIT_EXPECT_EQ(test, ctx->invalidations, 2);
+	KUNIT_EXPECT_EQ_MSG(test, atomic_read(&fc->n), 2,
+			    "IOTLB syncs after a 4-mapped-page munmap");
+	KUNIT_EXPECT_EQ(test, odp->umem.map.nr_chunks, 4);
+
+	/* refault: new pages at the same place in the IOVA */
+	odp_map(test, odp, va + 2 * PAGE_SIZE, 4 * PAGE_SIZE);
+	for (i = 0; i < 8; i++)
+		expect_odp_page(test, env, odp, i, true);
+	device_write(test, env, odp->umem.map.addr + odp->umem.map_offset +
+		     3 * PAGE_SIZE - XFER / 2);
+	expect_user_bytes(test, env, va + 3 * PAGE_SIZE - XFER / 2);
+}
+
+/* Bad requests and failures half-way leave the region as it was. */
+static void umem_link_odp_failures_should_unwind(struct kunit *test)
+{
+	struct mr_env *env = mr_env_get(test);
+	struct ib_device *virt = ibdev_get(test, NULL);
+	size_t len = 8 * PAGE_SIZE;
+	unsigned long va = user_map(test, len);
+	struct ib_umem_link_odp *odp, *ro;
+	struct odp_ctx *ctx;
+	unsigned int i, k, failed = 0;
+	int ret;
+
+	/* B5: no DMA device, no IOVA: refused cleanly, not an oops */
+	KUNIT_EXPECT_EQ(test, PTR_ERR(ib_umem_link_odp_get(virt, va, len,
+				IB_ACCESS_ON_DEMAND, NULL, NULL)), -EOPNOTSUPP);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(ib_umem_link_odp_get(env->ibdev, va, 0,
+				IB_ACCESS_ON_DEMAND, NULL, NULL)), -EINVAL);
+
+	user_fill(test, va, len);
+	odp = odp_get(test, env, va, len);
+	ctx = odp->priv;
+	KUNIT_EXPECT_EQ(test, ib_umem_link_odp_map_and_lock(odp, va - PAGE_SIZE,
+				PAGE_SIZE, false), -EINVAL);
+	KUNIT_EXPECT_EQ(test, ib_umem_link_odp_map_and_lock(odp, va, len + 1,
+				false), -EINVAL);
+	ro = ib_umem_link_odp_get(env->ibdev, va, len, IB_ACCESS_ON_DEMAND,
+				  NULL, NULL);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(ro));
+	KUNIT_EXPECT_EQ(test, ib_umem_link_odp_map_and_lock(ro, va, len, true),
+			-EPERM);
+	ib_umem_link_odp_release(ro);
+
+	/* each lower-layer call of a 4-page fault fails in turn */
+	for (k = 1; k < 16; k++) {
+		fault_arm(k);
+		ret = ib_umem_link_odp_map_and_lock(odp, va, 4 * PAGE_SIZE,
+						    true);
+		if (!fault_disarm()) {
+			KUNIT_ASSERT_EQ(test, ret, 0);
+			mutex_unlock(&odp->umem_mutex);
+			break;
+		}
+		KUNIT_EXPECT_NE_MSG(test, ret, 0, "call %u", k);
+		if (!ret) {
+			mutex_unlock(&odp->umem_mutex);
+			continue;
+		}
+		failed++;
+		KUNIT_EXPECT_FALSE(test, mutex_is_locked(&odp->umem_mutex));
+		KUNIT_EXPECT_EQ(test, odp->umem.map.nr_chunks, 0);
+		for (i = 0; i < 8; i++)
+			KUNIT_EXPECT_EQ(test, odp->pfn_list[i], 0);
+	}
+	KUNIT_EXPECT_GE(test, failed, 4);
+	for (i = 0; i < 8; i++)
+		expect_odp_page(test, env, odp, i, i < 4);
+
+	/* a hole: hmm_range_fault fails, nothing of the batch is linked */
+	KUNIT_ASSERT_EQ(test, vm_munmap(va + 6 * PAGE_SIZE, PAGE_SIZE), 0);
+	KUNIT_EXPECT_EQ(test, ctx->invalidations, 1);
+	KUNIT_EXPECT_EQ(test, ib_umem_link_odp_map_and_lock(odp, va + 4 *
+				PAGE_SIZE, 4 * PAGE_SIZE, true), -EFAULT);
+	KUNIT_EXPECT_FALSE(test, mutex_is_locked(&odp->umem_mutex));
+	KUNIT_EXPECT_EQ(test, odp->umem.map.nr_chunks, 4);
+}
+
+/* dma-buf */
+
+static void dmabuf_move_notify(struct dma_buf_attachment *attach)
+{
+	ib_umem_link_dmabuf_unmap_pages(attach->importer_priv);
+}
+
+static const struct dma_buf_attach_ops dmabuf_importer_ops = {
+	.allow_peer2peer = true,
+	.move_notify = dmabuf_move_notify,
+};
+
+static void dmabuf_put_action(void *dmabuf)
+{
+	dma_buf_put(dmabuf);
+}
+
+static struct test_exporter *exporter_get(struct kunit *test,
+					  const struct dma_buf_phys_vec *vecs,
+					  unsigned int nr)
+{
+	struct test_exporter *exp = test_exporter_create(vecs, nr);
+
+	KUNIT_ASSERT_FALSE_MSG(test, IS_ERR(exp), "%pe", exp);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test,
+				dmabuf_put_action, exp->dmabuf), 0);
+	return exp;
+}
+
+static void dmabuf_release_action(void *umem)
+{
+	ib_umem_link_dmabuf_release(umem);
+}
+
+static struct ib_umem_link_dmabuf *dmabuf_import(struct kunit *test,
+						 struct ib_device *ibdev,
+						 struct test_exporter *exp)
+{
+	struct ib_umem_link_dmabuf *umem;
+
+	umem = ib_umem_link_dmabuf_get(ibdev, exp->dmabuf, 0, exp->dmabuf->size,
+				       IB_ACCESS_LOCAL_WRITE,
+				       &dmabuf_importer_ops, NULL);
+	KUNIT_ASSERT_FALSE_MSG(test, IS_ERR(umem), "%pe", umem);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test,
+				dmabuf_release_action, umem), 0);
+	return umem;
+}
+
+static int dmabuf_map(struct ib_umem_link_dmabuf *umem)
+{
+	struct dma_resv *resv = umem->attach->dmabuf->resv;
+	int ret;
+
+	dma_resv_lock(resv, NULL);
+	ret = ib_umem_link_dmabuf_map_pages(umem);
+	dma_resv_unlock(resv);
+	return ret;
+}
+
+/*
+ * One region over host page, 8 KiB of NVMe CMB, host page: one IOVA
+ * segment, types recorded, and the device's writes across both host/CMB
+ * boundaries land in host memory and in the CMB.
+ */
+static void umem_link_dmabuf_host_and_cmb_should_share_the_iova(struct kunit *test)
+{
+	struct mr_env *env = mr_env_get(test);
+	struct p2p_buf *cmb = p2p_get(test, env->iova->edu.pdev, SZ_8K);
+	struct dma_buf_phys_vec vecs[] = {
+		{ pages_get(test, 0, 0), PAGE_SIZE },
+		{ virt_to_phys(cmb->va), SZ_8K },
+		{ pages_get(test, 0, 0), PAGE_SIZE },
+	};
+	struct test_exporter *exp = exporter_get(test, vecs, 3);
+	struct ib_umem_link_dmabuf *umem = dmabuf_import(test, env->ibdev, exp);
+	struct dma_iova_mapping *map = &umem->umem.map;
+	static const u8 types[] = { DMA_CHUNK_HOST, DMA_CHUNK_P2P_HOST_BRIDGE,
+				    DMA_CHUNK_HOST };
+	struct dma_iova_seg seg;
+	unsigned int i;
+
+	KUNIT_ASSERT_EQ(test, dmabuf_map(umem), 0);
+	KUNIT_EXPECT_EQ(test, atomic_read(&exp->mapped), 1);
+	KUNIT_ASSERT_EQ(test, map->nr_chunks, 3);
+	for (i = 0; i < 3; i++)
+		KUNIT_EXPECT_EQ(test, map->chunks[i].type, types[i]);
+	KUNIT_ASSERT_EQ(test, nr_segs(map, &seg), 1);
+	KUNIT_EXPECT_EQ(test, seg.len, 4 * PAGE_SIZE);
+	expect_resolves(test, env->iova->domain, map, 0, vecs[0].paddr,
+			PAGE_SIZE);
+	expect_resolves(test, env->iova->domain, map, PAGE_SIZE, vecs[1].paddr,
+			SZ_8K);
+	expect_resolves(test, env->iova->domain, map, 3 * PAGE_SIZE,
+			vecs[2].paddr, PAGE_SIZE);
+
+	device_write(test, env, seg.addr + PAGE_SIZE - XFER / 2);
+	KUNIT_EXPECT_MEMEQ(test, phys_to_virt(vecs[0].paddr) + PAGE_SIZE -
+			   XFER / 2, env->src, XFER / 2);
+	KUNIT_EXPECT_MEMEQ(test, cmb->va, env->src + XFER / 2, XFER / 2);
+	device_write(test, env, seg.addr + 3 * PAGE_SIZE - XFER / 2);
+	KUNIT_EXPECT_MEMEQ(test, cmb->va + SZ_8K - XFER / 2, env->src,
+			   XFER / 2);
+	KUNIT_EXPECT_MEMEQ(test, phys_to_virt(vecs[2].paddr),
+			   env->src + XFER / 2, XFER / 2);
+
+	kunit_release_action(test, dmabuf_release_action, umem);
+	KUNIT_EXPECT_EQ(test, atomic_read(&exp->mapped), 0);
+	expect_unmapped(test, env->iova->domain, seg.addr, seg.len);
+}
+
+/*
+ * The exporter moves a page while the region is in use: move_notify
+ * unlinks everything (nothing stale left in the IOVA), the next map links
+ * the new page at the same place.
+ */
+static void umem_link_dmabuf_move_should_relink(struct kunit *test)
+{
+	struct mr_env *env = mr_env_get(test);
+	struct dma_buf_phys_vec vecs[] = {
+		{ pages_get(test, 0, 0), PAGE_SIZE },
+		{ pages_get(test, 1, 0), 2 * PAGE_SIZE },
+	};
+	phys_addr_t moved = pages_get(test, 1, 0);
+	struct test_exporter *exp = exporter_get(test, vecs, 2);
+	struct ib_umem_link_dmabuf *umem = dmabuf_import(test, env->ibdev, exp);
+	struct dma_iova_mapping *map = &umem->umem.map;
+	dma_addr_t base;
+
+	KUNIT_ASSERT_EQ(test, dmabuf_map(umem), 0);
+	base = map->addr;
+	expect_resolves(test, env->iova->domain, map, PAGE_SIZE, vecs[1].paddr,
+			2 * PAGE_SIZE);
+
+	test_exporter_move(exp, 1, moved);
+	KUNIT_EXPECT_NULL(test, umem->phys);
+	KUNIT_EXPECT_EQ(test, map->nr_chunks, 0);
+	KUNIT_EXPECT_EQ(test, atomic_read(&exp->mapped), 0);
+	expect_unmapped(test, env->iova->domain, base, 3 * PAGE_SIZE);
+
+	KUNIT_ASSERT_EQ(test, dmabuf_map(umem), 0);
+	KUNIT_EXPECT_EQ(test, map->addr, base);
+	expect_resolves(test, env->iova->domain, map, 0, vecs[0].paddr,
+			PAGE_SIZE);
+	expect_resolves(test, env->iova->domain, map, PAGE_SIZE, moved,
+			2 * PAGE_SIZE);
+	device_write(test, env, base + PAGE_SIZE + 100);
+	KUNIT_EXPECT_MEMEQ(test, phys_to_virt(moved) + 100, env->src, XFER);
+}
+
+/*
+ * Peer memory the device cannot reach, a buffer shorter than its ranges,
+ * a device without DMA: clear errors, nothing linked, nothing held.
+ */
+static void umem_link_dmabuf_failures_should_unwind(struct kunit *test)
+{
+	struct mr_env *env = mr_env_get(test);
+	struct p2p_buf *cmb = p2p_get(test, env->iova->edu.pdev, SZ_4K);
+	struct dma_buf_phys_vec vecs[] = {
+		{ pages_get(test, 0, 0), PAGE_SIZE },
+		{ virt_to_phys(cmb->va), SZ_4K },
+	};
+	struct test_exporter *exp = exporter_get(test, vecs, 2);
+	struct device *nopci = kunit_device_register(test, "umem_link_nopci");
+	struct ib_device *virt = ibdev_get(test, NULL);
+	struct ib_umem_link_dmabuf *umem;
+	struct dma_buf_attach_ops no_move = {};
+
+	KUNIT_EXPECT_EQ(test, PTR_ERR(ib_umem_link_dmabuf_get(virt, exp->dmabuf,
+				0, SZ_4K, 0, &dmabuf_importer_ops, NULL)),
+			-EOPNOTSUPP);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(ib_umem_link_dmabuf_get(env->ibdev,
+				exp->dmabuf, SZ_4K, SZ_8K, 0,
+				&dmabuf_importer_ops, NULL)), -EINVAL);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(ib_umem_link_dmabuf_get(env->ibdev,
+				exp->dmabuf, 0, SZ_4K, 0, &no_move, NULL)),
+			-EINVAL);
+
+	/* a non-PCI device cannot reach the CMB: -EREMOTEIO, all undone */
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, nopci);
+	nopci->coherent_dma_mask = DMA_BIT_MASK(64);
+	nopci->dma_mask = &nopci->coherent_dma_mask;
+	umem = dmabuf_import(test, ibdev_get(test, nopci), exp);
+	KUNIT_EXPECT_EQ(test, dmabuf_map(umem), -EREMOTEIO);
+	KUNIT_EXPECT_NULL(test, umem->phys);
+	KUNIT_EXPECT_EQ(test, umem->umem.map.nr_chunks, 0);
+	KUNIT_EXPECT_EQ(test, atomic_read(&exp->mapped), 0);
+
+	/* the reachable part alone maps */
+	umem = ib_umem_link_dmabuf_get(env->ibdev, exp->dmabuf, 0, SZ_4K, 0,
+				       &dmabuf_importer_ops, NULL);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(umem));
+	KUNIT_EXPECT_EQ(test, dmabuf_map(umem), 0);
+	KUNIT_EXPECT_EQ(test, umem->umem.map.nr_chunks, 1);
+	ib_umem_link_dmabuf_release(umem);
+	KUNIT_EXPECT_EQ(test, atomic_read(&exp->mapped), 0);
+}
+
+static struct kunit_case umem_link_cases[] = {
+	KUNIT_CASE(umem_link_pinned_region_should_be_one_segment),
+	KUNIT_CASE(umem_link_best_pgsz_should_follow_the_iova),
+	KUNIT_CASE(umem_link_huge_page_should_be_one_block),
+	KUNIT_CASE(umem_link_pinned_failures_should_unwind),
+	{}
+};
+
+static struct kunit_suite umem_link_suite = {
+	.name = "umem_link",
+	.test_cases = umem_link_cases,
+};
+
+static struct kunit_case umem_link_odp_cases[] = {
+	KUNIT_CASE(umem_link_odp_fault_should_link_pages),
+	KUNIT_CASE(umem_link_odp_invalidation_should_flush_once),
+	KUNIT_CASE(umem_link_odp_failures_should_unwind),
+	{}
+};
+
+static struct kunit_suite umem_link_odp_suite = {
+	.name = "umem_link_odp",
+	.test_cases = umem_link_odp_cases,
+};
+
+static struct kunit_case umem_link_dmabuf_cases[] = {
+	KUNIT_CASE(umem_link_dmabuf_host_and_cmb_should_share_the_iova),
+	KUNIT_CASE(umem_link_dmabuf_move_should_relink),
+	KUNIT_CASE(umem_link_dmabuf_failures_should_unwind),
+	{}
+};
+
+static struct kunit_suite umem_link_dmabuf_suite = {
+	.name = "umem_link_dmabuf",
+	.test_cases = umem_link_dmabuf_cases,
+};
+
+kunit_test_suites(&umem_link_suite, &umem_link_odp_suite,
+		  &umem_link_dmabuf_suite);
+
+MODULE_DESCRIPTION("KUnit tests for RDMA memory regions on one IOVA range");
+MODULE_LICENSE("GPL");
+MODULE_IMPORT_NS(DMA_BUF);
