@@ -93,7 +93,7 @@ struct ib_umem_link_odp_ops {
 struct ib_umem_link_odp {
 	struct ib_umem_link umem;
 	struct mmu_interval_notifier notifier;
-	struct mutex umem_mutex;
+	struct mutex umem_mutex; /* faults vs. invalidations */
 	unsigned long *pfn_list;
 	unsigned long start;
 	unsigned long end;

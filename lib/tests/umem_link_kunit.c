@@ -180,8 +180,9 @@ static void umem_link_pinned_region_should_be_one_segment(struct kunit *test)
 	umem = ib_umem_link_get(env->ibdev, va + 0x100, size,
 				IB_ACCESS_LOCAL_WRITE);
 	KUNIT_ASSERT_FALSE_MSG(test, IS_ERR(umem), "%pe", umem);
-	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test,
-				umem_release_action, umem), 0);
+	KUNIT_ASSERT_EQ(test,
+			kunit_add_action_or_reset(test, umem_release_action,
+						  umem), 0);
 
 	KUNIT_EXPECT_EQ(test, nr_segs(&umem->map, &seg), 1);
 	KUNIT_EXPECT_EQ(test, seg.len, size);
@@ -224,17 +225,18 @@ static void umem_link_best_pgsz_should_follow_the_iova(struct kunit *test)
 	user_fill(test, va, len);
 	umem = ib_umem_link_get(env->ibdev, va, len, IB_ACCESS_LOCAL_WRITE);
 	KUNIT_ASSERT_FALSE_MSG(test, IS_ERR(umem), "%pe", umem);
-	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test,
-				umem_release_action, umem), 0);
+	KUNIT_ASSERT_EQ(test,
+			kunit_add_action_or_reset(test, umem_release_action,
+						  umem), 0);
 	KUNIT_ASSERT_EQ(test, nr_segs(&umem->map, &seg), 1);
 
 	/* device VA = IOVA: any supported size fits one segment */
-	KUNIT_EXPECT_EQ(test, ib_umem_link_find_best_pgsz(umem,
-				SZ_4K | SZ_2M, seg.addr), SZ_2M);
+	pgsz = ib_umem_link_find_best_pgsz(umem, SZ_4K | SZ_2M, seg.addr);
+	KUNIT_EXPECT_EQ(test, pgsz, SZ_2M);
 	/* user VA: the largest size both addresses agree on */
 	pgsz = ib_umem_link_find_best_pgsz(umem, SZ_4K | SZ_64K | SZ_2M, va);
-	KUNIT_EXPECT_TRUE(test, pgsz == SZ_4K || pgsz == SZ_64K ||
-				pgsz == SZ_2M);
+	KUNIT_EXPECT_TRUE(test,
+			  pgsz == SZ_4K || pgsz == SZ_64K || pgsz == SZ_2M);
 	KUNIT_EXPECT_EQ(test, (seg.addr ^ va) & (pgsz - 1), 0);
 	if (pgsz < SZ_2M)
 		KUNIT_EXPECT_NE(test, (seg.addr ^ va) & ((pgsz == SZ_4K ?
@@ -277,14 +279,16 @@ static void umem_link_huge_page_should_be_one_block(struct kunit *test)
 
 	umem = ib_umem_link_get(env->ibdev, huge, SZ_2M, IB_ACCESS_LOCAL_WRITE);
 	KUNIT_ASSERT_FALSE_MSG(test, IS_ERR(umem), "%pe", umem);
-	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test,
-				umem_release_action, umem), 0);
+	KUNIT_ASSERT_EQ(test,
+			kunit_add_action_or_reset(test, umem_release_action,
+						  umem), 0);
 	KUNIT_EXPECT_EQ(test, umem->map.nr_chunks, 1);
 	KUNIT_EXPECT_EQ(test, umem->map.chunks[0].size, SZ_2M);
 	KUNIT_ASSERT_EQ(test, nr_segs(&umem->map, &seg), 1);
 	KUNIT_EXPECT_TRUE(test, IS_ALIGNED(seg.addr, SZ_2M));
-	KUNIT_EXPECT_EQ(test, ib_umem_link_find_best_pgsz(umem,
-				SZ_4K | SZ_2M | SZ_1G, huge), SZ_2M);
+	KUNIT_EXPECT_EQ(test,
+			ib_umem_link_find_best_pgsz(umem, SZ_4K | SZ_2M | SZ_1G,
+						    huge), SZ_2M);
 	KUNIT_EXPECT_EQ(test, ib_umem_link_num_dma_blocks(umem, SZ_2M), 1);
 	expect_region_resolves(test, env, umem, seg.addr, 0);
 	expect_region_resolves(test, env, umem, seg.addr, SZ_2M - 1);
@@ -326,10 +330,10 @@ static void umem_link_pinned_failures_should_unwind(struct kunit *test)
 
 	KUNIT_EXPECT_EQ(test, PTR_ERR(ib_umem_link_get(env->ibdev, va, 0, 0)),
 			-EINVAL);
-	KUNIT_EXPECT_EQ(test, PTR_ERR(ib_umem_link_get(env->ibdev,
-				ULONG_MAX - 10, 100, 0)), -EINVAL);
-	KUNIT_EXPECT_EQ(test, PTR_ERR(ib_umem_link_get(env->ibdev, va, len,
-				IB_ACCESS_ON_DEMAND)), -EINVAL);
+	umem = ib_umem_link_get(env->ibdev, ULONG_MAX - 10, 100, 0);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(umem), -EINVAL);
+	umem = ib_umem_link_get(env->ibdev, va, len, IB_ACCESS_ON_DEMAND);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(umem), -EINVAL);
 	/* B5: rxe/siw have no DMA device and must keep ib_umem_get() */
 	KUNIT_EXPECT_EQ(test, PTR_ERR(ib_umem_link_get(virt, va, len, 0)),
 			-EOPNOTSUPP);
@@ -416,8 +420,9 @@ static struct ib_umem_link_odp *odp_get(struct kunit *test,
 	odp = ib_umem_link_odp_get(env->ibdev, va, len, IB_ACCESS_LOCAL_WRITE |
 				   IB_ACCESS_ON_DEMAND, &odp_ctx_ops, ctx);
 	KUNIT_ASSERT_FALSE_MSG(test, IS_ERR(odp), "%pe", odp);
-	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test,
-				odp_release_action, odp), 0);
+	KUNIT_ASSERT_EQ(test,
+			kunit_add_action_or_reset(test, odp_release_action,
+						  odp), 0);
 	return odp;
 }
 
@@ -445,8 +450,9 @@ static void expect_odp_page(struct kunit *test, struct mr_env *env,
 	if (!mapped) {
 		KUNIT_EXPECT_EQ_MSG(test, dma, DMA_MAPPING_ERROR, "page %u", i);
 		KUNIT_EXPECT_EQ_MSG(test, odp->pfn_list[i], 0, "page %u", i);
-		KUNIT_EXPECT_EQ_MSG(test, iommu_iova_to_phys(env->iova->domain,
-				    want), 0, "page %u", i);
+		KUNIT_EXPECT_EQ_MSG(test,
+				    iommu_iova_to_phys(env->iova->domain, want),
+				    0, "page %u", i);
 		return;
 	}
 	KUNIT_EXPECT_EQ_MSG(test, dma, want, "page %u", i);
@@ -523,8 +529,9 @@ static struct flush_counter *flush_counter_start(struct kunit *test,
 	fc->kp.pre_handler = flush_counter_hit;
 	ret = register_kprobe(&fc->kp);
 	KUNIT_ASSERT_EQ_MSG(test, ret, 0, "kprobe on %s", fc->kp.symbol_name);
-	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test,
-				flush_counter_stop, &fc->kp), 0);
+	KUNIT_ASSERT_EQ(test,
+			kunit_add_action_or_reset(test, flush_counter_stop,
+						  &fc->kp), 0);
 	return fc;
 }
 
@@ -588,18 +595,21 @@ static void umem_link_odp_failures_should_unwind(struct kunit *test)
 	int ret;
 
 	/* B5: no DMA device, no IOVA: refused cleanly, not an oops */
-	KUNIT_EXPECT_EQ(test, PTR_ERR(ib_umem_link_odp_get(virt, va, len,
-				IB_ACCESS_ON_DEMAND, NULL, NULL)), -EOPNOTSUPP);
-	KUNIT_EXPECT_EQ(test, PTR_ERR(ib_umem_link_odp_get(env->ibdev, va, 0,
-				IB_ACCESS_ON_DEMAND, NULL, NULL)), -EINVAL);
+	odp = ib_umem_link_odp_get(virt, va, len, IB_ACCESS_ON_DEMAND, NULL,
+				   NULL);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(odp), -EOPNOTSUPP);
+	odp = ib_umem_link_odp_get(env->ibdev, va, 0, IB_ACCESS_ON_DEMAND,
+				   NULL, NULL);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(odp), -EINVAL);
 
 	user_fill(test, va, len);
 	odp = odp_get(test, env, va, len);
 	ctx = odp->priv;
-	KUNIT_EXPECT_EQ(test, ib_umem_link_odp_map_and_lock(odp, va - PAGE_SIZE,
-				PAGE_SIZE, false), -EINVAL);
-	KUNIT_EXPECT_EQ(test, ib_umem_link_odp_map_and_lock(odp, va, len + 1,
-				false), -EINVAL);
+	ret = ib_umem_link_odp_map_and_lock(odp, va - PAGE_SIZE, PAGE_SIZE,
+					    false);
+	KUNIT_EXPECT_EQ(test, ret, -EINVAL);
+	ret = ib_umem_link_odp_map_and_lock(odp, va, len + 1, false);
+	KUNIT_EXPECT_EQ(test, ret, -EINVAL);
 	ro = ib_umem_link_odp_get(env->ibdev, va, len, IB_ACCESS_ON_DEMAND,
 				  NULL, NULL);
 	KUNIT_ASSERT_FALSE(test, IS_ERR(ro));
@@ -665,8 +675,9 @@ static struct test_exporter *exporter_get(struct kunit *test,
 	struct test_exporter *exp = test_exporter_create(vecs, nr);
 
 	KUNIT_ASSERT_FALSE_MSG(test, IS_ERR(exp), "%pe", exp);
-	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test,
-				dmabuf_put_action, exp->dmabuf), 0);
+	KUNIT_ASSERT_EQ(test,
+			kunit_add_action_or_reset(test, dmabuf_put_action,
+						  exp->dmabuf), 0);
 	return exp;
 }
 
@@ -685,8 +696,9 @@ static struct ib_umem_link_dmabuf *dmabuf_import(struct kunit *test,
 				       IB_ACCESS_LOCAL_WRITE,
 				       &dmabuf_importer_ops, NULL);
 	KUNIT_ASSERT_FALSE_MSG(test, IS_ERR(umem), "%pe", umem);
-	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test,
-				dmabuf_release_action, umem), 0);
+	KUNIT_ASSERT_EQ(test,
+			kunit_add_action_or_reset(test, dmabuf_release_action,
+						  umem), 0);
 	return umem;
 }
 
@@ -809,15 +821,16 @@ static void umem_link_dmabuf_failures_should_unwind(struct kunit *test)
 	struct ib_umem_link_dmabuf *umem;
 	struct dma_buf_attach_ops no_move = {};
 
-	KUNIT_EXPECT_EQ(test, PTR_ERR(ib_umem_link_dmabuf_get(virt, exp->dmabuf,
-				0, SZ_4K, 0, &dmabuf_importer_ops, NULL)),
-			-EOPNOTSUPP);
-	KUNIT_EXPECT_EQ(test, PTR_ERR(ib_umem_link_dmabuf_get(env->ibdev,
-				exp->dmabuf, SZ_4K, SZ_8K, 0,
-				&dmabuf_importer_ops, NULL)), -EINVAL);
-	KUNIT_EXPECT_EQ(test, PTR_ERR(ib_umem_link_dmabuf_get(env->ibdev,
-				exp->dmabuf, 0, SZ_4K, 0, &no_move, NULL)),
-			-EINVAL);
+	umem = ib_umem_link_dmabuf_get(virt, exp->dmabuf, 0, SZ_4K, 0,
+				       &dmabuf_importer_ops, NULL);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(umem), -EOPNOTSUPP);
+	/* past the end of the buffer */
+	umem = ib_umem_link_dmabuf_get(env->ibdev, exp->dmabuf, SZ_4K, SZ_8K,
+				       0, &dmabuf_importer_ops, NULL);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(umem), -EINVAL);
+	umem = ib_umem_link_dmabuf_get(env->ibdev, exp->dmabuf, 0, SZ_4K, 0,
+				       &no_move, NULL);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(umem), -EINVAL);
 
 	/* a non-PCI device cannot reach the CMB: -EREMOTEIO, all undone */
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, nopci);

@@ -26,7 +26,7 @@
 #include <rdma/ib_verbs.h>
 
 /* Our page state must not collide with the pfns HMM stores. */
-static_assert(IB_UMEM_LINK_PFN_P2P_BUS > BIT_ULL(52 - PAGE_SHIFT));
+static_assert(BIT_ULL(52 - PAGE_SHIFT) < IB_UMEM_LINK_PFN_P2P_BUS);
 
 /* Pages pinned or faulted per call and IOTLB sync: one PMD's worth. */
 #define BATCH_PAGES	(PAGE_SIZE / sizeof(unsigned long))
@@ -567,11 +567,12 @@ static int odp_link_pages(struct ib_umem_link_odp *odp, unsigned long va,
 	}
 
 	for (i = 0; i < n; i++) {
+		size_t off = odp_offset(odp, va + i * PAGE_SIZE);
 		unsigned long state = pfn[i] & IB_UMEM_LINK_PFN_STATE;
 
 		if (!state)
 			state = chunk_state(dma_iova_find_chunk(&odp->umem.map,
-				odp_offset(odp, va + i * PAGE_SIZE)));
+								off));
 		pfn[i] = (hmm_pfns[i] & ~IB_UMEM_LINK_PFN_STATE) | state;
 	}
 	return 0;
