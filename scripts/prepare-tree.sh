@@ -70,7 +70,7 @@ cat "$stage.list.own" "$stage.list.patched" | sort -u > "$stage.list.now"
 if [ -f "$work/.dma-iova-files" ]; then
 	comm -23 "$work/.dma-iova-files" "$stage.list.now" | while read -r f; do
 		rm -f "$work/$f"
-		[ -f "$pristine/$f" ] && cp -p "$pristine/$f" "$work/$f"
+		if [ -f "$pristine/$f" ]; then cp -p "$pristine/$f" "$work/$f"; fi
 	done
 fi
 # Copy what differs; replace (never write through) hard links.
