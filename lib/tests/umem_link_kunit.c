@@ -296,21 +296,6 @@ static void umem_link_huge_page_should_be_one_block(struct kunit *test)
 	expect_user_bytes(test, env, huge + SZ_1M);
 }
 
-/* The IOVA @size bytes at @align would get now; to see it come back. */
-static dma_addr_t iova_probe(struct kunit *test, struct device *dev,
-			     size_t size)
-{
-	struct dma_iova_mapping probe;
-	dma_addr_t addr;
-
-	msleep(50);	/* drained flush queues */
-	KUNIT_ASSERT_EQ(test, dma_alloc_iova(dev, &probe, size, PAGE_SIZE,
-					     GFP_KERNEL), 0);
-	addr = probe.addr;
-	KUNIT_ASSERT_EQ(test, dma_free_iova(&probe), 0);
-	return addr;
-}
-
 /*
  * Bad requests get a clear error; a pin failure half-way (a hole in the
  * range) and a link failure at each lower-layer call leave nothing pinned,
@@ -325,7 +310,6 @@ static void umem_link_pinned_failures_should_unwind(struct kunit *test)
 	s64 pinned_vm = atomic64_read(&current->mm->pinned_vm);
 	struct ib_umem_link *umem;
 	struct page *page0;
-	dma_addr_t iova;
 	unsigned int k, failed = 0;
 
 	KUNIT_EXPECT_EQ(test, PTR_ERR(ib_umem_link_get(env->ibdev, va, 0, 0)),
@@ -340,7 +324,6 @@ static void umem_link_pinned_failures_should_unwind(struct kunit *test)
 
 	user_fill(test, va, len);
 	page0 = user_page(test, va);
-	iova = iova_probe(test, env_dev(env->iova), len);
 
 	/* link failures: each call into the lower layers fails in turn */
 	for (k = 1; k < 32; k++) {
@@ -374,7 +357,7 @@ static void umem_link_pinned_failures_should_unwind(struct kunit *test)
 	KUNIT_EXPECT_FALSE(test, folio_maybe_dma_pinned(page_folio(page0)));
 	KUNIT_EXPECT_EQ(test, atomic64_read(&current->mm->pinned_vm),
 			pinned_vm);
-	KUNIT_EXPECT_EQ(test, iova_probe(test, env_dev(env->iova), len), iova);
+	/* every IOVA reserved was released (counted by CONFIG_DMA_API_DEBUG) */
 	KUNIT_EXPECT_EQ(test, dma_iova_debug_live_states(), 0);
 }
 
