@@ -308,6 +308,7 @@ static void umem_link_pinned_failures_should_unwind(struct kunit *test)
 	size_t len = 8 * PAGE_SIZE;
 	unsigned long va = user_map(test, len);
 	s64 pinned_vm = atomic64_read(&current->mm->pinned_vm);
+	unsigned int reports = dma_iova_debug_errors(DMA_IOVA_DBG_NONE);
 	struct ib_umem_link *umem;
 	struct page *page0;
 	unsigned int k, failed = 0;
@@ -357,8 +358,9 @@ static void umem_link_pinned_failures_should_unwind(struct kunit *test)
 	KUNIT_EXPECT_FALSE(test, folio_maybe_dma_pinned(page_folio(page0)));
 	KUNIT_EXPECT_EQ(test, atomic64_read(&current->mm->pinned_vm),
 			pinned_vm);
-	/* every IOVA reserved was released (counted by CONFIG_DMA_API_DEBUG) */
+	/* every IOVA reserved was released, no misuse of the API on the way */
 	KUNIT_EXPECT_EQ(test, dma_iova_debug_live_states(), 0);
+	KUNIT_EXPECT_EQ(test, dma_iova_debug_errors(DMA_IOVA_DBG_NONE), reports);
 }
 
 /* ODP */
@@ -574,6 +576,7 @@ static void umem_link_odp_failures_should_unwind(struct kunit *test)
 	unsigned long va = user_map(test, len);
 	struct ib_umem_link_odp *odp, *ro;
 	struct odp_ctx *ctx;
+	unsigned int reports = dma_iova_debug_errors(DMA_IOVA_DBG_NONE);
 	unsigned int i, k, failed = 0;
 	int ret;
 
@@ -628,6 +631,7 @@ static void umem_link_odp_failures_should_unwind(struct kunit *test)
 	/* a hole: hmm_range_fault fails, nothing of the batch is linked */
 	KUNIT_ASSERT_EQ(test, vm_munmap(va + 6 * PAGE_SIZE, PAGE_SIZE), 0);
 	KUNIT_EXPECT_EQ(test, ctx->invalidations, 1);
+	KUNIT_EXPECT_EQ(test, dma_iova_debug_errors(DMA_IOVA_DBG_NONE), reports);
 	KUNIT_EXPECT_EQ(test, ib_umem_link_odp_map_and_lock(odp, va + 4 *
 				PAGE_SIZE, 4 * PAGE_SIZE, true), -EFAULT);
 	KUNIT_EXPECT_FALSE(test, mutex_is_locked(&odp->umem_mutex));

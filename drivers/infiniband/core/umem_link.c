@@ -226,13 +226,13 @@ struct ib_umem_link *ib_umem_link_get(struct ib_device *device,
 	if (atomic64_add_return(npages, &mm->pinned_vm) > lock_limit &&
 	    !capable(CAP_IPC_LOCK)) {
 		ret = -ENOMEM;
-		goto out_unaccount;
+		goto out_release;
 	}
 
 	pages = (struct page **)__get_free_page(GFP_KERNEL);
 	if (!pages) {
 		ret = -ENOMEM;
-		goto out_unaccount;
+		goto out_release;
 	}
 	if (umem->writable)
 		gup_flags |= FOLL_WRITE;
@@ -241,15 +241,13 @@ struct ib_umem_link *ib_umem_link_get(struct ib_device *device,
 			   DMA_ATTR_WEAK_ORDERING : 0);
 	free_page((unsigned long)pages);
 	if (ret)
-		goto out_unlink;
+		goto out_release;
 	return umem;
 
-out_unlink:
+out_release:
 	dma_destroy_iova_release(&umem->map, unpin_chunk, umem);
-out_unaccount:
 	unaccount_pinned(umem);
 	mmdrop(mm);
-	dma_destroy_iova(&umem->map);
 out_free:
 	kfree(umem);
 	return ERR_PTR(ret);
