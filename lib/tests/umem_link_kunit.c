@@ -14,6 +14,9 @@
 #include <kunit/device.h>
 #include <kunit/test.h>
 #include <linux/dma-resv.h>
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/mount.h>
 #include <linux/kprobes.h>
 #include <linux/mman.h>
 #include <linux/sched/mm.h>
@@ -92,6 +95,47 @@ static unsigned long user_map(struct kunit *test, size_t len)
 					 MAP_ANONYMOUS | MAP_PRIVATE, 0);
 
 	KUNIT_ASSERT_FALSE_MSG(test, IS_ERR_VALUE(va), "vm_mmap: %ld",
+			       (long)va);
+	return va;
+}
+
+static void mnt_put_action(void *mnt)
+{
+	mntput(mnt);
+}
+
+static void file_put_action(void *file)
+{
+	fput(file);
+}
+
+/*
+ * A shared user mapping of @len bytes of @pdev's P2P memory, made the way a
+ * process makes one: mmap of the device's sysfs p2pmem/allocate file.
+ */
+static unsigned long user_map_p2p(struct kunit *test, struct pci_dev *pdev,
+				  size_t len)
+{
+	struct file_system_type *sysfs = get_fs_type("sysfs");
+	struct vfsmount *mnt;
+	struct file *file;
+	unsigned long va;
+	char path[64];
+
+	KUNIT_ASSERT_NOT_NULL(test, sysfs);
+	mnt = vfs_kern_mount(sysfs, 0, "sysfs", NULL);
+	KUNIT_ASSERT_FALSE_MSG(test, IS_ERR(mnt), "sysfs: %pe", mnt);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, mnt_put_action,
+							mnt), 0);
+	snprintf(path, sizeof(path), "bus/pci/devices/%s/p2pmem/allocate",
+		 pci_name(pdev));
+	file = file_open_root_mnt(mnt, path, O_RDWR, 0);
+	KUNIT_ASSERT_FALSE_MSG(test, IS_ERR(file), "%s: %pe", path, file);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, file_put_action,
+							file), 0);
+	va = kunit_vm_mmap(test, file, 0, len, PROT_READ | PROT_WRITE,
+			   MAP_SHARED, 0);
+	KUNIT_ASSERT_FALSE_MSG(test, IS_ERR_VALUE(va), "mmap %s: %ld", path,
 			       (long)va);
 	return va;
 }
@@ -567,6 +611,56 @@ static void umem_link_odp_invalidation_should_flush_once(struct kunit *test)
 	expect_user_bytes(test, env, va + 3 * PAGE_SIZE - XFER / 2);
 }
 
+/*
+ * User memory that is NVMe CMB (mmap of p2pmem/allocate): faults link it
+ * through the host bridge into the region's IOVA with the P2P bit in the
+ * pfn list, and the device writes into the CMB through it. The same memory
+ * cannot be pinned long-term: gup refuses P2P pages with FOLL_LONGTERM, and
+ * the pinned registration fails cleanly.
+ */
+static void umem_link_odp_p2p_pages_should_carry_their_type(struct kunit *test)
+{
+	struct mr_env *env = mr_env_get(test);
+	struct pci_dev *cmb_dev = cmb_provider(test, env->iova->edu.pdev);
+	size_t len = 4 * PAGE_SIZE;
+	unsigned long va = user_map_p2p(test, cmb_dev, len);
+	struct ib_umem_link_odp *odp;
+	struct ib_umem_link *pinned;
+	const struct dma_iova_chunk *c;
+	unsigned int i;
+
+	pci_dev_put(cmb_dev);
+	pinned = ib_umem_link_get(env->ibdev, va, len, IB_ACCESS_LOCAL_WRITE);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(pinned), -EFAULT);
+	if (!IS_ERR(pinned))
+		ib_umem_link_release(pinned);
+
+	odp = odp_get(test, env, va, len);
+	odp_map(test, odp, va, len);
+	for (i = 0; i < 4; i++) {
+		unsigned long pfn = odp->pfn_list[i];
+		struct page *page = hmm_pfn_to_page(pfn &
+						    ~IB_UMEM_LINK_PFN_STATE);
+		dma_addr_t iova = odp->umem.map.addr + odp->umem.map_offset +
+				  i * PAGE_SIZE;
+
+		KUNIT_EXPECT_EQ_MSG(test, pfn & IB_UMEM_LINK_PFN_STATE,
+				    IB_UMEM_LINK_PFN_MAPPED |
+				    IB_UMEM_LINK_PFN_P2P, "page %u", i);
+		KUNIT_EXPECT_TRUE(test, is_pci_p2pdma_page(page));
+		c = dma_iova_find_chunk(&odp->umem.map,
+					iova - odp->umem.map.addr);
+		KUNIT_ASSERT_NOT_NULL(test, c);
+		KUNIT_EXPECT_EQ(test, c->type, DMA_CHUNK_P2P_HOST_BRIDGE);
+		KUNIT_EXPECT_EQ(test, iommu_iova_to_phys(env->iova->domain,
+							 iova),
+				page_to_phys(page));
+	}
+	device_write(test, env, odp->umem.map.addr + odp->umem.map_offset +
+		     2 * PAGE_SIZE - XFER / 2);
+	expect_user_bytes(test, env, va + 2 * PAGE_SIZE - XFER / 2);
+}
+
 /* Bad requests and failures half-way leave the region as it was. */
 static void umem_link_odp_failures_should_unwind(struct kunit *test)
 {
@@ -855,6 +949,7 @@ static struct kunit_suite umem_link_suite = {
 static struct kunit_case umem_link_odp_cases[] = {
 	KUNIT_CASE(umem_link_odp_fault_should_link_pages),
 	KUNIT_CASE(umem_link_odp_invalidation_should_flush_once),
+	KUNIT_CASE(umem_link_odp_p2p_pages_should_carry_their_type),
 	KUNIT_CASE(umem_link_odp_failures_should_unwind),
 	{}
 };

@@ -190,8 +190,10 @@ static int pin_and_link(struct ib_umem_link *umem, struct page **pages,
  * no DMA of its own (rxe, siw: use ib_umem_get()), -EINVAL for an empty,
  * overflowing or on-demand-paging request, -ENOMEM beyond RLIMIT_MEMLOCK
  * or without memory, -EFAULT (or the pin error) when a page cannot be
- * pinned, the error of dma_link_range() or dma_iova_commit(). On failure
- * nothing stays pinned, accounted, linked or reserved.
+ * pinned (PCI peer memory cannot be pinned long-term: register it with
+ * ib_umem_link_odp_get() or as a dma-buf), or the error of dma_link_range()
+ * or dma_iova_commit(). On failure nothing stays pinned, accounted, linked
+ * or reserved.
  */
 struct ib_umem_link *ib_umem_link_get(struct ib_device *device,
 				      unsigned long addr, size_t size,
