@@ -59,13 +59,14 @@ static void src_unmap(void *data)
 	dma_unmap_single(env_dev(env->iova), env->src_dma, XFER, DMA_TO_DEVICE);
 }
 
-static struct mr_env *mr_env_get(struct kunit *test)
+/* The ib_device of a test does DMA through edu device @nth. */
+static struct mr_env *mr_env_get(struct kunit *test, unsigned int nth)
 {
 	struct mr_env *env = kunit_kzalloc(test, sizeof(*env), GFP_KERNEL);
 	unsigned int i;
 
 	KUNIT_ASSERT_NOT_NULL(test, env);
-	env->iova = env_get(test, 0);
+	env->iova = env_get(test, nth);
 	env->ibdev = ibdev_get(test, env_dev(env->iova));
 	env->src = kunit_kmalloc(test, XFER, GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, env->src);
@@ -212,7 +213,7 @@ static unsigned int nr_segs(struct dma_iova_mapping *map,
  */
 static void umem_link_pinned_region_should_be_one_segment(struct kunit *test)
 {
-	struct mr_env *env = mr_env_get(test);
+	struct mr_env *env = mr_env_get(test, 0);
 	size_t len = 6 * PAGE_SIZE, size = len - 0x100 - 0x80, off;
 	unsigned long va = user_map(test, len);
 	struct ib_umem_link *umem;
@@ -257,7 +258,7 @@ static void umem_link_pinned_region_should_be_one_segment(struct kunit *test)
  */
 static void umem_link_best_pgsz_should_follow_the_iova(struct kunit *test)
 {
-	struct mr_env *env = mr_env_get(test);
+	struct mr_env *env = mr_env_get(test, 0);
 	size_t len = 3 * PAGE_SIZE;
 	unsigned long va = user_map(test, len), pgsz;
 	struct ib_umem_link_block_iter iter;
@@ -307,7 +308,7 @@ static void umem_link_best_pgsz_should_follow_the_iova(struct kunit *test)
 /* A transparent huge page is one chunk and one 2 MiB block. */
 static void umem_link_huge_page_should_be_one_block(struct kunit *test)
 {
-	struct mr_env *env = mr_env_get(test);
+	struct mr_env *env = mr_env_get(test, 0);
 	unsigned long va = user_map(test, 2 * SZ_2M);
 	unsigned long huge = ALIGN(va, SZ_2M);
 	struct ib_umem_link *umem;
@@ -347,7 +348,7 @@ static void umem_link_huge_page_should_be_one_block(struct kunit *test)
  */
 static void umem_link_pinned_failures_should_unwind(struct kunit *test)
 {
-	struct mr_env *env = mr_env_get(test);
+	struct mr_env *env = mr_env_get(test, 0);
 	struct ib_device *virt = ibdev_get(test, NULL);
 	size_t len = 8 * PAGE_SIZE;
 	unsigned long va = user_map(test, len);
@@ -498,7 +499,7 @@ static void expect_odp_page(struct kunit *test, struct mr_env *env,
  */
 static void umem_link_odp_fault_should_link_pages(struct kunit *test)
 {
-	struct mr_env *env = mr_env_get(test);
+	struct mr_env *env = mr_env_get(test, 0);
 	size_t len = 16 * PAGE_SIZE;
 	unsigned long va = user_map(test, len);
 	struct odp_ctx *ctx;
@@ -571,7 +572,7 @@ static struct flush_counter *flush_counter_start(struct kunit *test,
  */
 static void umem_link_odp_invalidation_should_flush_once(struct kunit *test)
 {
-	struct mr_env *env = mr_env_get(test);
+	struct mr_env *env = mr_env_get(test, 0);
 	size_t len = 16 * PAGE_SIZE;
 	unsigned long va = user_map(test, len);
 	struct odp_ctx *ctx;
@@ -620,7 +621,7 @@ static void umem_link_odp_invalidation_should_flush_once(struct kunit *test)
  */
 static void umem_link_odp_p2p_pages_should_carry_their_type(struct kunit *test)
 {
-	struct mr_env *env = mr_env_get(test);
+	struct mr_env *env = mr_env_get(test, 0);
 	struct pci_dev *cmb_dev = cmb_provider(test, env->iova->edu.pdev);
 	size_t len = 4 * PAGE_SIZE;
 	unsigned long va = user_map_p2p(test, cmb_dev, len);
@@ -661,10 +662,55 @@ static void umem_link_odp_p2p_pages_should_carry_their_type(struct kunit *test)
 	expect_user_bytes(test, env, va + 2 * PAGE_SIZE - XFER / 2);
 }
 
+/*
+ * edu1 and nvme1 share a PCIe switch: the CMB faults in by bus address,
+ * outside the IOVA, with the P2P_BUS bit. Mapping checks only: QEMU sends
+ * every device DMA through the emulated IOMMU, so a bus address cannot be
+ * reached by a real transfer here.
+ */
+static void umem_link_odp_bus_address_p2p_should_skip_the_iova(struct kunit *test)
+{
+	struct mr_env *env = mr_env_get(test, 1);
+	struct pci_dev *cmb_dev = cmb_provider(test, env->iova->edu.pdev);
+	size_t len = 2 * PAGE_SIZE;
+	unsigned long va = user_map_p2p(test, cmb_dev, len);
+	struct ib_umem_link_odp *odp = odp_get(test, env, va, len);
+	unsigned int i;
+
+	odp_map(test, odp, va, len);
+	for (i = 0; i < 2; i++) {
+		unsigned long pfn = odp->pfn_list[i];
+		struct page *page = hmm_pfn_to_page(pfn &
+						    ~IB_UMEM_LINK_PFN_STATE);
+		dma_addr_t dma;
+
+		mutex_lock(&odp->umem_mutex);
+		dma = ib_umem_link_odp_dma_addr(odp, va + i * PAGE_SIZE);
+		mutex_unlock(&odp->umem_mutex);
+		KUNIT_EXPECT_EQ_MSG(test, pfn & IB_UMEM_LINK_PFN_STATE,
+				    IB_UMEM_LINK_PFN_MAPPED |
+				    IB_UMEM_LINK_PFN_P2P_BUS, "page %u", i);
+		KUNIT_EXPECT_EQ(test, dma,
+				pci_p2pmem_virt_to_bus(cmb_dev,
+						       page_address(page)));
+		KUNIT_EXPECT_EQ(test,
+				iommu_iova_to_phys(env->iova->domain,
+						   odp->umem.map.addr +
+						   odp->umem.map_offset +
+						   i * PAGE_SIZE), 0);
+	}
+	pci_dev_put(cmb_dev);
+
+	KUNIT_ASSERT_EQ(test, vm_munmap(va, len), 0);
+	KUNIT_EXPECT_EQ(test, odp->umem.map.nr_chunks, 0);
+	for (i = 0; i < 2; i++)
+		KUNIT_EXPECT_EQ(test, odp->pfn_list[i], 0);
+}
+
 /* Bad requests and failures half-way leave the region as it was. */
 static void umem_link_odp_failures_should_unwind(struct kunit *test)
 {
-	struct mr_env *env = mr_env_get(test);
+	struct mr_env *env = mr_env_get(test, 0);
 	struct ib_device *virt = ibdev_get(test, NULL);
 	size_t len = 8 * PAGE_SIZE;
 	unsigned long va = user_map(test, len);
@@ -801,7 +847,7 @@ static int dmabuf_map(struct ib_umem_link_dmabuf *umem)
  */
 static void umem_link_dmabuf_host_and_cmb_should_share_the_iova(struct kunit *test)
 {
-	struct mr_env *env = mr_env_get(test);
+	struct mr_env *env = mr_env_get(test, 0);
 	struct p2p_buf *cmb = p2p_get(test, env->iova->edu.pdev, SZ_8K);
 	struct dma_buf_phys_vec vecs[] = {
 		{ pages_get(test, 0, 0), PAGE_SIZE },
@@ -852,7 +898,7 @@ static void umem_link_dmabuf_host_and_cmb_should_share_the_iova(struct kunit *te
  */
 static void umem_link_dmabuf_move_should_relink(struct kunit *test)
 {
-	struct mr_env *env = mr_env_get(test);
+	struct mr_env *env = mr_env_get(test, 0);
 	struct dma_buf_phys_vec vecs[] = {
 		{ pages_get(test, 0, 0), PAGE_SIZE },
 		{ pages_get(test, 1, 0), 2 * PAGE_SIZE },
@@ -885,12 +931,69 @@ static void umem_link_dmabuf_move_should_relink(struct kunit *test)
 }
 
 /*
+ * Behind a shared switch the CMB is reached by bus address: a segment of
+ * its own between the two host segments in the IOVA, and HW blocks never
+ * straddle a segment edge. The device writes into the host parts (QEMU
+ * cannot route a real transfer to the bus address, see above).
+ */
+static void umem_link_dmabuf_bus_address_p2p_should_be_own_segment(struct kunit *test)
+{
+	struct mr_env *env = mr_env_get(test, 1);
+	struct p2p_buf *cmb = p2p_get(test, env->iova->edu.pdev, SZ_8K);
+	struct dma_buf_phys_vec vecs[] = {
+		{ pages_get(test, 0, 0), PAGE_SIZE },
+		{ virt_to_phys(cmb->va), SZ_8K },
+		{ pages_get(test, 0, 0), PAGE_SIZE },
+	};
+	struct test_exporter *exp = exporter_get(test, vecs, 3);
+	struct ib_umem_link_dmabuf *umem = dmabuf_import(test, env->ibdev, exp);
+	struct dma_iova_mapping *map = &umem->umem.map;
+	static const u8 types[] = { DMA_CHUNK_HOST, DMA_CHUNK_P2P_BUS,
+				    DMA_CHUNK_HOST };
+	dma_addr_t bus = pci_p2pmem_virt_to_bus(cmb->pdev, cmb->va);
+	struct ib_umem_link_block_iter iter;
+	dma_addr_t block, blocks[4];
+	struct dma_iova_seg seg;
+	unsigned int i, n = 0;
+
+	KUNIT_ASSERT_EQ(test, dmabuf_map(umem), 0);
+	KUNIT_ASSERT_EQ(test, map->nr_chunks, 3);
+	for (i = 0; i < 3; i++)
+		KUNIT_EXPECT_EQ(test, map->chunks[i].type, types[i]);
+	KUNIT_EXPECT_EQ(test, map->chunks[1].dma_addr, bus);
+	KUNIT_EXPECT_EQ(test, nr_segs(map, &seg), 3);
+	expect_resolves(test, env->iova->domain, map, 0, vecs[0].paddr,
+			PAGE_SIZE);
+	expect_resolves(test, env->iova->domain, map, 3 * PAGE_SIZE,
+			vecs[2].paddr, PAGE_SIZE);
+	expect_unmapped(test, env->iova->domain, map->addr + PAGE_SIZE, SZ_8K);
+
+	/* segment edges at 4 KiB and 12 KiB of the region: 4 KiB blocks */
+	KUNIT_EXPECT_EQ(test,
+			ib_umem_link_find_best_pgsz(&umem->umem,
+						    SZ_4K | SZ_64K | SZ_2M,
+						    map->addr), SZ_4K);
+	ib_umem_link_for_each_block(&umem->umem, &iter, SZ_4K, &block)
+		if (n < ARRAY_SIZE(blocks))
+			blocks[n++] = block;
+	KUNIT_ASSERT_EQ(test, n, 4);
+	KUNIT_EXPECT_EQ(test, blocks[0], map->addr);
+	KUNIT_EXPECT_EQ(test, blocks[1], bus);
+	KUNIT_EXPECT_EQ(test, blocks[2], bus + SZ_4K);
+	KUNIT_EXPECT_EQ(test, blocks[3], map->addr + 3 * PAGE_SIZE);
+
+	device_write(test, env, map->addr + 3 * PAGE_SIZE + 100);
+	KUNIT_EXPECT_MEMEQ(test, phys_to_virt(vecs[2].paddr) + 100, env->src,
+			   XFER);
+}
+
+/*
  * Peer memory the device cannot reach, a buffer shorter than its ranges,
  * a device without DMA: clear errors, nothing linked, nothing held.
  */
 static void umem_link_dmabuf_failures_should_unwind(struct kunit *test)
 {
-	struct mr_env *env = mr_env_get(test);
+	struct mr_env *env = mr_env_get(test, 0);
 	struct p2p_buf *cmb = p2p_get(test, env->iova->edu.pdev, SZ_4K);
 	struct dma_buf_phys_vec vecs[] = {
 		{ pages_get(test, 0, 0), PAGE_SIZE },
@@ -950,6 +1053,7 @@ static struct kunit_case umem_link_odp_cases[] = {
 	KUNIT_CASE(umem_link_odp_fault_should_link_pages),
 	KUNIT_CASE(umem_link_odp_invalidation_should_flush_once),
 	KUNIT_CASE(umem_link_odp_p2p_pages_should_carry_their_type),
+	KUNIT_CASE(umem_link_odp_bus_address_p2p_should_skip_the_iova),
 	KUNIT_CASE(umem_link_odp_failures_should_unwind),
 	{}
 };
@@ -962,6 +1066,7 @@ static struct kunit_suite umem_link_odp_suite = {
 static struct kunit_case umem_link_dmabuf_cases[] = {
 	KUNIT_CASE(umem_link_dmabuf_host_and_cmb_should_share_the_iova),
 	KUNIT_CASE(umem_link_dmabuf_move_should_relink),
+	KUNIT_CASE(umem_link_dmabuf_bus_address_p2p_should_be_own_segment),
 	KUNIT_CASE(umem_link_dmabuf_failures_should_unwind),
 	{}
 };
