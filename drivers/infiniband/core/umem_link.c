@@ -16,7 +16,6 @@
 #include <linux/dma-resv.h>
 #include <linux/hmm.h>
 #include <linux/log2.h>
-#include <linux/memremap.h>
 #include <linux/mm.h>
 #include <linux/pagemap.h>
 #include <linux/sched/mm.h>
@@ -69,13 +68,6 @@ static int region_init(struct ib_umem_link *umem, struct ib_device *device,
 	return dma_alloc_iova(dev, &umem->map, total, align, gfp);
 }
 
-static bool same_memory_kind(struct page *a, struct page *b)
-{
-	if (is_zone_device_page(a) != is_zone_device_page(b))
-		return false;
-	return !is_zone_device_page(a) || a->pgmap == b->pgmap;
-}
-
 static unsigned long region_npages(unsigned long addr, size_t size)
 {
 	return (ALIGN(addr + size, PAGE_SIZE) - ALIGN_DOWN(addr, PAGE_SIZE)) >>
@@ -100,7 +92,8 @@ static int link_runs(struct ib_umem_link *umem, struct page **pages,
 				     PAGE_SIZE - off);
 
 		if (len && (page_to_phys(pages[i]) != phys + len ||
-			    !same_memory_kind(pages[i], pages[i - 1]))) {
+			    !zone_device_pages_have_same_pgmap(pages[i],
+							       pages[i - 1]))) {
 			ret = dma_link_range(&umem->map,
 					     umem->map_offset + start, phys,
 					     len, DMA_BIDIRECTIONAL, attrs);
