@@ -29,24 +29,6 @@ static const char * const type_names[] = {
 	[DMA_CHUNK_P2P_HOST_BRIDGE] = "p2p-host-bridge",
 };
 
-static struct pci_dev *cmb_near(struct pci_dev *edu)
-{
-	struct pci_dev *pdev = NULL;
-	unsigned int tries;
-
-	while ((pdev = pci_get_class(PCI_CLASS_STORAGE_EXPRESS, pdev))) {
-		struct pci_dev *a = pci_upstream_bridge(pdev);
-		struct pci_dev *b = pci_upstream_bridge(edu);
-
-		if (pdev->bus == edu->bus ||
-		    (a && b && pci_upstream_bridge(a) == pci_upstream_bridge(b)))
-			break;
-	}
-	for (tries = 0; pdev && tries < 100 && !pci_has_p2pmem(pdev); tries++)
-		msleep(100);
-	return pdev;
-}
-
 /* Let the device write @len bytes of @fill at IOVA @dma; check @cpu. */
 static const char *device_write(struct edu *edu, dma_addr_t dma,
 				dma_addr_t src_dma, void *cpu, size_t len,
@@ -190,7 +172,7 @@ static int __init dma_iova_demo(void)
 			pci_dev_put(pdev);
 			continue;
 		}
-		cmb_dev = cmb_near(pdev);
+		cmb_dev = edu_cmb_near(pdev);
 		demo_one(&edu, cmb_dev);
 		pci_dev_put(cmb_dev);
 		edu_close(&edu);

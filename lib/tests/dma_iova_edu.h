@@ -12,6 +12,7 @@
 #include <linux/dma-mapping.h>
 #include <linux/io.h>
 #include <linux/pci.h>
+#include <linux/pci-p2pdma.h>
 
 #define EDU_VENDOR_ID		0x1234
 #define EDU_DEVICE_ID		0x11e8
@@ -41,6 +42,33 @@ static inline struct pci_dev *edu_find(unsigned int nth)
 		if (!nth--)
 			return pdev;
 	return NULL;
+}
+
+/*
+ * The NVMe controller next to @edu (same bus, or behind the same switch),
+ * with a reference held, once its driver has registered the CMB as P2P
+ * memory; %NULL if there is none after 10 s.
+ */
+static inline struct pci_dev *edu_cmb_near(struct pci_dev *edu)
+{
+	struct pci_dev *pdev = NULL, *up = pci_upstream_bridge(edu);
+	unsigned int tries;
+
+	while ((pdev = pci_get_class(PCI_CLASS_STORAGE_EXPRESS, pdev))) {
+		struct pci_dev *nup = pci_upstream_bridge(pdev);
+
+		if (pdev->bus == edu->bus ||
+		    (up && nup && pci_upstream_bridge(up) ==
+				  pci_upstream_bridge(nup)))
+			break;
+	}
+	for (tries = 0; pdev && tries < 100 && !pci_has_p2pmem(pdev); tries++)
+		msleep(100);
+	if (pdev && !pci_has_p2pmem(pdev)) {
+		pci_dev_put(pdev);
+		return NULL;
+	}
+	return pdev;
 }
 
 static inline int edu_open(struct edu *edu, struct pci_dev *pdev)

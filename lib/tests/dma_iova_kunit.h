@@ -101,15 +101,13 @@ static inline phys_addr_t pages_get(struct kunit *test, unsigned int order,
 	return page_to_phys(p->page);
 }
 
+/* The chunk linked exactly at @offset, or %NULL. */
 static inline const struct dma_iova_chunk *
 chunk_at(const struct dma_iova_mapping *map, size_t offset)
 {
-	unsigned int i;
+	const struct dma_iova_chunk *c = dma_iova_find_chunk(map, offset);
 
-	for (i = 0; i < map->nr_chunks; i++)
-		if (map->chunks[i].offset == offset)
-			return &map->chunks[i];
-	return NULL;
+	return c && c->offset == offset ? c : NULL;
 }
 
 /* Every byte of [offset, offset + size) resolves to phys + i. */
@@ -168,28 +166,15 @@ static inline void expect_iova_released(struct kunit *test,
 	KUNIT_EXPECT_EQ(test, dma_free_iova(&again), 0);
 }
 
-/* Wait for the NVMe driver to register its CMB as P2P memory. */
+/* The NVMe controller next to @near with CMB P2P memory, or the test fails. */
 static inline struct pci_dev *cmb_provider(struct kunit *test,
 					   struct pci_dev *near)
 {
-	struct pci_dev *pdev = NULL;
-	unsigned int tries;
+	struct pci_dev *pdev = edu_cmb_near(near);
 
-	while ((pdev = pci_get_class(PCI_CLASS_STORAGE_EXPRESS, pdev)))
-		if (pdev->bus == near->bus ||
-		    (pci_upstream_bridge(pdev) && pci_upstream_bridge(near) &&
-		     pci_upstream_bridge(pci_upstream_bridge(pdev)) ==
-		     pci_upstream_bridge(pci_upstream_bridge(near))))
-			break;
-	KUNIT_ASSERT_NOT_NULL_MSG(test, pdev, "no NVMe next to %s",
+	KUNIT_ASSERT_NOT_NULL_MSG(test, pdev,
+				  "no NVMe with CMB P2P memory next to %s",
 				  pci_name(near));
-	for (tries = 0; tries < 100 && !pci_has_p2pmem(pdev); tries++)
-		msleep(100);
-	if (!pci_has_p2pmem(pdev)) {
-		pci_dev_put(pdev);
-		KUNIT_FAIL_AND_ABORT(test, "%s has no CMB P2P memory",
-				     pci_name(pdev));
-	}
 	return pdev;
 }
 

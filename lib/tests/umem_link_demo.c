@@ -41,19 +41,6 @@ static const struct dma_buf_attach_ops importer_ops = {
 	.move_notify = move_notify,
 };
 
-static struct pci_dev *cmb_on_bus(struct pci_bus *bus)
-{
-	struct pci_dev *pdev = NULL;
-	unsigned int tries;
-
-	while ((pdev = pci_get_class(PCI_CLASS_STORAGE_EXPRESS, pdev)))
-		if (pdev->bus == bus)
-			break;
-	for (tries = 0; pdev && tries < 100 && !pci_has_p2pmem(pdev); tries++)
-		msleep(100);
-	return pdev;
-}
-
 /* The device copies @src_dma's page over [@at, @at + @len) of the region. */
 static const char *write_across(struct edu *edu, dma_addr_t src_dma,
 				dma_addr_t at, size_t len, void *const *cpu,
@@ -204,7 +191,7 @@ static int __init umem_link_demo(void)
 		pr_err("no edu device\n");
 		return 0;
 	}
-	cmb_dev = cmb_on_bus(pdev->bus);
+	cmb_dev = edu_cmb_near(pdev);
 	if (!cmb_dev)
 		pr_err("no NVMe CMB next to %s\n", pci_name(pdev));
 	else if (edu_open(&edu, pdev))
