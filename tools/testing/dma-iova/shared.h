@@ -74,15 +74,13 @@ static inline bool unmapped(dma_addr_t iova, size_t size)
 	return true;
 }
 
+/* The chunk linked exactly at @offset, or %NULL. */
 static inline const struct dma_iova_chunk *
 chunk_at(const struct dma_iova_mapping *map, size_t offset)
 {
-	unsigned int i;
+	const struct dma_iova_chunk *c = dma_iova_find_chunk(map, offset);
 
-	for (i = 0; i < map->nr_chunks; i++)
-		if (map->chunks[i].offset == offset)
-			return &map->chunks[i];
-	return NULL;
+	return c && c->offset == offset ? c : NULL;
 }
 
 static inline unsigned int count_segs(const struct dma_iova_mapping *map,
