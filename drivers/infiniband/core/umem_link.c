@@ -39,14 +39,6 @@ static size_t region_align(size_t size)
 	return size >= PMD_SIZE ? PMD_SIZE : PAGE_SIZE;
 }
 
-static struct device *region_dma_device(struct ib_device *device)
-{
-	/* Software RDMA devices (rxe, siw) do no DMA: use ib_umem_get(). */
-	if (ib_uses_virt_dma(device) || !device->dma_device)
-		return NULL;
-	return device->dma_device;
-}
-
 /*
  * Reserve the IOVA of a region of @size bytes starting at @addr; @gfp is
  * also what growing the chunk record will use.
@@ -54,9 +46,10 @@ static struct device *region_dma_device(struct ib_device *device)
 static int region_init(struct ib_umem_link *umem, struct ib_device *device,
 		       unsigned long addr, size_t size, int access, gfp_t gfp)
 {
-	struct device *dev = region_dma_device(device);
+	struct device *dev = device->dma_device;
 	size_t align = region_align(size), total;
 
+	/* Software RDMA devices (rxe, siw) do no DMA: use ib_umem_get(). */
 	if (!dev)
 		return -EOPNOTSUPP;
 	umem->ibdev = device;
