@@ -177,7 +177,12 @@ EXPORT_SYMBOL_GPL(dma_alloc_iova);
 
 static void free_chunk_record(struct dma_iova_mapping *map)
 {
-	if (map->chunks != map->inline_chunks && !map->borrowed)
+	if (map->chunks == map->inline_chunks || map->borrowed)
+		return;
+	/* Destroy may run in atomic context: defer freeing a vmalloc'ed record. */
+	if (is_vmalloc_addr(map->chunks))
+		vfree_atomic(map->chunks);
+	else
 		kfree(map->chunks);
 }
 
@@ -190,7 +195,8 @@ static int grow_chunks(struct dma_iova_mapping *map)
 		return 0;
 	if (check_mul_overflow(map->max_chunks, 2U, &max) || iova_should_fail())
 		return -ENOMEM;
-	new = kmalloc_array(max, sizeof(*new), map->gfp);
+	/* Beyond the page allocator's largest block when the gfp flags allow. */
+	new = kvmalloc_array(max, sizeof(*new), map->gfp);
 	if (!new)
 		return -ENOMEM;
 	memcpy(new, map->chunks, map->nr_chunks * sizeof(*new));
@@ -499,28 +505,46 @@ static int map_chunk(struct dma_iova_mapping *map, struct dma_iova_chunk *c)
 			  c->type == DMA_CHUNK_P2P_HOST_BRIDGE);
 }
 
-/* First pass of a teardown: take the chunk out of the device's view. */
-static void unmap_chunk(struct dma_iova_mapping *map,
-			struct dma_iova_chunk *c,
-			struct iommu_iotlb_gather *gather)
+static void unmap_direct_chunk(struct dma_iova_mapping *map,
+			       struct dma_iova_chunk *c)
 {
-	struct device *dev = map->dev;
+	if (c->type == DMA_CHUNK_P2P_HOST_BRIDGE)
+		dma_unmap_resource(map->dev, c->dma_addr, c->size, c->dir,
+				   c->attrs);
+	else
+		dma_unmap_page_attrs(map->dev, c->dma_addr, c->size, c->dir,
+				     c->attrs);
+}
 
-	if (c->type == DMA_CHUNK_P2P_BUS)
-		return;
+/*
+ * First pass of a teardown: take the doomed chunks out of the device's view.
+ * Chunks whose extents touch go to the IOMMU as one range: a page-table walk
+ * per run of chunks, not per chunk.
+ */
+static void unmap_doomed(struct dma_iova_mapping *map,
+			 struct iommu_iotlb_gather *gather)
+{
+	size_t start = 0, end = 0;
+	unsigned int i;
 
-	if (!dma_iova_uses_iommu(map)) {
-		if (c->type == DMA_CHUNK_P2P_HOST_BRIDGE)
-			dma_unmap_resource(dev, c->dma_addr, c->size, c->dir,
-					   c->attrs);
-		else
-			dma_unmap_page_attrs(dev, c->dma_addr, c->size, c->dir,
-					     c->attrs);
-		return;
+	for (i = 0; i < map->nr_chunks; i++) {
+		struct dma_iova_chunk *c = &map->chunks[i];
+
+		if (!c->doomed || c->type == DMA_CHUNK_P2P_BUS)
+			continue;
+		if (!dma_iova_uses_iommu(map)) {
+			unmap_direct_chunk(map, c);
+			continue;
+		}
+		if (gran_down(map, c->offset) != end) {
+			if (end)
+				unmap_extent(map, start, end, gather);
+			start = gran_down(map, c->offset);
+		}
+		end = gran_up(map, chunk_end(c));
 	}
-
-	unmap_extent(map, gran_down(map, c->offset), gran_up(map, chunk_end(c)),
-		     gather);
+	if (end)
+		unmap_extent(map, start, end, gather);
 }
 
 /* Second pass, after the IOTLB flush: hand the memory back to the CPU. */
@@ -551,10 +575,7 @@ static void teardown_doomed(struct dma_iova_mapping *map, bool free_iova,
 	if (dma_iova_uses_iommu(map))
 		iommu_dma_iova_gather_init(map->dev, &gather, free_iova);
 
-	for (i = 0; i < map->nr_chunks; i++)
-		if (map->chunks[i].doomed)
-			unmap_chunk(map, &map->chunks[i], &gather);
-
+	unmap_doomed(map, &gather);
 	if (dma_iova_uses_iommu(map)) {
 		iommu_dma_iova_flush(map->dev, &gather);
 		if (free_iova)

@@ -159,6 +159,9 @@ static inline bool dev_is_dma_coherent(struct device *dev)
 
 void *kmalloc_array(size_t n, size_t size, gfp_t gfp);
 void kfree(const void *p);
+/* Nothing is vmalloc'ed here (is_vmalloc_addr() is false). */
+#define kvmalloc_array(n, size, gfp)	kmalloc_array(n, size, gfp)
+#define vfree_atomic(p)			kfree(p)
 
 #define GFP_ATOMIC	0x20u
 /* Never injected: the debug layer's bookkeeping is not under test here. */

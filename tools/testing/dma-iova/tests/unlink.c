@@ -105,8 +105,41 @@ static bool test_destroy_strict_flushes_once(void)
 	ASSERT_TRUE(link_pages(&map, 8));
 	dma_destroy_iova(&map);
 	ASSERT_EQ(mock.flushes, 1);
-	ASSERT_EQ(mock.unmap_calls, 8);
+	ASSERT_EQ(mock.unmap_calls, 1);	/* 8 touching chunks, one range */
 	ASSERT_FALSE(map.live);
+	return true;
+}
+
+/* Chunks go to the IOMMU as one range per run of touching extents. */
+static bool test_unlink_unmaps_runs(void)
+{
+	struct dma_iova_range r = { .offset = 0, .size = SZ_64K };
+	struct dma_iova_mapping map;
+	unsigned int i;
+
+	ASSERT_EQ(dma_alloc_iova(&iommu_dev, &map, SZ_64K, 0, 0), 0);
+	/* pages 0-2, a hole at 3, a sub-page chunk at 4, 5; pages 6-7 stay */
+	for (i = 0; i < 3; i++)
+		ASSERT_EQ(dma_link_range(&map, i * SZ_4K, mock_phys(60 + 3 * i),
+					 SZ_4K, DMA_BIDIRECTIONAL, 0), 0);
+	ASSERT_EQ(dma_link_range(&map, 4 * SZ_4K + 512, mock_phys(80) + 512,
+				 SZ_2K, DMA_TO_DEVICE, 0), 0);
+	ASSERT_EQ(dma_link_range(&map, 5 * SZ_4K, mock_phys(82), SZ_4K,
+				 DMA_TO_DEVICE, 0), 0);
+	ASSERT_EQ(dma_link_range(&map, 6 * SZ_4K, mock_phys(84), SZ_8K,
+				 DMA_TO_DEVICE, 0), 0);
+	ASSERT_EQ(dma_iova_commit(&map), 0);
+
+	r.size = 6 * SZ_4K;
+	ASSERT_EQ(dma_unlink_ranges(&map, &r, 1), 0);
+	ASSERT_EQ(mock.unmap_calls, 2);
+	ASSERT_EQ(mock.flushes, 1);
+	ASSERT_EQ(mock.nr_stale, 0);
+	ASSERT_TRUE(unmapped(map.addr, 6 * SZ_4K));
+	ASSERT_TRUE(resolves(&map, 6 * SZ_4K, mock_phys(84), SZ_8K));
+	dma_destroy_iova(&map);
+	ASSERT_EQ(mock.unmap_calls, 3);
+	ASSERT_TRUE(unmapped(map.addr, SZ_64K));
 	return true;
 }
 
@@ -184,4 +217,5 @@ static void run_unlink_tests(void)
 	TEST(unlink_rejects_bad_ranges);
 	TEST(destroy_lazy_uses_flush_queue);
 	TEST(destroy_strict_flushes_once);
+	TEST(unlink_unmaps_runs);
 }
