@@ -15,6 +15,9 @@
  */
 #include "iova_link_internal.h"
 
+#define CREATE_TRACE_POINTS
+#include <trace/events/dma_iova.h>
+
 #ifdef CONFIG_FAULT_INJECTION
 /*
  * fail_dma_iova fails the calls this file makes to lower layers (IOVA
@@ -571,6 +574,7 @@ static void teardown_doomed(struct dma_iova_mapping *map, bool free_iova,
 {
 	struct iommu_iotlb_gather gather = {};
 	unsigned int i, kept = 0;
+	u64 bytes = 0;
 
 	if (dma_iova_uses_iommu(map))
 		iommu_dma_iova_gather_init(map->dev, &gather, free_iova);
@@ -595,7 +599,9 @@ static void teardown_doomed(struct dma_iova_mapping *map, bool free_iova,
 			release(c, arg);
 		if (c->pending)
 			map->nr_pending--;
+		bytes += c->size;
 	}
+	trace_dma_iova_teardown(map, map->nr_chunks - kept, bytes, free_iova);
 	map->nr_chunks = kept;
 }
 
@@ -662,6 +668,7 @@ static int __dma_link_range(struct dma_iova_mapping *map, size_t offset,
 		(map->nr_chunks - idx) * sizeof(c));
 	map->chunks[idx] = c;
 	map->nr_chunks++;
+	trace_dma_iova_link(map, &c);
 	if (!map->nr_pending++) {
 		map->pend_start = offset;
 		map->pend_end = offset + size;

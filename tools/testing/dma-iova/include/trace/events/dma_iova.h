@@ -1,0 +1,17 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* Tracepoints of kernel/dma/iova_link.c: nothing to trace in userspace. */
+#ifndef _HARNESS_TRACE_DMA_IOVA_H
+#define _HARNESS_TRACE_DMA_IOVA_H
+
+static inline void trace_dma_iova_link(const struct dma_iova_mapping *map,
+				       const struct dma_iova_chunk *chunk)
+{
+}
+
+static inline void trace_dma_iova_teardown(const struct dma_iova_mapping *map,
+					   unsigned int chunks, u64 bytes,
+					   bool destroy)
+{
+}
+
+#endif
