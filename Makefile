@@ -6,10 +6,12 @@
 # make run      boot the patched kernel and run the DMA demo
 # make fuzz     fuzz the core against its model for FUZZ_SECONDS (600)
 # make check    checkpatch --strict and kernel-doc on our kernel files
+# make bench    dma_map_benchmark, every mode, in one VM boot -> out/bench/
+# make trace    bpftrace tools/testing/dma-iova/bpftrace/dma-iova.bt in the VM
 
 FUZZ_SECONDS ?= 600
 
-.PHONY: test harness kunit run fuzz check clean
+.PHONY: test harness kunit run fuzz check bench trace clean
 
 test:
 	scripts/test.sh
@@ -28,6 +30,12 @@ fuzz:
 
 check:
 	scripts/check.sh
+
+bench:
+	scripts/bench.sh
+
+trace:
+	scripts/trace.sh
 
 clean:
 	$(MAKE) -C tools/testing/dma-iova clean

@@ -55,5 +55,14 @@ count < <(echo "$k" | grep -E ': [0-9]+ passed, [0-9]+ failed$')
 echo ">> fio on NVMe through blk-dma, in QEMU"
 count < <("$repo/scripts/fio.sh" 2>&1 | grep -v '^>>')
 
+echo ">> dma_map_benchmark smoke run (every mode, N=8), in QEMU"
+b=$("$repo/scripts/bench.sh" --smoke 2>&1)
+echo "$b" | grep -E '^(ok|FAIL|error)' || true
+if ! echo "$b" | grep -q '^bench smoke:'; then
+	echo "$b" | tail -n 20
+	b="bench smoke: 0 passed, 1 failed"
+fi
+count < <(echo "$b" | grep '^bench smoke:')
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

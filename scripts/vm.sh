@@ -23,7 +23,7 @@ qemu_params=$(echo "$args" | sed -n 1p)
 cmd=$(printf '%s' "$1" | base64 -w0)
 out=${DMA_IOVA_OUT:-$repo/out}
 mkdir -p "$out"
-eval "timeout ${VM_TIMEOUT:-900} qemu-system-x86_64 -nodefaults -m 2048 \
+eval "timeout ${VM_TIMEOUT:-900} qemu-system-x86_64 -nodefaults -m ${VM_MEM:-2048} -smp ${VM_CPUS:-1} \
 	-nographic -serial stdio -no-reboot \
 	-kernel $build/arch/x86/boot/bzImage \
 	-fsdev local,id=root,path=/,security_model=none,readonly=on,multidevs=remap \
