@@ -11,6 +11,7 @@ mount -t devtmpfs dev /dev
 # Not over /tmp: the repository running this may live there on the host.
 mount -t tmpfs run /run
 mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
+mount -t tracefs tracefs /sys/kernel/tracing 2>/dev/null
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 export HOME=/run TMPDIR=/run
 cmd=$(tr ' ' '\n' < /proc/cmdline | sed -n 's/^dma_iova_vm.cmd=//p' | base64 -d)
