@@ -23,23 +23,7 @@ done
 [ -n "$pidev" ] || { echo "fio.sh: no NVMe namespace with T10 PI"; exit 1; }
 echo "fio.sh: data on $dev, PI metadata on $pidev"
 
-# A freshly booted guest hands out physically consecutive pages, so fio's
-# buffers would be single segments that nvme-pci maps on its fast path.
-# Fragment memory first, as on a long-running system: keep every other
-# page of 512 MiB, so the free pages fio gets are scattered.
-python3 -c '
-import mmap, time
-n = 512 << 20
-m = mmap.mmap(-1, n, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
-for i in range(0, n, 4096):
-	m[i] = 1
-for i in range(0, n, 8192):
-	m.madvise(mmap.MADV_DONTNEED, i, 4096)
-open("/run/fragmented", "w").close()
-time.sleep(3600)
-' &
-frag=$!
-while [ ! -e /run/fragmented ]; do sleep 0.2; done
+"$(dirname "$0")/fragment-memory.sh"
 echo "fio.sh: guest memory fragmented"
 
 echo "fio.sh: blk-dma before"
@@ -51,7 +35,7 @@ fio --thread --direct=1 --ioengine=libaio --iodepth=8 --rw=randwrite \
 	--name=data --filename="$dev" --size="${SIZE_MB}m" --loops="$LOOPS" \
 	--name=pi --filename="$pidev" --size=32m --loops=1
 st=$?
-kill $frag
+kill "$(cat /run/fragmented)"
 echo "fio.sh: json end"
 echo "fio.sh: blk-dma after"
 cat /sys/kernel/debug/block/dma_stats
