@@ -78,6 +78,9 @@ static unsigned int chunk_index(const struct dma_iova_mapping *map,
 {
 	unsigned int lo = 0, hi = map->nr_chunks;
 
+	/* Most users link in offset order: try past the last chunk first. */
+	if (!hi || map->chunks[hi - 1].offset < offset)
+		return hi;
 	while (lo < hi) {
 		unsigned int mid = lo + (hi - lo) / 2;
 
@@ -267,7 +270,8 @@ static int classify_chunk(struct dma_iova_mapping *map,
 
 	/* Chunks are RAM or P2PDMA memory, both backed by struct pages. */
 	if (check_add_overflow(c->phys, (phys_addr_t)c->size - 1, &end) ||
-	    !pfn_valid(PHYS_PFN(c->phys)) || !pfn_valid(PHYS_PFN(end)))
+	    !pfn_valid(PHYS_PFN(c->phys)) ||
+	    (PHYS_PFN(end) != PHYS_PFN(c->phys) && !pfn_valid(PHYS_PFN(end))))
 		return -EINVAL;
 	first = pfn_to_page(PHYS_PFN(c->phys));
 	last = pfn_to_page(PHYS_PFN(end));
@@ -617,18 +621,32 @@ static void unwind_pending(struct dma_iova_mapping *map)
 	map->nr_pending = 0;
 }
 
+/* Make room for a chunk at @idx of a record with a free entry. */
+static struct dma_iova_chunk *insert_chunk(struct dma_iova_mapping *map,
+					   unsigned int idx)
+{
+	struct dma_iova_chunk *c = &map->chunks[idx];
+
+	if (idx < map->nr_chunks)
+		memmove(c + 1, c, (map->nr_chunks - idx) * sizeof(*c));
+	map->nr_chunks++;
+	return c;
+}
+
+static void remove_chunk(struct dma_iova_mapping *map, unsigned int idx)
+{
+	struct dma_iova_chunk *c = &map->chunks[idx];
+
+	map->nr_chunks--;
+	if (idx < map->nr_chunks)
+		memmove(c, c + 1, (map->nr_chunks - idx) * sizeof(*c));
+}
+
 static int __dma_link_range(struct dma_iova_mapping *map, size_t offset,
 			    phys_addr_t phys, size_t size,
 			    enum dma_data_direction dir, unsigned long attrs)
 {
-	struct dma_iova_chunk c = {
-		.offset = offset,
-		.size = size,
-		.phys = phys,
-		.attrs = attrs,
-		.dir = dir,
-		.pending = true,
-	};
+	struct dma_iova_chunk *c;
 	unsigned int idx;
 	int ret;
 
@@ -654,21 +672,34 @@ static int __dma_link_range(struct dma_iova_mapping *map, size_t offset,
 		goto fail;
 	}
 
-	ret = classify_chunk(map, &c);
-	if (ret)
-		goto fail;
+	/*
+	 * Build the chunk in its slot: a link is the hot path of page-by-page
+	 * users, and a chunk is too big to set up twice.
+	 */
 	ret = grow_chunks(map);
 	if (ret)
 		goto fail;
-	ret = map_chunk(map, &c);
-	if (ret)
+	c = insert_chunk(map, idx);
+	c->offset = offset;
+	c->size = size;
+	c->phys = phys;
+	c->dma_addr = 0;
+	c->head_tlb = 0;
+	c->tail_tlb = 0;
+	c->head_len = 0;
+	c->tail_len = 0;
+	c->attrs = attrs;
+	c->dir = dir;
+	c->pending = true;
+	c->doomed = false;
+	ret = classify_chunk(map, c);
+	if (!ret)
+		ret = map_chunk(map, c);
+	if (ret) {
+		remove_chunk(map, idx);
 		goto fail;
-
-	memmove(&map->chunks[idx + 1], &map->chunks[idx],
-		(map->nr_chunks - idx) * sizeof(c));
-	map->chunks[idx] = c;
-	map->nr_chunks++;
-	trace_dma_iova_link(map, &c);
+	}
+	trace_dma_iova_link(map, c);
 	if (!map->nr_pending++) {
 		map->pend_start = offset;
 		map->pend_end = offset + size;
