@@ -195,7 +195,7 @@ def plot(rows, out):
 				plots.append("'%s' using 1:2 with linespoints title '%s'" % (path, m))
 			panels.append("set title '%s, %s chunks, 1 thread'\nplot %s" % (
 				pol, "4 KiB" if order == 0 else "2 MiB", ", ".join(plots)))
-	script = """set terminal pngcairo size 1400,1000
+	script = """set terminal pngcairo size 1400,1000 noenhanced
 set output '%s'
 set multiplot layout 2,2 title 'dma_map_benchmark under QEMU VT-d (TCG): map + unmap cost per chunk'
 set logscale xy
