@@ -9,7 +9,7 @@
 # QEMU traces every invalidation descriptor; scripts/bench-report.py counts
 # them per run, prints the table and writes out/bench/results.json and the
 # plots.
-#   scripts/bench.sh           the whole matrix (about 25 minutes)
+#   scripts/bench.sh           the whole matrix (about 10 minutes here)
 #   scripts/bench.sh --smoke   N=8, strict, 1 thread: checks that every mode
 #                              runs and is counted (part of `make test`)
 set -euo pipefail
