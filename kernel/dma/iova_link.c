@@ -646,7 +646,7 @@ static int __dma_link_range(struct dma_iova_mapping *map, size_t offset,
 			    phys_addr_t phys, size_t size,
 			    enum dma_data_direction dir, unsigned long attrs)
 {
-	struct dma_iova_chunk *c;
+	struct dma_iova_chunk kind, *c;
 	unsigned int idx;
 	int ret;
 
@@ -672,29 +672,37 @@ static int __dma_link_range(struct dma_iova_mapping *map, size_t offset,
 		goto fail;
 	}
 
-	/*
-	 * Build the chunk in its slot: a link is the hot path of page-by-page
-	 * users, and a chunk is too big to set up twice.
-	 */
+	/* Misuse and unreachable memory are reported before any allocation. */
+	kind.phys = phys;
+	kind.size = size;
+	kind.dir = dir;
+	kind.dma_addr = 0;
+	ret = classify_chunk(map, &kind);
+	if (ret)
+		goto fail;
 	ret = grow_chunks(map);
 	if (ret)
 		goto fail;
+
+	/*
+	 * Build the chunk in its slot: a link is the hot path of page-by-page
+	 * users, and a whole chunk is too big to set up twice.
+	 */
 	c = insert_chunk(map, idx);
 	c->offset = offset;
 	c->size = size;
 	c->phys = phys;
-	c->dma_addr = 0;
+	c->dma_addr = kind.dma_addr;
 	c->head_tlb = 0;
 	c->tail_tlb = 0;
 	c->head_len = 0;
 	c->tail_len = 0;
 	c->attrs = attrs;
+	c->type = kind.type;
 	c->dir = dir;
 	c->pending = true;
 	c->doomed = false;
-	ret = classify_chunk(map, c);
-	if (!ret)
-		ret = map_chunk(map, c);
+	ret = map_chunk(map, c);
 	if (ret) {
 		remove_chunk(map, idx);
 		goto fail;
