@@ -336,6 +336,26 @@ static inline bool dma_iova_uses_iommu(const struct dma_iova_mapping *map)
 }
 
 /**
+ * dma_iova_record_bytes() - memory that keeps track of a mapping
+ * @map: mapping set up by dma_alloc_iova()
+ *
+ * For accounting and benchmarks: the mapping state plus the chunk record
+ * allocated for it; storage lent by dma_iova_provide_chunks() is the
+ * caller's and not counted.
+ *
+ * Context: Any context.
+ * Return: the number of bytes.
+ */
+static inline size_t dma_iova_record_bytes(const struct dma_iova_mapping *map)
+{
+	size_t bytes = sizeof(*map);
+
+	if (map->chunks != map->inline_chunks && !map->borrowed)
+		bytes += map->max_chunks * sizeof(*map->chunks);
+	return bytes;
+}
+
+/**
  * dma_iova_iter_init() - start walking the DMA segments of a mapping
  * @iter: cursor to initialise
  * @map: mapping to walk
