@@ -246,18 +246,23 @@ int dma_iova_provide_chunks(struct dma_iova_mapping *map,
 }
 EXPORT_SYMBOL_GPL(dma_iova_provide_chunks);
 
-/* Would the chunk need bouncing: device asks for it, chunk not aligned? */
+/* Would a chunk need bouncing: device asks for it, chunk not aligned? */
 static bool chunk_needs_bounce(const struct dma_iova_mapping *map,
-			       const struct dma_iova_chunk *c)
+			       phys_addr_t phys, size_t size,
+			       enum dma_data_direction dir)
 {
 	return dma_iova_uses_iommu(map) &&
-	       ((c->phys | c->size) & (map->granule - 1)) &&
-	       iommu_dma_iova_need_bounce(map->dev, c->size, c->dir);
+	       ((phys | size) & (map->granule - 1)) &&
+	       iommu_dma_iova_need_bounce(map->dev, size, dir);
 }
 
-/* Work out how the device reaches [@phys, @phys + @size). */
-static int classify_chunk(struct dma_iova_mapping *map,
-			  struct dma_iova_chunk *c)
+/*
+ * Work out how the device reaches [@phys, @phys + @size): returns the chunk
+ * type, or -errno; *@bus_addr gets the bus address of bus-address P2P memory.
+ */
+static int classify_chunk(struct dma_iova_mapping *map, phys_addr_t phys,
+			  size_t size, enum dma_data_direction dir,
+			  dma_addr_t *bus_addr)
 {
 	struct pci_p2pdma_map_state p2p = {
 		.pgmap = map->p2p_pgmap,
@@ -269,19 +274,18 @@ static int classify_chunk(struct dma_iova_mapping *map,
 	phys_addr_t end;
 
 	/* Chunks are RAM or P2PDMA memory, both backed by struct pages. */
-	if (check_add_overflow(c->phys, (phys_addr_t)c->size - 1, &end) ||
-	    !pfn_valid(PHYS_PFN(c->phys)) ||
-	    (PHYS_PFN(end) != PHYS_PFN(c->phys) && !pfn_valid(PHYS_PFN(end))))
+	if (check_add_overflow(phys, (phys_addr_t)size - 1, &end) ||
+	    !pfn_valid(PHYS_PFN(phys)) ||
+	    (PHYS_PFN(end) != PHYS_PFN(phys) && !pfn_valid(PHYS_PFN(end))))
 		return -EINVAL;
-	first = pfn_to_page(PHYS_PFN(c->phys));
+	first = pfn_to_page(PHYS_PFN(phys));
 	last = pfn_to_page(PHYS_PFN(end));
 
 	if (!is_pci_p2pdma_page(first)) {
 		if (is_pci_p2pdma_page(last))
 			return -EINVAL;
-		c->type = chunk_needs_bounce(map, c) ? DMA_CHUNK_BOUNCE :
-						       DMA_CHUNK_HOST;
-		return 0;
+		return chunk_needs_bounce(map, phys, size, dir) ?
+		       DMA_CHUNK_BOUNCE : DMA_CHUNK_HOST;
 	}
 
 	/* A chunk never spans two providers. */
@@ -297,13 +301,12 @@ static int classify_chunk(struct dma_iova_mapping *map,
 
 	switch (type) {
 	case PCI_P2PDMA_MAP_BUS_ADDR:
-		c->type = DMA_CHUNK_P2P_BUS;
-		c->dma_addr = c->phys + p2p.bus_off;
-		return 0;
+		*bus_addr = phys + p2p.bus_off;
+		return DMA_CHUNK_P2P_BUS;
 	case PCI_P2PDMA_MAP_THRU_HOST_BRIDGE:
-		c->type = DMA_CHUNK_P2P_HOST_BRIDGE;
 		/* MMIO is never bounced: the device would see its neighbours. */
-		return chunk_needs_bounce(map, c) ? -EPERM : 0;
+		return chunk_needs_bounce(map, phys, size, dir) ? -EPERM :
+		       DMA_CHUNK_P2P_HOST_BRIDGE;
 	default:
 		return -EREMOTEIO;
 	}
@@ -646,9 +649,10 @@ static int __dma_link_range(struct dma_iova_mapping *map, size_t offset,
 			    phys_addr_t phys, size_t size,
 			    enum dma_data_direction dir, unsigned long attrs)
 {
-	struct dma_iova_chunk kind, *c;
+	struct dma_iova_chunk *c;
+	dma_addr_t bus_addr = 0;
 	unsigned int idx;
-	int ret;
+	int type, ret;
 
 	if (!map->live)
 		return -EINVAL;
@@ -673,13 +677,11 @@ static int __dma_link_range(struct dma_iova_mapping *map, size_t offset,
 	}
 
 	/* Misuse and unreachable memory are reported before any allocation. */
-	kind.phys = phys;
-	kind.size = size;
-	kind.dir = dir;
-	kind.dma_addr = 0;
-	ret = classify_chunk(map, &kind);
-	if (ret)
+	type = classify_chunk(map, phys, size, dir, &bus_addr);
+	if (type < 0) {
+		ret = type;
 		goto fail;
+	}
 	ret = grow_chunks(map);
 	if (ret)
 		goto fail;
@@ -692,13 +694,13 @@ static int __dma_link_range(struct dma_iova_mapping *map, size_t offset,
 	c->offset = offset;
 	c->size = size;
 	c->phys = phys;
-	c->dma_addr = kind.dma_addr;
+	c->dma_addr = bus_addr;
 	c->head_tlb = 0;
 	c->tail_tlb = 0;
 	c->head_len = 0;
 	c->tail_len = 0;
 	c->attrs = attrs;
-	c->type = kind.type;
+	c->type = type;
 	c->dir = dir;
 	c->pending = true;
 	c->doomed = false;
