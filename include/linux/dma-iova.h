@@ -12,6 +12,7 @@
 #include <linux/errno.h>
 #include <linux/types.h>
 
+struct bio_vec;
 struct device;
 struct fault_attr;
 
@@ -33,88 +34,56 @@ enum dma_chunk_type {
 };
 
 /**
- * struct dma_iova_chunk - record of one linked chunk
- * @offset: byte offset of the chunk in the mapping
- * @size: length in bytes
- * @phys: CPU physical address of the first byte
- * @dma_addr: DMA address of the first byte as the device sees it
- * @head_tlb: swiotlb slot holding the bounced head (%DMA_CHUNK_BOUNCE)
- * @tail_tlb: swiotlb slot holding the bounced tail (%DMA_CHUNK_BOUNCE)
- * @head_len: bytes of the head that were bounced, 0 if none
- * @tail_len: bytes of the tail that were bounced, 0 if none
- * @attrs: DMA_ATTR_* the chunk was linked with
+ * struct dma_iova_chunk - one run of the mapping's record
+ * @offset: byte offset of the run's first linked byte in the mapping
+ * @size: bytes from @offset to the run's last linked byte
+ * @dma_addr: DMA address of @offset as the device sees it
+ * @attrs: DMA_ATTR_* the run's chunks were linked with
  * @type: &enum dma_chunk_type
- * @dir: &enum dma_data_direction the chunk was linked with
- * @pending: linked but not yet committed
- * @doomed: selected by the unlink in progress
+ * @dir: &enum dma_data_direction the run's chunks were linked with
  *
- * Everything unlink, sync and the segment iterator need is recorded here, so
- * callers never re-supply it.
+ * A run is a maximal stretch of the mapping linked with one type, direction
+ * and attribute set. With an IOMMU, host chunks linked back to back form one
+ * run whatever their physical addresses, and a run may hold holes that were
+ * unlinked again (on granule boundaries): dma_iova_find_chunk() and the
+ * segment iterator skip them. A bounced chunk is a run of its own. Without
+ * an IOMMU every chunk is a run, with its own DMA address. The record keeps
+ * no physical addresses: the IOMMU page table has them.
  */
 struct dma_iova_chunk {
 	size_t offset;
 	size_t size;
-	phys_addr_t phys;
 	dma_addr_t dma_addr;
-	phys_addr_t head_tlb;
-	phys_addr_t tail_tlb;
-	u32 head_len;
-	u32 tail_len;
-	unsigned long attrs;
+	u32 attrs;
 	u8 type;
 	u8 dir;
-	bool pending;
-	bool doomed;
+	/* private: */
+	u8 __flags;
 };
 
-#define DMA_IOVA_INLINE_CHUNKS	2
-
-/* Callback of dma_destroy_iova_release(). */
+/*
+ * Callback of dma_destroy_iova_release(): @chunk describes one linked
+ * stretch of a run (holes left out).
+ */
 typedef void (*dma_iova_release_fn)(const struct dma_iova_chunk *chunk,
 				    void *arg);
 
+struct dma_iova_record;
+
 /**
  * struct dma_iova_mapping - caller-owned state of one two-step mapping
- * @dev: device the range was reserved for
- * @addr: first IOVA of the range, 0 when the device does not use an IOMMU
- * @size: size requested from dma_alloc_iova()
- * @iova_len: IOVA bytes actually reserved (granule and alignment padding)
- * @granule: IOVA granule, 0 when the device does not use an IOMMU
- * @chunks: linked chunks, sorted by @offset
- * @nr_chunks: number of valid entries in @chunks
- * @max_chunks: capacity of @chunks
- * @gfp: allocation flags for growing @chunks
- * @p2p_pgmap: provider cache: last P2P pagemap classified for @dev
- * @p2p_map: provider cache: its &enum pci_p2pdma_map_type
- * @p2p_bus_off: provider cache: its bus offset
- * @inline_chunks: storage for the first chunks, so that small mappings
- *	allocate nothing
- * @borrowed: @chunks is the caller's, given by dma_iova_provide_chunks()
- * @pend_start: offset of the first byte linked since the last commit
- * @pend_end: offset past the last byte linked since the last commit
- * @nr_pending: chunks linked since the last commit
- * @live: set by dma_alloc_iova(), cleared by destroy/free
  *
- * The fields are private to kernel/dma/iova_link.c; use the accessors.
+ * Callers own the memory and read it through the accessors below; every
+ * field is private to kernel/dma/iova_link.c.
  */
 struct dma_iova_mapping {
+	/* private: */
 	struct device *dev;
 	dma_addr_t addr;
 	size_t size;
-	size_t iova_len;
-	size_t granule;
-	struct dma_iova_chunk *chunks;
-	unsigned int nr_chunks;
-	unsigned int max_chunks;
+	struct dma_iova_record *rec;
 	gfp_t gfp;
-	void *p2p_pgmap;
-	int p2p_map;
-	u64 p2p_bus_off;
-	struct dma_iova_chunk inline_chunks[DMA_IOVA_INLINE_CHUNKS];
-	size_t pend_start;
-	size_t pend_end;
-	unsigned int nr_pending;
-	bool borrowed;
+	u8 granule_shift;
 	bool live;
 };
 
@@ -141,11 +110,13 @@ struct dma_iova_seg {
 /**
  * struct dma_iova_iter - cursor of dma_iova_next_seg()
  * @map: mapping being walked
- * @idx: next chunk to look at
+ * @idx: run being walked
+ * @pos: offset in the mapping where the walk goes on
  */
 struct dma_iova_iter {
 	const struct dma_iova_mapping *map;
 	unsigned int idx;
+	size_t pos;
 };
 
 /**
@@ -225,6 +196,10 @@ int dma_alloc_iova(struct device *dev, struct dma_iova_mapping *map,
 int dma_link_range(struct dma_iova_mapping *map, size_t offset,
 		   phys_addr_t phys, size_t size, enum dma_data_direction dir,
 		   unsigned long attrs);
+int dma_link_bvecs(struct dma_iova_mapping *map, size_t *offset,
+		   const struct bio_vec *bv, unsigned int nr,
+		   enum dma_data_direction dir, unsigned long attrs);
+size_t dma_iova_record_bytes(const struct dma_iova_mapping *map);
 int dma_iova_provide_chunks(struct dma_iova_mapping *map,
 			    struct dma_iova_chunk *chunks, unsigned int nr);
 int dma_iova_commit(struct dma_iova_mapping *map);
@@ -257,6 +232,20 @@ static inline int dma_link_range(struct dma_iova_mapping *map, size_t offset,
 				 unsigned long attrs)
 {
 	return -EOPNOTSUPP;
+}
+
+static inline int dma_link_bvecs(struct dma_iova_mapping *map,
+				 size_t *offset, const struct bio_vec *bv,
+				 unsigned int nr, enum dma_data_direction dir,
+				 unsigned long attrs)
+{
+	return -EOPNOTSUPP;
+}
+
+static inline size_t
+dma_iova_record_bytes(const struct dma_iova_mapping *map)
+{
+	return 0;
 }
 
 static inline int dma_iova_provide_chunks(struct dma_iova_mapping *map,
@@ -332,27 +321,58 @@ static inline bool dma_iova_next_seg(struct dma_iova_iter *iter,
  */
 static inline bool dma_iova_uses_iommu(const struct dma_iova_mapping *map)
 {
-	return map->granule != 0;
+	return map->granule_shift != 0;
 }
 
 /**
- * dma_iova_record_bytes() - memory that keeps track of a mapping
+ * dma_iova_addr() - first IOVA of the mapping's range
  * @map: mapping set up by dma_alloc_iova()
  *
- * For accounting and benchmarks: the mapping state plus the chunk record
- * allocated for it; storage lent by dma_iova_provide_chunks() is the
- * caller's and not counted.
+ * A chunk linked at offset @off lands at dma_iova_addr() + @off.
  *
  * Context: Any context.
- * Return: the number of bytes.
+ * Return: the IOVA, or 0 when the mapping does not use an IOMMU.
  */
-static inline size_t dma_iova_record_bytes(const struct dma_iova_mapping *map)
+static inline dma_addr_t dma_iova_addr(const struct dma_iova_mapping *map)
 {
-	size_t bytes = sizeof(*map);
+	return map->addr;
+}
 
-	if (map->chunks != map->inline_chunks && !map->borrowed)
-		bytes += map->max_chunks * sizeof(*map->chunks);
-	return bytes;
+/**
+ * dma_iova_size() - bytes the mapping covers
+ * @map: mapping set up by dma_alloc_iova()
+ *
+ * Context: Any context.
+ * Return: the size given to dma_alloc_iova(), 0 if @map is not live.
+ */
+static inline size_t dma_iova_size(const struct dma_iova_mapping *map)
+{
+	return map->size;
+}
+
+/**
+ * dma_iova_granule() - IOMMU granule of the mapping
+ * @map: mapping set up by dma_alloc_iova()
+ *
+ * Context: Any context.
+ * Return: the granule in bytes, 0 when the mapping does not use an IOMMU.
+ */
+static inline size_t dma_iova_granule(const struct dma_iova_mapping *map)
+{
+	return map->granule_shift ? (size_t)1 << map->granule_shift : 0;
+}
+
+/**
+ * dma_iova_is_live() - is the mapping allocated and not yet destroyed?
+ * @map: mapping state
+ *
+ * Context: Any context.
+ * Return: %true between a successful dma_alloc_iova() and its destroy or
+ * free.
+ */
+static inline bool dma_iova_is_live(const struct dma_iova_mapping *map)
+{
+	return map->live;
 }
 
 /**
@@ -369,6 +389,7 @@ dma_iova_iter_init(struct dma_iova_iter *iter,
 {
 	iter->map = map;
 	iter->idx = 0;
+	iter->pos = 0;
 	return iter;
 }
 

@@ -22,7 +22,7 @@ struct iova_debug_entry {
 	struct device *dev;
 	dma_addr_t addr;
 	size_t size;
-	unsigned int nr_chunks;
+	unsigned long nr_chunks;
 	unsigned int alloc_nr;
 	unsigned int link_nr;
 	unsigned long alloc_stack[IOVA_DEBUG_STACK];
@@ -140,12 +140,12 @@ static struct iova_debug_entry *check_state(struct dma_iova_mapping *map,
 		report(NULL, NULL, DMA_IOVA_DBG_NOT_LIVE, offset);
 		return NULL;
 	}
-	if (!map->live || map->dev != e->dev || map->addr != e->addr ||
-	    map->size != e->size) {
+	if (!dma_iova_is_live(map) || map->dev != e->dev ||
+	    dma_iova_addr(map) != e->addr || dma_iova_size(map) != e->size) {
 		report(e, e->dev, DMA_IOVA_DBG_CORRUPT, offset);
 		return NULL;
 	}
-	if (map->nr_chunks != e->nr_chunks) {
+	if (dma_iova_nr_chunks(map) != e->nr_chunks) {
 		report(e, e->dev, DMA_IOVA_DBG_COUNT, offset);
 		return NULL;
 	}
@@ -156,15 +156,12 @@ static void drop_lines(const struct dma_iova_mapping *map, bool all)
 {
 	struct iova_debug_line *l;
 	struct hlist_node *tmp;
-	unsigned int bkt, i;
+	unsigned int bkt;
 
 	hash_for_each_safe(iova_lines, bkt, tmp, l, node) {
 		if (l->map != map)
 			continue;
-		for (i = 0; !all && i < map->nr_chunks; i++)
-			if (map->chunks[i].offset == l->offset)
-				break;
-		if (all || i == map->nr_chunks) {
+		if (all || !dma_iova_find_chunk(map, l->offset)) {
 			hash_del(&l->node);
 			kfree(l);
 		}
@@ -180,10 +177,10 @@ static struct iova_debug_entry *follow(struct dma_iova_mapping *map)
 {
 	struct iova_debug_entry *e = lookup(map);
 
-	if (e && e->nr_chunks != map->nr_chunks) {
-		if (map->nr_chunks < e->nr_chunks)
+	if (e && e->nr_chunks != dma_iova_nr_chunks(map)) {
+		if (dma_iova_nr_chunks(map) < e->nr_chunks)
 			drop_lines(map, false);
-		e->nr_chunks = map->nr_chunks;
+		e->nr_chunks = dma_iova_nr_chunks(map);
 	}
 	return e;
 }
@@ -222,15 +219,6 @@ void debug_dma_iova_alloc(struct dma_iova_mapping *map, int ret)
 	hash_add(iova_states, &e->node, (unsigned long)map);
 out:
 	spin_unlock_irqrestore(&iova_debug_lock, flags);
-}
-
-static bool extents_overlap(struct dma_iova_mapping *map, size_t a_start,
-			    size_t a_end, size_t b_start, size_t b_end)
-{
-	size_t mask = map->granule ? map->granule - 1 : 0;
-
-	return (a_start & ~mask) < ((b_end + mask) & ~mask) &&
-	       (b_start & ~mask) < ((a_end + mask) & ~mask);
 }
 
 static bool phys_in(phys_addr_t phys, const void *start, const void *end)
@@ -275,7 +263,6 @@ bool debug_dma_iova_link(struct dma_iova_mapping *map, size_t offset,
 	phys_addr_t last;
 	unsigned long flags;
 	size_t end = 0;
-	unsigned int i;
 
 	spin_lock_irqsave(&iova_debug_lock, flags);
 	e = check_state(map, offset);
@@ -285,20 +272,16 @@ bool debug_dma_iova_link(struct dma_iova_mapping *map, size_t offset,
 	if (!valid_dma_direction(dir))
 		check = DMA_IOVA_DBG_DIRECTION;
 	else if (!size || check_add_overflow(offset, size, &end) ||
-		 end > map->size)
+		 end > dma_iova_size(map))
 		check = DMA_IOVA_DBG_RANGE;
-	else if (map->granule && ((offset ^ phys) & (map->granule - 1)))
+	else if (dma_iova_uses_iommu(map) &&
+		 ((offset ^ phys) & (dma_iova_granule(map) - 1)))
 		check = DMA_IOVA_DBG_PLACEMENT;
 	else if (check_add_overflow(phys, (phys_addr_t)size - 1, &last) ||
 		 bad_source(phys, last))
 		check = DMA_IOVA_DBG_SOURCE;
-	for (i = 0; check == DMA_IOVA_DBG_NONE && i < map->nr_chunks; i++) {
-		const struct dma_iova_chunk *c = &map->chunks[i];
-
-		if (extents_overlap(map, offset, end, c->offset,
-				    c->offset + c->size))
-			check = DMA_IOVA_DBG_OVERLAP;
-	}
+	else if (dma_iova_range_busy(map, offset, size))
+		check = DMA_IOVA_DBG_OVERLAP;
 	if (check != DMA_IOVA_DBG_NONE) {
 		report(e, e->dev, check, offset);
 		goto reported;
@@ -314,17 +297,18 @@ reported:
 
 /* I14: device-writable host chunks of two states in one cacheline. */
 static void track_line(struct iova_debug_entry *e,
-		       const struct dma_iova_chunk *c)
+		       const struct dma_iova_chunk *c, size_t offset,
+		       phys_addr_t phys)
 {
-	unsigned long line = c->phys >> L1_CACHE_SHIFT;
+	unsigned long line = phys >> L1_CACHE_SHIFT;
 	struct iova_debug_line *l;
 
-	if (c->type != DMA_CHUNK_HOST || c->dir == DMA_TO_DEVICE ||
+	if (!c || c->type != DMA_CHUNK_HOST || c->dir == DMA_TO_DEVICE ||
 	    (c->attrs & DMA_ATTR_SKIP_CPU_SYNC))
 		return;
 	hash_for_each_possible(iova_lines, l, node, line) {
 		if (l->line == line && l->map != e->map) {
-			report(e, e->dev, DMA_IOVA_DBG_CACHELINE, c->offset);
+			report(e, e->dev, DMA_IOVA_DBG_CACHELINE, offset);
 			break;
 		}
 	}
@@ -333,16 +317,15 @@ static void track_line(struct iova_debug_entry *e,
 		return;
 	l->line = line;
 	l->map = e->map;
-	l->offset = c->offset;
+	l->offset = offset;
 	hash_add(iova_lines, &l->node, line);
 }
 
 void debug_dma_iova_linked(struct dma_iova_mapping *map, size_t offset,
-			   bool reported, int ret)
+			   phys_addr_t phys, bool reported, int ret)
 {
 	struct iova_debug_entry *e;
 	unsigned long flags;
-	unsigned int i;
 
 	spin_lock_irqsave(&iova_debug_lock, flags);
 	e = follow(map);	/* a failed link unwound its whole batch */
@@ -357,9 +340,7 @@ void debug_dma_iova_linked(struct dma_iova_mapping *map, size_t offset,
 			report(e, e->dev, DMA_IOVA_DBG_SOURCE, offset);
 		goto out;
 	}
-	for (i = 0; i < map->nr_chunks; i++)
-		if (map->chunks[i].offset == offset)
-			track_line(e, &map->chunks[i]);
+	track_line(e, dma_iova_find_chunk(map, offset), offset, phys);
 out:
 	spin_unlock_irqrestore(&iova_debug_lock, flags);
 }
@@ -391,7 +372,8 @@ bool debug_dma_iova_unlink(struct dma_iova_mapping *map,
 	struct iova_debug_entry *e;
 	bool reported = true;
 	unsigned long flags;
-	unsigned int i, r;
+	unsigned int r;
+	ssize_t pending;
 
 	spin_lock_irqsave(&iova_debug_lock, flags);
 	e = check_state(map, nr ? ranges[0].offset : 0);
@@ -399,16 +381,11 @@ bool debug_dma_iova_unlink(struct dma_iova_mapping *map,
 		goto out;
 	reported = false;
 	for (r = 0; r < nr && !reported; r++) {
-		for (i = 0; i < map->nr_chunks; i++) {
-			const struct dma_iova_chunk *c = &map->chunks[i];
-
-			if (c->pending && c->offset >= ranges[r].offset &&
-			    c->offset - ranges[r].offset < ranges[r].size) {
-				report(e, e->dev, DMA_IOVA_DBG_UNCOMMITTED,
-				       c->offset);
-				reported = true;
-				break;
-			}
+		pending = dma_iova_first_pending(map, ranges[r].offset,
+						 ranges[r].size);
+		if (pending >= 0) {
+			report(e, e->dev, DMA_IOVA_DBG_UNCOMMITTED, pending);
+			reported = true;
 		}
 	}
 out:
@@ -433,30 +410,17 @@ void debug_dma_iova_sync(struct dma_iova_mapping *map, size_t offset,
 			 size_t size)
 {
 	struct iova_debug_entry *e;
-	size_t end, covered = offset;
 	unsigned long flags;
-	unsigned int i;
+	size_t end;
 
 	spin_lock_irqsave(&iova_debug_lock, flags);
 	e = check_state(map, offset);
 	if (!e)
 		goto out;
-	if (!size || check_add_overflow(offset, size, &end) || end > map->size) {
+	if (!size || check_add_overflow(offset, size, &end) ||
+	    end > dma_iova_size(map) ||
+	    !dma_iova_range_linked(map, offset, size))
 		report(e, e->dev, DMA_IOVA_DBG_SYNC_RANGE, offset);
-		goto out;
-	}
-	/* Chunks are sorted: walk them and demand no holes in the range. */
-	for (i = 0; i < map->nr_chunks && covered < end; i++) {
-		const struct dma_iova_chunk *c = &map->chunks[i];
-
-		if (c->offset + c->size <= covered)
-			continue;
-		if (c->offset > covered)
-			break;
-		covered = c->offset + c->size;
-	}
-	if (covered < end)
-		report(e, e->dev, DMA_IOVA_DBG_SYNC_RANGE, covered);
 out:
 	spin_unlock_irqrestore(&iova_debug_lock, flags);
 }
@@ -470,12 +434,17 @@ void debug_dma_iova_destroy(struct dma_iova_mapping *map)
 	e = lookup(map);
 	if (!e) {
 		/* Destroying a state that is not live is allowed. */
-		if (map->live)
+		if (dma_iova_is_live(map))
 			report(NULL, NULL, DMA_IOVA_DBG_NOT_LIVE, 0);
 		goto out;
 	}
-	if (check_state(map, 0) && map->nr_pending)
-		report(e, e->dev, DMA_IOVA_DBG_UNCOMMITTED, map->pend_start);
+	if (check_state(map, 0)) {
+		ssize_t pending = dma_iova_first_pending(map, 0,
+							 dma_iova_size(map));
+
+		if (pending >= 0)
+			report(e, e->dev, DMA_IOVA_DBG_UNCOMMITTED, pending);
+	}
 	drop_entry(e);
 out:
 	spin_unlock_irqrestore(&iova_debug_lock, flags);
@@ -534,7 +503,7 @@ static int iova_dump_show(struct seq_file *seq, void *v)
 
 	spin_lock_irqsave(&iova_debug_lock, flags);
 	hash_for_each(iova_states, bkt, e, node)
-		seq_printf(seq, "%s %s IOVA %pad size %#zx chunks %u\n",
+		seq_printf(seq, "%s %s IOVA %pad size %#zx chunks %lu\n",
 			   dev_driver_string(e->dev), dev_name(e->dev),
 			   &e->addr, e->size, e->nr_chunks);
 	spin_unlock_irqrestore(&iova_debug_lock, flags);

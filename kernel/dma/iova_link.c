@@ -47,49 +47,149 @@ static bool iova_should_fail(void)
 }
 #endif
 
+/*
+ * The record
+ *
+ * With an IOMMU, the record is a sorted array of runs (struct
+ * dma_iova_chunk), one per maximal stretch linked with one type, direction
+ * and attribute set, plus three bitmaps with one bit per IOVA granule:
+ *
+ *   linked   the granule holds linked bytes
+ *   starts   a chunk starts in the granule (an unlink may begin there)
+ *   pending  linked since the last commit
+ *
+ * Host chunks linked back to back, whatever their physical addresses, grow
+ * one run: the IOMMU page table holds the physical side. A run's first and
+ * last bytes are linked; an unlink inside a run leaves a hole on granule
+ * boundaries that the bitmaps show, so it never needs a new entry and never
+ * allocates. The bitmaps are allocated with the record, by dma_alloc_iova().
+ * Bounced chunks are runs of their own; their swiotlb slots are kept in a
+ * side record that only they pay for. Physical addresses are read back from
+ * the page table on the rare paths that need them (cache maintenance on
+ * non-coherent devices), as iommu_dma_unmap_page() does.
+ *
+ * Without an IOMMU every chunk is a run of its own with its DMA address, and
+ * the bitmaps are empty: chunks are only unlinked whole.
+ */
+#define DMA_IOVA_INLINE_RUNS	2
+
+/* Run flags, used without an IOMMU only. */
+#define RUN_PENDING	BIT(0)
+#define RUN_DOOMED	BIT(1)
+
+/* The swiotlb side of a bounced chunk. */
+struct dma_iova_bounce {
+	size_t offset;
+	size_t size;
+	phys_addr_t phys;
+	phys_addr_t head_tlb;
+	phys_addr_t tail_tlb;
+	u32 head_len;
+	u32 tail_len;
+};
+
+struct dma_iova_record {
+	size_t iova_len;
+	size_t pend_start;	/* bytes linked since the last commit */
+	size_t pend_end;	/* ... empty when equal */
+	unsigned long nr_chunks;	/* chunks linked */
+	unsigned long nr_pending;	/* ... of them since the last commit */
+	unsigned long nbits;		/* granules covered by the bitmaps */
+	unsigned int nr_runs;
+	unsigned int max_runs;
+	unsigned int nr_bounce;
+	unsigned int max_bounce;
+	struct dma_iova_chunk *runs;
+	struct dma_iova_bounce *bounce;
+	unsigned long *linked;
+	unsigned long *starts;
+	unsigned long *pending;
+	struct pci_p2pdma_map_state p2p;	/* provider cache */
+	bool borrowed;		/* @runs is the caller's */
+	struct dma_iova_chunk inline_runs[DMA_IOVA_INLINE_RUNS];
+	unsigned long bits[];
+};
+
+static size_t granule(const struct dma_iova_mapping *map)
+{
+	return (size_t)1 << map->granule_shift;
+}
+
 static size_t gran_down(const struct dma_iova_mapping *map, size_t x)
 {
-	return x & ~(map->granule - 1);
+	return x & ~(granule(map) - 1);
 }
 
 static size_t gran_up(const struct dma_iova_mapping *map, size_t x)
 {
-	return gran_down(map, x + map->granule - 1);
+	return gran_down(map, x + granule(map) - 1);
 }
 
-static size_t chunk_end(const struct dma_iova_chunk *c)
+static bool gran_aligned(const struct dma_iova_mapping *map, size_t x)
 {
-	return c->offset + c->size;
+	return !(x & (granule(map) - 1));
 }
 
-static size_t extent_start(const struct dma_iova_mapping *map, size_t offset)
+/* Granule index of byte @x, and of the granule past byte @x - 1. */
+static unsigned long gidx(const struct dma_iova_mapping *map, size_t x)
 {
-	return dma_iova_uses_iommu(map) ? gran_down(map, offset) : offset;
+	return x >> map->granule_shift;
 }
 
-static size_t extent_end(const struct dma_iova_mapping *map, size_t end)
+static unsigned long gidx_up(const struct dma_iova_mapping *map, size_t x)
 {
-	return dma_iova_uses_iommu(map) ? gran_up(map, end) : end;
+	return gran_up(map, x) >> map->granule_shift;
 }
 
-/* Index of the first chunk whose offset is >= @offset. */
-static unsigned int chunk_index(const struct dma_iova_mapping *map,
-				size_t offset)
+static size_t run_end(const struct dma_iova_chunk *r)
 {
-	unsigned int lo = 0, hi = map->nr_chunks;
+	return r->offset + r->size;
+}
 
-	/* Most users link in offset order: try past the last chunk first. */
-	if (!hi || map->chunks[hi - 1].offset < offset)
+static bool chunk_is_mapped(int type)
+{
+	return type != DMA_CHUNK_P2P_BUS;
+}
+
+/* Index of the first run whose offset is >= @offset. */
+static unsigned int run_index(const struct dma_iova_record *rec,
+			      size_t offset)
+{
+	unsigned int lo = 0, hi = rec->nr_runs;
+
+	/* Most users link in offset order: try past the last run first. */
+	if (!hi || rec->runs[hi - 1].offset < offset)
 		return hi;
 	while (lo < hi) {
 		unsigned int mid = lo + (hi - lo) / 2;
 
-		if (map->chunks[mid].offset < offset)
+		if (rec->runs[mid].offset < offset)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
 	return lo;
+}
+
+/* The run whose extent holds byte @offset, or NULL. */
+static struct dma_iova_chunk *run_holding(const struct dma_iova_record *rec,
+					  size_t offset)
+{
+	unsigned int i = run_index(rec, offset + 1);
+
+	if (i && run_end(&rec->runs[i - 1]) > offset)
+		return &rec->runs[i - 1];
+	return NULL;
+}
+
+/* The run that owns linked granule @g (a run's extent touches it). */
+static struct dma_iova_chunk *run_of_granule(const struct dma_iova_mapping *map,
+					     unsigned long g)
+{
+	struct dma_iova_record *rec = map->rec;
+	unsigned int i = run_index(rec, (size_t)(g + 1) << map->granule_shift);
+
+	return i ? &rec->runs[i - 1] : NULL;
 }
 
 static int check_range(const struct dma_iova_mapping *map, size_t offset,
@@ -102,18 +202,107 @@ static int check_range(const struct dma_iova_mapping *map, size_t offset,
 	return 0;
 }
 
+/* Set bits [@start, @end) of a bitmap: the kernel's bitmap_set(). */
+static void set_span(unsigned long *map, unsigned long start,
+		     unsigned long end)
+{
+	if (end - start == 1)
+		__set_bit(start, map);
+	else
+		bitmap_set(map, start, end - start);
+}
+
+static void clear_span(unsigned long *map, unsigned long start,
+		       unsigned long end)
+{
+	bitmap_clear(map, start, end - start);
+}
+
+/* Next span of set bits of @sel in [@g, @end): [*@s, *@e), false if none. */
+static bool next_span(const unsigned long *sel, unsigned long g,
+		      unsigned long end, unsigned long *s, unsigned long *e)
+{
+	*s = find_next_bit(sel, end, g);
+	if (*s >= end)
+		return false;
+	*e = find_next_zero_bit(sel, end, *s);
+	return true;
+}
+
+/* Number of bits set in [@start, @end). */
+static unsigned long count_span(const unsigned long *sel, unsigned long start,
+				unsigned long end)
+{
+	unsigned long s, e, n = 0;
+
+	while (next_span(sel, start, end, &s, &e)) {
+		n += e - s;
+		start = e;
+	}
+	return n;
+}
+
+/* Chunks starting in granules [@start, @end) that are not committed yet. */
+static unsigned long count_pending(const struct dma_iova_record *rec,
+				   unsigned long start, unsigned long end)
+{
+	unsigned long s, e, n = 0;
+
+	while (next_span(rec->pending, start, end, &s, &e)) {
+		n += count_span(rec->starts, s, e);
+		start = e;
+	}
+	return n;
+}
+
 /* An empty, not live state: what every failed or finished mapping becomes. */
 static void init_mapping(struct dma_iova_mapping *map)
 {
 	memset(map, 0, sizeof(*map));
-	map->chunks = map->inline_chunks;
-	map->max_chunks = DMA_IOVA_INLINE_CHUNKS;
+}
+
+/* Destroy may run in atomic context: defer freeing what vmalloc gave. */
+static void free_any_context(const void *p)
+{
+	if (is_vmalloc_addr(p))
+		vfree_atomic(p);
+	else
+		kfree(p);
+}
+
+static void free_record(struct dma_iova_record *rec)
+{
+	if (!rec)
+		return;
+	if (rec->runs != rec->inline_runs && !rec->borrowed)
+		free_any_context(rec->runs);
+	free_any_context(rec->bounce);
+	free_any_context(rec);
+}
+
+static struct dma_iova_record *alloc_record(unsigned long nbits, gfp_t gfp)
+{
+	size_t words = BITS_TO_LONGS(nbits);
+	struct dma_iova_record *rec;
+
+	if (iova_should_fail())
+		return NULL;
+	rec = kvzalloc(struct_size(rec, bits, 3 * words), gfp);
+	if (!rec)
+		return NULL;
+	rec->nbits = nbits;
+	rec->linked = rec->bits;
+	rec->starts = rec->bits + words;
+	rec->pending = rec->bits + 2 * words;
+	rec->runs = rec->inline_runs;
+	rec->max_runs = DMA_IOVA_INLINE_RUNS;
+	return rec;
 }
 
 static int __dma_alloc_iova(struct device *dev, struct dma_iova_mapping *map,
 			    size_t size, size_t align, gfp_t gfp)
 {
-	size_t granule, len;
+	size_t gran, len = 0;
 	dma_addr_t addr = 0;
 
 	init_mapping(map);
@@ -121,15 +310,19 @@ static int __dma_alloc_iova(struct device *dev, struct dma_iova_mapping *map,
 	if (!dev || !dev->dma_mask || !size || (align & (align - 1)))
 		return -EINVAL;
 
-	granule = iommu_dma_iova_granule(dev);
-	if (granule) {
-		align = max(align, granule);
-		if (check_add_overflow(size, granule - 1, &len))
+	gran = iommu_dma_iova_granule(dev);
+	if (gran) {
+		align = max(align, gran);
+		if (check_add_overflow(size, gran - 1, &len))
 			return -EINVAL;
-		len &= ~(granule - 1);
+		len &= ~(gran - 1);
 		len = max(len, align);
 		if (len - 1 > dma_get_mask(dev))
 			return -EINVAL;
+		map->granule_shift = ilog2(gran);
+	}
+
+	if (gran) {
 		addr = iova_should_fail() ? 0 : iommu_dma_iova_alloc(dev, len);
 		if (!addr)
 			return -ENOMEM;
@@ -137,13 +330,19 @@ static int __dma_alloc_iova(struct device *dev, struct dma_iova_mapping *map,
 			iommu_dma_iova_free(dev, addr, len, NULL);
 			return -EIO;
 		}
-		map->iova_len = len;
 	}
+	map->rec = alloc_record(gran ? DIV_ROUND_UP(size, gran) : 0, gfp);
+	if (!map->rec) {
+		if (gran)
+			iommu_dma_iova_free(dev, addr, len, NULL);
+		init_mapping(map);
+		return -ENOMEM;
+	}
+	map->rec->iova_len = len;
 
 	map->dev = dev;
 	map->addr = addr;
 	map->size = size;
-	map->granule = granule;
 	map->gfp = gfp;
 	map->live = true;
 	return 0;
@@ -157,8 +356,8 @@ static int __dma_alloc_iova(struct device *dev, struct dma_iova_mapping *map,
  * @align: minimum alignment of the range in bytes, a power of two; 0 for the
  *	IOMMU granule. Larger alignments (e.g. SZ_2M for huge device pages)
  *	are honoured exactly; the allocator may align more.
- * @gfp: allocation flags, used here and when dma_link_range() must grow the
- *	chunk record beyond its inline capacity
+ * @gfp: allocation flags, used here for the IOVA and the record (one bit
+ *	per IOVA granule, three bitmaps) and when a link must grow the record
  *
  * When @dev uses an IOMMU DMA domain, reserves IOVA space for @size bytes.
  * Otherwise reserves nothing: the mapping then records a DMA address per
@@ -167,9 +366,9 @@ static int __dma_alloc_iova(struct device *dev, struct dma_iova_mapping *map,
  * Context: May sleep if @gfp allows it.
  * Return: 0 on success; -EINVAL for a missing or DMA-incapable device, a zero
  * size, a size the device cannot address or that overflows, or an alignment
- * that is not a power of two; -ENOMEM when the IOVA space is exhausted. On
- * error @map is left initialised and not live: dma_destroy_iova() on it is a
- * no-op.
+ * that is not a power of two; -ENOMEM when the IOVA space or the record
+ * cannot be allocated. On error @map is left initialised and not live:
+ * dma_destroy_iova() on it is a no-op.
  */
 int dma_alloc_iova(struct device *dev, struct dma_iova_mapping *map,
 		   size_t size, size_t align, gfp_t gfp)
@@ -181,49 +380,62 @@ int dma_alloc_iova(struct device *dev, struct dma_iova_mapping *map,
 }
 EXPORT_SYMBOL_GPL(dma_alloc_iova);
 
-static void free_chunk_record(struct dma_iova_mapping *map)
+/* Room for @nr more runs; links may grow the record, unlinks never do. */
+static int reserve_runs(struct dma_iova_mapping *map, unsigned int nr)
 {
-	if (map->chunks == map->inline_chunks || map->borrowed)
-		return;
-	/* Destroy may run in atomic context: defer freeing a vmalloc'ed record. */
-	if (is_vmalloc_addr(map->chunks))
-		vfree_atomic(map->chunks);
-	else
-		kfree(map->chunks);
-}
-
-static int grow_chunks(struct dma_iova_mapping *map)
-{
+	struct dma_iova_record *rec = map->rec;
 	struct dma_iova_chunk *new;
 	unsigned int max;
 
-	if (map->nr_chunks < map->max_chunks)
+	if (rec->nr_runs + nr <= rec->max_runs)
 		return 0;
-	if (check_mul_overflow(map->max_chunks, 2U, &max) || iova_should_fail())
+	if (check_mul_overflow(rec->max_runs, 2U, &max) || iova_should_fail())
 		return -ENOMEM;
+	max = max(max, rec->nr_runs + nr);
 	/* Beyond the page allocator's largest block when the gfp flags allow. */
 	new = kvmalloc_array(max, sizeof(*new), map->gfp);
 	if (!new)
 		return -ENOMEM;
-	memcpy(new, map->chunks, map->nr_chunks * sizeof(*new));
-	free_chunk_record(map);
-	map->chunks = new;
-	map->max_chunks = max;
-	map->borrowed = false;
+	memcpy(new, rec->runs, rec->nr_runs * sizeof(*new));
+	if (rec->runs != rec->inline_runs && !rec->borrowed)
+		free_any_context(rec->runs);
+	rec->runs = new;
+	rec->max_runs = max;
+	rec->borrowed = false;
 	return 0;
 }
 
+static struct dma_iova_chunk *insert_runs(struct dma_iova_record *rec,
+					  unsigned int idx, unsigned int nr)
+{
+	struct dma_iova_chunk *r = &rec->runs[idx];
+
+	if (idx < rec->nr_runs)
+		memmove(r + nr, r, (rec->nr_runs - idx) * sizeof(*r));
+	rec->nr_runs += nr;
+	return r;
+}
+
+static void remove_run(struct dma_iova_record *rec, unsigned int idx)
+{
+	struct dma_iova_chunk *r = &rec->runs[idx];
+
+	rec->nr_runs--;
+	if (idx < rec->nr_runs)
+		memmove(r, r + 1, (rec->nr_runs - idx) * sizeof(*r));
+}
+
 /**
- * dma_iova_provide_chunks() - record chunks in storage the caller owns
+ * dma_iova_provide_chunks() - keep the run record in storage the caller owns
  * @map: mapping set up by dma_alloc_iova(), nothing linked yet
- * @chunks: array for the chunk record, e.g. from the caller's mempool
+ * @chunks: array for the run record, e.g. from the caller's mempool
  * @nr: number of entries in @chunks
  *
- * Lets a caller that knows how many chunks it will link, and that must not
- * depend on a GFP_ATOMIC allocation for forward progress (block drivers in
- * ->queue_rq), supply the chunk record. Linking beyond @nr still grows the
- * record with the mapping's gfp flags. @chunks must stay valid until @map
- * is destroyed or freed; it is never freed here.
+ * Lets a caller that must not depend on an allocation while linking supply
+ * the run record: a mapping needs at most one run per chunk it links, and
+ * usually one in all. Growing beyond @nr still allocates with the mapping's
+ * gfp flags. @chunks must stay valid until @map is destroyed or freed; it
+ * is never freed here.
  *
  * Context: Any context.
  * Return: 0 on success; -EINVAL if @map is not live, @chunks is NULL or @nr
@@ -232,19 +444,47 @@ static int grow_chunks(struct dma_iova_mapping *map)
 int dma_iova_provide_chunks(struct dma_iova_mapping *map,
 			    struct dma_iova_chunk *chunks, unsigned int nr)
 {
+	struct dma_iova_record *rec = map->rec;
+
 	if (!map->live || !chunks || !nr)
 		return -EINVAL;
-	if (map->nr_chunks)
+	if (rec->nr_runs)
 		return -EBUSY;
-	if (nr <= map->max_chunks)
+	if (nr <= rec->max_runs)
 		return 0;
-	free_chunk_record(map);
-	map->chunks = chunks;
-	map->max_chunks = nr;
-	map->borrowed = true;
+	if (rec->runs != rec->inline_runs && !rec->borrowed)
+		free_any_context(rec->runs);
+	rec->runs = chunks;
+	rec->max_runs = nr;
+	rec->borrowed = true;
 	return 0;
 }
 EXPORT_SYMBOL_GPL(dma_iova_provide_chunks);
+
+/**
+ * dma_iova_record_bytes() - memory that keeps track of a mapping
+ * @map: mapping set up by dma_alloc_iova()
+ *
+ * For accounting and benchmarks: the mapping state plus the record
+ * allocated for it (runs, bitmaps, bounce slots); storage lent by
+ * dma_iova_provide_chunks() is the caller's and not counted.
+ *
+ * Context: Any context.
+ * Return: the number of bytes.
+ */
+size_t dma_iova_record_bytes(const struct dma_iova_mapping *map)
+{
+	const struct dma_iova_record *rec = map->rec;
+	size_t bytes = sizeof(*map);
+
+	if (!rec)
+		return bytes;
+	bytes += struct_size(rec, bits, 3 * BITS_TO_LONGS(rec->nbits));
+	if (rec->runs != rec->inline_runs && !rec->borrowed)
+		bytes += rec->max_runs * sizeof(*rec->runs);
+	return bytes + rec->max_bounce * sizeof(*rec->bounce);
+}
+EXPORT_SYMBOL_GPL(dma_iova_record_bytes);
 
 /* Would a chunk need bouncing: device asks for it, chunk not aligned? */
 static bool chunk_needs_bounce(const struct dma_iova_mapping *map,
@@ -252,56 +492,30 @@ static bool chunk_needs_bounce(const struct dma_iova_mapping *map,
 			       enum dma_data_direction dir)
 {
 	return dma_iova_uses_iommu(map) &&
-	       ((phys | size) & (map->granule - 1)) &&
+	       ((phys | size) & (granule(map) - 1)) &&
 	       iommu_dma_iova_need_bounce(map->dev, size, dir);
 }
 
 /*
- * Work out how the device reaches [@phys, @phys + @size): returns the chunk
- * type, or -errno; *@bus_addr gets the bus address of bus-address P2P memory.
+ * How the device reaches [@phys, @phys + @size), whose first page is @page
+ * and which lies in one memory kind: the chunk type or -errno; *@bus_addr
+ * gets the bus address of bus-address P2P memory.
  */
-static int classify_chunk(struct dma_iova_mapping *map, phys_addr_t phys,
-			  size_t size, enum dma_data_direction dir,
-			  dma_addr_t *bus_addr)
+static int classify_page(struct dma_iova_mapping *map, struct page *page,
+			 phys_addr_t phys, size_t size,
+			 enum dma_data_direction dir, dma_addr_t *bus_addr)
 {
-	struct pci_p2pdma_map_state p2p = {
-		.pgmap = map->p2p_pgmap,
-		.map = map->p2p_map,
-		.bus_off = map->p2p_bus_off,
-	};
-	enum pci_p2pdma_map_type type;
-	struct page *first, *last;
-	phys_addr_t end;
+	struct dma_iova_record *rec = map->rec;
 
-	/* Chunks are RAM or P2PDMA memory, both backed by struct pages. */
-	if (check_add_overflow(phys, (phys_addr_t)size - 1, &end) ||
-	    !pfn_valid(PHYS_PFN(phys)) ||
-	    (PHYS_PFN(end) != PHYS_PFN(phys) && !pfn_valid(PHYS_PFN(end))))
-		return -EINVAL;
-	first = pfn_to_page(PHYS_PFN(phys));
-	last = pfn_to_page(PHYS_PFN(end));
-
-	if (!is_pci_p2pdma_page(first)) {
-		if (is_pci_p2pdma_page(last))
-			return -EINVAL;
+	if (!is_pci_p2pdma_page(page))
 		return chunk_needs_bounce(map, phys, size, dir) ?
 		       DMA_CHUNK_BOUNCE : DMA_CHUNK_HOST;
-	}
-
-	/* A chunk never spans two providers. */
-	if (!is_pci_p2pdma_page(last) || last->pgmap != first->pgmap)
-		return -EINVAL;
 
 	if (iova_should_fail())
 		return -EREMOTEIO;
-	type = pci_p2pdma_classify(&p2p, map->dev, first);
-	map->p2p_pgmap = p2p.pgmap;
-	map->p2p_map = p2p.map;
-	map->p2p_bus_off = p2p.bus_off;
-
-	switch (type) {
+	switch (pci_p2pdma_classify(&rec->p2p, map->dev, page)) {
 	case PCI_P2PDMA_MAP_BUS_ADDR:
-		*bus_addr = phys + p2p.bus_off;
+		*bus_addr = phys + rec->p2p.bus_off;
 		return DMA_CHUNK_P2P_BUS;
 	case PCI_P2PDMA_MAP_THRU_HOST_BRIDGE:
 		/* MMIO is never bounced: the device would see its neighbours. */
@@ -312,14 +526,37 @@ static int classify_chunk(struct dma_iova_mapping *map, phys_addr_t phys,
 	}
 }
 
+/* As classify_page() for a chunk given by physical address alone. */
+static int classify_phys(struct dma_iova_mapping *map, phys_addr_t phys,
+			 size_t size, enum dma_data_direction dir,
+			 dma_addr_t *bus_addr)
+{
+	struct page *first, *last;
+	phys_addr_t end;
+
+	/* Chunks are RAM or P2PDMA memory, both backed by struct pages. */
+	if (check_add_overflow(phys, (phys_addr_t)size - 1, &end) ||
+	    !pfn_valid(PHYS_PFN(phys)) ||
+	    (PHYS_PFN(end) != PHYS_PFN(phys) && !pfn_valid(PHYS_PFN(end))))
+		return -EINVAL;
+	first = pfn_to_page(PHYS_PFN(phys));
+	last = pfn_to_page(PHYS_PFN(end));
+	/* A chunk never spans memory kinds or two providers. */
+	if (is_pci_p2pdma_page(first) != is_pci_p2pdma_page(last) ||
+	    (is_pci_p2pdma_page(first) && last->pgmap != first->pgmap))
+		return -EINVAL;
+	return classify_page(map, first, phys, size, dir, bus_addr);
+}
+
 static int map_extent(struct dma_iova_mapping *map, size_t offset,
-		      phys_addr_t phys, size_t len, struct dma_iova_chunk *c,
+		      phys_addr_t phys, size_t len,
+		      enum dma_data_direction dir, unsigned long attrs,
 		      bool mmio)
 {
 	if (iova_should_fail())
 		return -ENOMEM;
-	return iommu_dma_iova_map(map->dev, map->addr + offset, phys, len,
-				  c->dir, c->attrs, mmio);
+	return iommu_dma_iova_map(map->dev, map->addr + offset, phys, len, dir,
+				  attrs, mmio);
 }
 
 static void unmap_extent(struct dma_iova_mapping *map, size_t start,
@@ -333,6 +570,93 @@ static void unmap_extent(struct dma_iova_mapping *map, size_t start,
 }
 
 /*
+ * Cache maintenance of [@start, @end) of host memory mapped in the IOVA, on
+ * a non-coherent device: the record keeps no physical addresses, so read
+ * them back from the page table, as iommu_dma_unmap_page() does.
+ */
+static void arch_sync_iova(struct dma_iova_mapping *map, size_t start,
+			   size_t end, enum dma_data_direction dir, bool for_cpu)
+{
+	void (*sync)(phys_addr_t paddr, size_t size,
+		     enum dma_data_direction dir) =
+		for_cpu ? arch_sync_dma_for_cpu : arch_sync_dma_for_device;
+	phys_addr_t phys = 0;
+	size_t len = 0;
+
+	while (start < end) {
+		size_t piece = min(gran_down(map, start) + granule(map), end) -
+			       start;
+		phys_addr_t p = iommu_dma_iova_to_phys(map->dev,
+						       map->addr + start);
+
+		if (len && p != phys + len) {
+			sync(phys, len, dir);
+			len = 0;
+		}
+		if (!len)
+			phys = p;
+		len += piece;
+		start += piece;
+	}
+	if (len)
+		sync(phys, len, dir);
+}
+
+static bool wants_arch_sync(const struct dma_iova_mapping *map, u32 attrs)
+{
+	return !dev_is_dma_coherent(map->dev) && !(attrs & DMA_ATTR_SKIP_CPU_SYNC);
+}
+
+/* ---- bounced chunks ----------------------------------------------------- */
+
+static unsigned int bounce_index(const struct dma_iova_record *rec,
+				 size_t offset)
+{
+	unsigned int lo = 0, hi = rec->nr_bounce;
+
+	while (lo < hi) {
+		unsigned int mid = lo + (hi - lo) / 2;
+
+		if (rec->bounce[mid].offset < offset)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+static struct dma_iova_bounce *find_bounce(const struct dma_iova_record *rec,
+					   size_t offset)
+{
+	unsigned int i = bounce_index(rec, offset);
+
+	if (WARN_ON_ONCE(i >= rec->nr_bounce || rec->bounce[i].offset != offset))
+		return NULL;
+	return &rec->bounce[i];
+}
+
+static int reserve_bounce(struct dma_iova_mapping *map)
+{
+	struct dma_iova_record *rec = map->rec;
+	struct dma_iova_bounce *new;
+	unsigned int max = rec->max_bounce ? 2 * rec->max_bounce : 2;
+
+	if (rec->nr_bounce < rec->max_bounce)
+		return 0;
+	if (iova_should_fail())
+		return -ENOMEM;
+	new = kvmalloc_array(max, sizeof(*new), map->gfp);
+	if (!new)
+		return -ENOMEM;
+	if (rec->nr_bounce)
+		memcpy(new, rec->bounce, rec->nr_bounce * sizeof(*new));
+	free_any_context(rec->bounce);
+	rec->bounce = new;
+	rec->max_bounce = max;
+	return 0;
+}
+
+/*
  * Bounce [@phys, @phys + @len), which lies within one granule, and map the
  * slot's granule at @offset; *@tlb gets the bounced data's address.
  *
@@ -342,11 +666,12 @@ static void unmap_extent(struct dma_iova_mapping *map, size_t start,
  * this copies in are zeroed before the device can see them, and only the
  * chunk's own bytes are ever copied back (bounce_release()).
  */
-static int bounce_granule(struct dma_iova_mapping *map,
-			  struct dma_iova_chunk *c, size_t offset,
-			  phys_addr_t phys, size_t len, phys_addr_t *tlb)
+static int bounce_granule(struct dma_iova_mapping *map, size_t offset,
+			  phys_addr_t phys, size_t len,
+			  enum dma_data_direction dir, unsigned long attrs,
+			  phys_addr_t *tlb)
 {
-	size_t pad = phys & (map->granule - 1);
+	size_t pad = phys & (granule(map) - 1);
 	phys_addr_t base;
 	char *slot;
 	int ret;
@@ -358,19 +683,19 @@ static int bounce_granule(struct dma_iova_mapping *map,
 	if (iova_should_fail())
 		return -ENOMEM;
 	base = swiotlb_tbl_map_single(map->dev, phys - pad, pad + len,
-				      map->granule - 1, c->dir, c->attrs);
+				      granule(map) - 1, dir, attrs);
 	if (base == (phys_addr_t)DMA_MAPPING_ERROR)
 		return -ENOMEM;
 
 	slot = phys_to_virt(base);
 	memset(slot, 0, pad);
-	memset(slot + pad + len, 0, map->granule - pad - len);
+	memset(slot + pad + len, 0, granule(map) - pad - len);
 
-	ret = map_extent(map, gran_down(map, offset), base, map->granule, c,
-			 false);
+	ret = map_extent(map, gran_down(map, offset), base, granule(map), dir,
+			 attrs, false);
 	if (ret) {
-		swiotlb_tbl_unmap_single(map->dev, base, pad + len, c->dir,
-					 c->attrs | DMA_ATTR_SKIP_CPU_SYNC);
+		swiotlb_tbl_unmap_single(map->dev, base, pad + len, dir,
+					 attrs | DMA_ATTR_SKIP_CPU_SYNC);
 		return ret;
 	}
 	*tlb = base + pad;
@@ -378,63 +703,87 @@ static int bounce_granule(struct dma_iova_mapping *map,
 }
 
 /* Release a slot from bounce_granule(), copying back only the chunk's bytes. */
-static void bounce_release(struct dma_iova_mapping *map,
-			   struct dma_iova_chunk *c, phys_addr_t tlb,
-			   size_t len, bool copy_back)
+static void bounce_release(struct dma_iova_mapping *map, phys_addr_t tlb,
+			   size_t len, enum dma_data_direction dir, u32 attrs,
+			   bool copy_back)
 {
-	size_t pad = tlb & (map->granule - 1);
+	size_t pad = tlb & (granule(map) - 1);
 
-	if (copy_back && !(c->attrs & DMA_ATTR_SKIP_CPU_SYNC))
-		swiotlb_sync_single_for_cpu(map->dev, tlb, len, c->dir);
-	swiotlb_tbl_unmap_single(map->dev, tlb - pad, pad + len, c->dir,
-				 c->attrs | DMA_ATTR_SKIP_CPU_SYNC);
+	if (copy_back && !(attrs & DMA_ATTR_SKIP_CPU_SYNC))
+		swiotlb_sync_single_for_cpu(map->dev, tlb, len, dir);
+	swiotlb_tbl_unmap_single(map->dev, tlb - pad, pad + len, dir,
+				 attrs | DMA_ATTR_SKIP_CPU_SYNC);
+}
+
+/* Cache maintenance of a bounced chunk: its slots in place of head and tail. */
+static void arch_sync_bounce(struct dma_iova_mapping *map,
+			     const struct dma_iova_bounce *b,
+			     enum dma_data_direction dir, bool for_cpu)
+{
+	void (*sync)(phys_addr_t paddr, size_t size,
+		     enum dma_data_direction dir) =
+		for_cpu ? arch_sync_dma_for_cpu : arch_sync_dma_for_device;
+	size_t mid = b->size - b->head_len - b->tail_len;
+
+	if (b->head_len)
+		sync(b->head_tlb, b->head_len, dir);
+	if (mid)
+		sync(b->phys + b->head_len, mid, dir);
+	if (b->tail_len)
+		sync(b->tail_tlb, b->tail_len, dir);
 }
 
 /*
- * Map a chunk whose unaligned head and tail go through swiotlb. What it
- * maps is one IOVA run from the chunk's first granule, so a failure unwinds
- * that run, and only that, with one unmap.
+ * Map a chunk whose unaligned head and tail go through swiotlb, filling @b.
+ * What it maps is one IOVA run from the chunk's first granule, so a failure
+ * unwinds that run, and only that, with one unmap.
  */
-static int link_bounce(struct dma_iova_mapping *map, struct dma_iova_chunk *c)
+static int link_bounce(struct dma_iova_mapping *map, struct dma_iova_bounce *b,
+		       enum dma_data_direction dir, unsigned long attrs)
 {
-	size_t pad = c->phys & (map->granule - 1);
-	size_t start = gran_down(map, c->offset), mapped = start;
-	size_t end = c->offset + c->size, mid_len;
+	size_t pad = b->phys & (granule(map) - 1);
+	size_t start = gran_down(map, b->offset), mapped = start;
+	size_t end = b->offset + b->size, mid_len;
 	struct iommu_iotlb_gather gather;
 	int ret = 0;
 
+	b->head_len = 0;
+	b->tail_len = 0;
 	if (start == gran_down(map, end - 1)) {
 		/* Head and tail share one granule: bounce it as the head. */
-		c->head_len = c->size;
+		b->head_len = b->size;
 	} else {
-		c->head_len = pad ? map->granule - pad : 0;
-		c->tail_len = end & (map->granule - 1);
+		b->head_len = pad ? granule(map) - pad : 0;
+		b->tail_len = end & (granule(map) - 1);
 	}
-	mid_len = c->size - c->head_len - c->tail_len;
+	mid_len = b->size - b->head_len - b->tail_len;
 
-	if (c->head_len) {
-		ret = bounce_granule(map, c, c->offset, c->phys, c->head_len,
-				     &c->head_tlb);
+	if (b->head_len) {
+		ret = bounce_granule(map, b->offset, b->phys, b->head_len, dir,
+				     attrs, &b->head_tlb);
 		if (ret) {
-			c->head_len = 0;
+			b->head_len = 0;
 			goto unwind;
 		}
-		mapped += map->granule;
+		mapped += granule(map);
 	}
 	/* An empty middle is legal and must not reach the IOMMU. */
 	if (mid_len) {
-		ret = map_extent(map, mapped, c->phys + c->head_len, mid_len, c,
-				 false);
+		ret = map_extent(map, mapped, b->phys + b->head_len, mid_len,
+				 dir, attrs, false);
 		if (ret)
 			goto unwind;
 		mapped += mid_len;
 	}
-	if (c->tail_len) {
-		ret = bounce_granule(map, c, mapped, c->phys + c->size -
-				     c->tail_len, c->tail_len, &c->tail_tlb);
+	if (b->tail_len) {
+		ret = bounce_granule(map, mapped, b->phys + b->size -
+				     b->tail_len, b->tail_len, dir, attrs,
+				     &b->tail_tlb);
 		if (ret)
 			goto unwind;
 	}
+	if (wants_arch_sync(map, attrs))
+		arch_sync_bounce(map, b, dir, false);
 	return 0;
 
 unwind:
@@ -443,284 +792,332 @@ unwind:
 		unmap_extent(map, start, mapped, &gather);
 		iommu_dma_iova_flush(map->dev, &gather);
 	}
-	if (c->head_len)
-		bounce_release(map, c, c->head_tlb, c->head_len, false);
-	c->head_len = 0;
-	c->tail_len = 0;
+	if (b->head_len)
+		bounce_release(map, b->head_tlb, b->head_len, dir, attrs, false);
 	return ret;
 }
 
-/*
- * CPU cache maintenance for a chunk on a non-coherent device, piece by
- * piece: bounce slots in place of the bounced head and tail. P2P memory is
- * never cache-maintained.
- */
-static void arch_sync_chunk(struct dma_iova_mapping *map,
-			    struct dma_iova_chunk *c, bool for_cpu)
-{
-	void (*sync)(phys_addr_t paddr, size_t size,
-		     enum dma_data_direction dir) =
-		for_cpu ? arch_sync_dma_for_cpu : arch_sync_dma_for_device;
-	size_t mid = c->size - c->head_len - c->tail_len;
+/* ---- linking ------------------------------------------------------------ */
 
-	if (dev_is_dma_coherent(map->dev) ||
-	    (c->attrs & DMA_ATTR_SKIP_CPU_SYNC) ||
-	    (c->type != DMA_CHUNK_HOST && c->type != DMA_CHUNK_BOUNCE))
-		return;
-	if (c->head_len)
-		sync(c->head_tlb, c->head_len, c->dir);
-	if (mid)
-		sync(c->phys + c->head_len, mid, c->dir);
-	if (c->tail_len)
-		sync(c->tail_tlb, c->tail_len, c->dir);
+/* One chunk on its way into the record. */
+struct link_chunk {
+	size_t offset;
+	size_t size;
+	phys_addr_t phys;
+	dma_addr_t dma_addr;
+	u32 attrs;
+	u32 bounced;
+	u8 type;
+	u8 dir;
+};
+
+static bool same_kind(const struct dma_iova_chunk *r,
+		      const struct link_chunk *c)
+{
+	return r->type == c->type && r->dir == c->dir && r->attrs == c->attrs &&
+	       c->type != DMA_CHUNK_BOUNCE;
 }
 
-static int map_chunk(struct dma_iova_mapping *map, struct dma_iova_chunk *c)
+/* May @c join run @r, which ends before it, across any hole between them? */
+static bool joins_after(const struct dma_iova_mapping *map,
+			const struct dma_iova_chunk *r,
+			const struct link_chunk *c)
 {
-	struct device *dev = map->dev;
-	size_t start;
+	return same_kind(r, c) && gran_aligned(map, run_end(r)) &&
+	       gran_aligned(map, c->offset) &&
+	       r->dma_addr + (c->offset - r->offset) == c->dma_addr;
+}
 
-	if (c->type == DMA_CHUNK_P2P_BUS)
-		return 0;
+/* May @c join run @r, which starts after it? */
+static bool joins_before(const struct dma_iova_mapping *map,
+			 const struct dma_iova_chunk *r,
+			 const struct link_chunk *c)
+{
+	return same_kind(r, c) && gran_aligned(map, c->offset + c->size) &&
+	       gran_aligned(map, r->offset) &&
+	       c->dma_addr + (r->offset - c->offset) == r->dma_addr;
+}
 
-	if (!dma_iova_uses_iommu(map)) {
-		struct page *page = pfn_to_page(PHYS_PFN(c->phys));
+static void fill_run(struct dma_iova_chunk *r, const struct link_chunk *c)
+{
+	r->offset = c->offset;
+	r->size = c->size;
+	r->dma_addr = c->dma_addr;
+	r->attrs = c->attrs;
+	r->type = c->type;
+	r->dir = c->dir;
+	r->__flags = 0;
+}
 
-		if (c->type == DMA_CHUNK_P2P_HOST_BRIDGE)
-			c->dma_addr = dma_map_resource(dev, c->phys, c->size,
-						       c->dir, c->attrs);
-		else
-			c->dma_addr = dma_map_page_attrs(dev, page,
-							 offset_in_page(c->phys),
-							 c->size, c->dir,
-							 c->attrs);
-		if (dma_mapping_error(dev, c->dma_addr))
-			return -ENOMEM;
-		return 0;
+/* Last linked granule before @g that still belongs to run @r's extent. */
+static size_t linked_end_before(const struct dma_iova_mapping *map,
+				const struct dma_iova_chunk *r, unsigned long g)
+{
+	unsigned long last = find_last_bit(map->rec->linked, g);
+
+	WARN_ON_ONCE(last >= g || last < gidx(map, r->offset));
+	return (size_t)(last + 1) << map->granule_shift;
+}
+
+/* Where a chunk goes in the run record (IOMMU). */
+enum run_place {
+	RUN_FILL,	/* into a hole of the run before it, which it suits */
+	RUN_SPLIT,	/* into a hole of the run before it: a run of its own */
+	RUN_APPEND,	/* grows the run before it */
+	RUN_PREPEND,	/* grows the run after it */
+	RUN_BRIDGE,	/* joins the runs before and after it into one */
+	RUN_NEW,	/* a run of its own between two others */
+};
+
+/* Decide where @c goes; *@idx gets the index of the first run after it. */
+static enum run_place place_chunk(const struct dma_iova_mapping *map,
+				  const struct link_chunk *c,
+				  unsigned int *idx)
+{
+	const struct dma_iova_record *rec = map->rec;
+	unsigned int i = run_index(rec, c->offset);
+	const struct dma_iova_chunk *prev = i ? &rec->runs[i - 1] : NULL;
+	const struct dma_iova_chunk *next = i < rec->nr_runs ?
+					    &rec->runs[i] : NULL;
+	bool after, before;
+
+	*idx = i;
+	if (prev && run_end(prev) > c->offset)
+		return same_kind(prev, c) && gran_aligned(map, c->offset) &&
+		       gran_aligned(map, c->offset + c->size) &&
+		       prev->dma_addr + (c->offset - prev->offset) ==
+		       c->dma_addr ? RUN_FILL : RUN_SPLIT;
+	after = prev && joins_after(map, prev, c);
+	before = next && joins_before(map, next, c);
+	if (after && before)
+		return RUN_BRIDGE;
+	if (after)
+		return RUN_APPEND;
+	return before ? RUN_PREPEND : RUN_NEW;
+}
+
+static unsigned int runs_added(enum run_place place)
+{
+	return place == RUN_SPLIT ? 2 : place == RUN_NEW;
+}
+
+/* Record a mapped chunk where place_chunk() decided (IOMMU). */
+static void record_chunk(struct dma_iova_mapping *map,
+			 const struct link_chunk *c, enum run_place place,
+			 unsigned int i)
+{
+	struct dma_iova_record *rec = map->rec;
+	struct dma_iova_chunk *prev = i ? &rec->runs[i - 1] : NULL;
+	struct dma_iova_chunk *next = &rec->runs[i];
+	struct dma_iova_chunk left, *r;
+	size_t right;
+
+	switch (place) {
+	case RUN_FILL:
+		break;
+	case RUN_SPLIT:
+		left = *prev;
+		right = (size_t)find_next_bit(rec->linked, rec->nbits,
+					      gidx_up(map, c->offset + c->size))
+			<< map->granule_shift;
+		r = insert_runs(rec, i, 2);
+		r[-1].size = linked_end_before(map, &left,
+					       gidx(map, c->offset)) -
+			     left.offset;
+		fill_run(&r[0], c);
+		r[1] = left;
+		r[1].offset = right;
+		r[1].size = run_end(&left) - right;
+		r[1].dma_addr = left.dma_addr + (right - left.offset);
+		break;
+	case RUN_APPEND:
+		prev->size = c->offset + c->size - prev->offset;
+		break;
+	case RUN_BRIDGE:
+		prev->size = run_end(next) - prev->offset;
+		remove_run(rec, i);
+		break;
+	case RUN_PREPEND:
+		next->size = run_end(next) - c->offset;
+		next->offset = c->offset;
+		next->dma_addr = c->dma_addr;
+		break;
+	case RUN_NEW:
+		fill_run(insert_runs(rec, i, 1), c);
+		break;
 	}
-
-	c->dma_addr = map->addr + c->offset;
-	if (c->type == DMA_CHUNK_BOUNCE) {
-		int ret = link_bounce(map, c);
-
-		if (!ret)
-			arch_sync_chunk(map, c, false);
-		return ret;
-	}
-
-	arch_sync_chunk(map, c, false);
-	start = gran_down(map, c->offset);
-	return map_extent(map, start, c->phys - (c->offset - start),
-			  gran_up(map, chunk_end(c)) - start, c,
-			  c->type == DMA_CHUNK_P2P_HOST_BRIDGE);
 }
 
-static void unmap_direct_chunk(struct dma_iova_mapping *map,
-			       struct dma_iova_chunk *c)
+/* Is nothing linked in, or in a granule shared with, [@offset, +@size)? */
+static bool range_is_free(const struct dma_iova_mapping *map, size_t offset,
+			  size_t size)
 {
-	if (c->type == DMA_CHUNK_P2P_HOST_BRIDGE)
-		dma_unmap_resource(map->dev, c->dma_addr, c->size, c->dir,
-				   c->attrs);
-	else
-		dma_unmap_page_attrs(map->dev, c->dma_addr, c->size, c->dir,
-				     c->attrs);
-}
-
-/*
- * First pass of a teardown: take the doomed chunks out of the device's view.
- * Chunks whose extents touch go to the IOMMU as one range: a page-table walk
- * per run of chunks, not per chunk.
- */
-static void unmap_doomed(struct dma_iova_mapping *map,
-			 struct iommu_iotlb_gather *gather)
-{
-	size_t start = 0, end = 0;
+	const struct dma_iova_record *rec = map->rec;
 	unsigned int i;
-
-	for (i = 0; i < map->nr_chunks; i++) {
-		struct dma_iova_chunk *c = &map->chunks[i];
-
-		if (!c->doomed || c->type == DMA_CHUNK_P2P_BUS)
-			continue;
-		if (!dma_iova_uses_iommu(map)) {
-			unmap_direct_chunk(map, c);
-			continue;
-		}
-		if (gran_down(map, c->offset) != end) {
-			if (end)
-				unmap_extent(map, start, end, gather);
-			start = gran_down(map, c->offset);
-		}
-		end = gran_up(map, chunk_end(c));
-	}
-	if (end)
-		unmap_extent(map, start, end, gather);
-}
-
-/* Second pass, after the IOTLB flush: hand the memory back to the CPU. */
-static void release_chunk(struct dma_iova_mapping *map,
-			  struct dma_iova_chunk *c)
-{
-	if (!dma_iova_uses_iommu(map))
-		return;
-
-	arch_sync_chunk(map, c, true);
-	if (c->head_len)
-		bounce_release(map, c, c->head_tlb, c->head_len, true);
-	if (c->tail_len)
-		bounce_release(map, c, c->tail_tlb, c->tail_len, true);
-}
-
-/*
- * Tear down every chunk marked doomed in one IOTLB flush and drop their
- * records. With @free_iova the IOVA is released through the same gather, so
- * a lazy domain defers both the flush and the reuse of the range.
- */
-static void teardown_doomed(struct dma_iova_mapping *map, bool free_iova,
-			    dma_iova_release_fn release, void *arg)
-{
-	struct iommu_iotlb_gather gather = {};
-	unsigned int i, kept = 0;
-	u64 bytes = 0;
 
 	if (dma_iova_uses_iommu(map))
-		iommu_dma_iova_gather_init(map->dev, &gather, free_iova);
-
-	unmap_doomed(map, &gather);
-	if (dma_iova_uses_iommu(map)) {
-		iommu_dma_iova_flush(map->dev, &gather);
-		if (free_iova)
-			iommu_dma_iova_free(map->dev, map->addr, map->iova_len,
-					    &gather);
-	}
-
-	for (i = 0; i < map->nr_chunks; i++) {
-		struct dma_iova_chunk *c = &map->chunks[i];
-
-		if (!c->doomed) {
-			map->chunks[kept++] = *c;
-			continue;
-		}
-		release_chunk(map, c);
-		if (release)
-			release(c, arg);
-		if (c->pending)
-			map->nr_pending--;
-		bytes += c->size;
-	}
-	trace_dma_iova_teardown(map, map->nr_chunks - kept, bytes, free_iova);
-	map->nr_chunks = kept;
+		return find_next_bit(rec->linked, gidx_up(map, offset + size),
+				     gidx(map, offset)) >=
+		       gidx_up(map, offset + size);
+	i = run_index(rec, offset);
+	return !(i > 0 && run_end(&rec->runs[i - 1]) > offset) &&
+	       !(i < rec->nr_runs && rec->runs[i].offset < offset + size);
 }
 
-/* Undo every link since the last commit; earlier batches stay intact. */
-static void unwind_pending(struct dma_iova_mapping *map)
+static int link_iommu(struct dma_iova_mapping *map, struct link_chunk *c)
 {
-	unsigned int i;
-
-	for (i = chunk_index(map, map->pend_start); i < map->nr_chunks; i++)
-		map->chunks[i].doomed = map->chunks[i].pending;
-	teardown_doomed(map, false, NULL, NULL);
-	WARN_ON_ONCE(map->nr_pending);
-	map->nr_pending = 0;
-}
-
-/* Make room for a chunk at @idx of a record with a free entry. */
-static struct dma_iova_chunk *insert_chunk(struct dma_iova_mapping *map,
-					   unsigned int idx)
-{
-	struct dma_iova_chunk *c = &map->chunks[idx];
-
-	if (idx < map->nr_chunks)
-		memmove(c + 1, c, (map->nr_chunks - idx) * sizeof(*c));
-	map->nr_chunks++;
-	return c;
-}
-
-static void remove_chunk(struct dma_iova_mapping *map, unsigned int idx)
-{
-	struct dma_iova_chunk *c = &map->chunks[idx];
-
-	map->nr_chunks--;
-	if (idx < map->nr_chunks)
-		memmove(c, c + 1, (map->nr_chunks - idx) * sizeof(*c));
-}
-
-static int __dma_link_range(struct dma_iova_mapping *map, size_t offset,
-			    phys_addr_t phys, size_t size,
-			    enum dma_data_direction dir, unsigned long attrs)
-{
-	struct dma_iova_chunk *c;
-	dma_addr_t bus_addr = 0;
+	struct dma_iova_record *rec = map->rec;
+	struct dma_iova_bounce *b = NULL;
+	unsigned long gs = gidx(map, c->offset);
+	unsigned long ge = gidx_up(map, c->offset + c->size);
+	size_t start = gran_down(map, c->offset);
+	enum run_place place;
 	unsigned int idx;
+	int ret;
+
+	c->dma_addr = c->type == DMA_CHUNK_P2P_BUS ? c->dma_addr :
+		      map->addr + c->offset;
+	place = place_chunk(map, c, &idx);
+	ret = reserve_runs(map, runs_added(place));
+	if (!ret && c->type == DMA_CHUNK_BOUNCE)
+		ret = reserve_bounce(map);
+	if (ret)
+		return ret;
+
+	switch (c->type) {
+	case DMA_CHUNK_P2P_BUS:
+		break;
+	case DMA_CHUNK_BOUNCE:
+		b = &rec->bounce[bounce_index(rec, c->offset)];
+		if (b < rec->bounce + rec->nr_bounce)
+			memmove(b + 1, b, (rec->bounce + rec->nr_bounce - b) *
+					  sizeof(*b));
+		b->offset = c->offset;
+		b->size = c->size;
+		b->phys = c->phys;
+		ret = link_bounce(map, b, c->dir, c->attrs);
+		if (ret) {
+			memmove(b, b + 1, (rec->bounce + rec->nr_bounce - b) *
+					  sizeof(*b));
+			return ret;
+		}
+		rec->nr_bounce++;
+		c->bounced = b->head_len + b->tail_len;
+		break;
+	default:
+		if (c->type == DMA_CHUNK_HOST && wants_arch_sync(map, c->attrs))
+			arch_sync_dma_for_device(c->phys, c->size, c->dir);
+		ret = map_extent(map, start, c->phys - (c->offset - start),
+				 gran_up(map, c->offset + c->size) - start,
+				 c->dir, c->attrs,
+				 c->type == DMA_CHUNK_P2P_HOST_BRIDGE);
+		if (ret)
+			return ret;
+	}
+
+	record_chunk(map, c, place, idx);
+	set_span(rec->linked, gs, ge);
+	set_span(rec->pending, gs, ge);
+	__set_bit(gs, rec->starts);
+	return 0;
+}
+
+/* Without an IOMMU: map the chunk on its own, one run per chunk. */
+static int link_direct(struct dma_iova_mapping *map, struct link_chunk *c)
+{
+	struct dma_iova_record *rec = map->rec;
+	struct device *dev = map->dev;
+	struct dma_iova_chunk *r;
+	int ret;
+
+	ret = reserve_runs(map, 1);
+	if (ret)
+		return ret;
+	if (c->type == DMA_CHUNK_P2P_HOST_BRIDGE)
+		c->dma_addr = dma_map_resource(dev, c->phys, c->size, c->dir,
+					       c->attrs);
+	else if (c->type != DMA_CHUNK_P2P_BUS)
+		c->dma_addr = dma_map_page_attrs(dev,
+						 pfn_to_page(PHYS_PFN(c->phys)),
+						 offset_in_page(c->phys),
+						 c->size, c->dir, c->attrs);
+	if (dma_mapping_error(dev, c->dma_addr))
+		return -ENOMEM;
+	r = insert_runs(rec, run_index(rec, c->offset), 1);
+	fill_run(r, c);
+	r->__flags = RUN_PENDING;
+	return 0;
+}
+
+static void note_pending(struct dma_iova_record *rec, size_t offset,
+			 size_t end)
+{
+	if (rec->pend_start == rec->pend_end) {
+		rec->pend_start = offset;
+		rec->pend_end = end;
+	} else {
+		rec->pend_start = min(rec->pend_start, offset);
+		rec->pend_end = max(rec->pend_end, end);
+	}
+}
+
+/*
+ * Link one chunk: check its place, classify it (@page is its first page,
+ * or NULL to look it up), map it, record it. Errors before the map leave
+ * nothing behind; the caller unwinds the batch.
+ */
+static int link_one(struct dma_iova_mapping *map, size_t offset,
+		    phys_addr_t phys, size_t size, struct page *page,
+		    enum dma_data_direction dir, unsigned long attrs)
+{
+	struct link_chunk c = {
+		.offset = offset, .size = size, .phys = phys,
+		.attrs = attrs, .dir = dir,
+	};
 	int type, ret;
 
-	if (!map->live)
-		return -EINVAL;
-	ret = valid_dma_direction(dir) ? check_range(map, offset, size) :
-					 -EINVAL;
+	ret = check_range(map, offset, size);
 	if (ret)
-		goto fail;
-	if (dma_iova_uses_iommu(map) &&
-	    ((offset ^ phys) & (map->granule - 1))) {
-		ret = -EINVAL;
-		goto fail;
-	}
-
-	idx = chunk_index(map, offset);
-	if ((idx > 0 && extent_end(map, chunk_end(&map->chunks[idx - 1])) >
-			extent_start(map, offset)) ||
-	    (idx < map->nr_chunks &&
-	     extent_start(map, map->chunks[idx].offset) <
-			extent_end(map, offset + size))) {
-		ret = -EEXIST;
-		goto fail;
-	}
+		return ret;
+	if (dma_iova_uses_iommu(map) && ((offset ^ phys) & (granule(map) - 1)))
+		return -EINVAL;
+	if (!range_is_free(map, offset, size))
+		return -EEXIST;
 
 	/* Misuse and unreachable memory are reported before any allocation. */
-	type = classify_chunk(map, phys, size, dir, &bus_addr);
-	if (type < 0) {
-		ret = type;
-		goto fail;
-	}
-	ret = grow_chunks(map);
+	if (page)
+		type = classify_page(map, page, phys, size, dir, &c.dma_addr);
+	else
+		type = classify_phys(map, phys, size, dir, &c.dma_addr);
+	if (type < 0)
+		return type;
+	c.type = type;
+
+	ret = dma_iova_uses_iommu(map) ? link_iommu(map, &c) :
+					 link_direct(map, &c);
 	if (ret)
-		goto fail;
-
-	/*
-	 * Build the chunk in its slot: a link is the hot path of page-by-page
-	 * users, and a whole chunk is too big to set up twice.
-	 */
-	c = insert_chunk(map, idx);
-	c->offset = offset;
-	c->size = size;
-	c->phys = phys;
-	c->dma_addr = bus_addr;
-	c->head_tlb = 0;
-	c->tail_tlb = 0;
-	c->head_len = 0;
-	c->tail_len = 0;
-	c->attrs = attrs;
-	c->type = type;
-	c->dir = dir;
-	c->pending = true;
-	c->doomed = false;
-	ret = map_chunk(map, c);
-	if (ret) {
-		remove_chunk(map, idx);
-		goto fail;
-	}
-	trace_dma_iova_link(map, c);
-	if (!map->nr_pending++) {
-		map->pend_start = offset;
-		map->pend_end = offset + size;
-	} else {
-		map->pend_start = min(map->pend_start, offset);
-		map->pend_end = max(map->pend_end, offset + size);
-	}
+		return ret;
+	map->rec->nr_chunks++;
+	map->rec->nr_pending++;
+	note_pending(map->rec, offset, offset + size);
+	trace_dma_iova_link(map, offset, size, phys, c.dma_addr, c.type, dir,
+			    c.bounced);
 	return 0;
+}
 
-fail:
-	if (map->nr_pending)
+static bool link_args_valid(const struct dma_iova_mapping *map,
+			    enum dma_data_direction dir, unsigned long attrs)
+{
+	/* The record keeps attributes in 32 bits; all DMA_ATTR_* fit. */
+	return map->live && valid_dma_direction(dir) && attrs <= U32_MAX;
+}
+
+static void unwind_pending(struct dma_iova_mapping *map);
+
+/* A failed link or commit unwinds its batch, and reports only what it knows. */
+static int link_failed(struct dma_iova_mapping *map, int ret)
+{
+	if (map->live)
 		unwind_pending(map);
 	if (WARN_ON_ONCE(ret != -EINVAL && ret != -EEXIST && ret != -ENOMEM &&
 			 ret != -EREMOTEIO && ret != -EPERM))
@@ -740,50 +1137,526 @@ fail:
  * Classifies the chunk (host memory, swiotlb bounce of an unaligned head and
  * tail when the device needs bouncing, PCI P2P by bus address, PCI P2P
  * through the host bridge), maps it and records it. With an IOMMU the chunk
- * lands at IOVA @map->addr + @offset; its offset within the IOMMU granule
- * must equal that of @phys, and it may not share a granule with another
- * chunk. Bus-address P2P chunks use no IOVA. The IOTLB is not synced: call
- * dma_iova_commit() after the last link of a batch.
+ * lands at IOVA dma_iova_addr() + @offset; its offset within the IOMMU
+ * granule must equal that of @phys, and it may not share a granule with
+ * another chunk. Bus-address P2P chunks use no IOVA. The IOTLB is not
+ * synced: call dma_iova_commit() after the last link of a batch. Linking
+ * many chunks at once is cheaper with dma_link_bvecs().
  *
  * If this fails, every chunk linked since the last commit is unlinked too:
  * a batch is linked completely or not at all, while earlier batches stay.
  *
- * Context: Any context; the caller serialises calls on @map. Growing the
- * chunk record beyond its inline capacity allocates with the gfp flags given
- * to dma_alloc_iova().
+ * Context: Any context that the gfp flags given to dma_alloc_iova() allow:
+ * a link may grow the run record (a new run, or a bounced chunk) with them.
+ * The caller serialises calls on @map.
  * Return: 0 on success; -EINVAL for misuse (mapping not live, empty or
- * out-of-range chunk, overflow, invalid direction, granule offset mismatch,
- * chunk spanning memory kinds); -EEXIST if the chunk overlaps a linked one;
- * -EREMOTEIO if the P2P topology does not allow @map's device to reach the
- * memory; -EPERM if P2P memory would need bouncing; -ENOMEM when page tables,
- * bounce slots or the chunk record cannot be allocated; -EIO if a lower layer
- * fails unexpectedly.
+ * out-of-range chunk, overflow, invalid direction or attributes, granule
+ * offset mismatch, chunk spanning memory kinds); -EEXIST if the chunk
+ * overlaps a linked one; -EREMOTEIO if the P2P topology does not allow
+ * @map's device to reach the memory; -EPERM if P2P memory would need
+ * bouncing; -ENOMEM when page tables, bounce slots or the record cannot be
+ * allocated; -EIO if a lower layer fails unexpectedly.
  */
 int dma_link_range(struct dma_iova_mapping *map, size_t offset,
 		   phys_addr_t phys, size_t size, enum dma_data_direction dir,
 		   unsigned long attrs)
 {
 	bool reported = debug_dma_iova_link(map, offset, phys, size, dir);
-	int ret = __dma_link_range(map, offset, phys, size, dir, attrs);
+	int ret = -EINVAL;
 
-	debug_dma_iova_linked(map, offset, reported, ret);
+	if (link_args_valid(map, dir, attrs)) {
+		might_alloc(map->gfp);
+		ret = link_one(map, offset, phys, size, NULL, dir, attrs);
+	}
+	if (ret)
+		ret = link_failed(map, ret);
+	debug_dma_iova_linked(map, offset, phys, reported, ret);
 	return ret;
 }
 EXPORT_SYMBOL_GPL(dma_link_range);
 
+/**
+ * dma_link_bvecs() - link many chunks, given as bio_vecs, in one call
+ * @map: mapping set up by dma_alloc_iova()
+ * @offset: in: where the first chunk goes; out: the offset past the last
+ * @bv: the chunks; physically contiguous neighbours of one memory kind are
+ *	linked as one chunk
+ * @nr: number of entries in @bv
+ * @dir: DMA direction
+ * @attrs: DMA_ATTR_* flags, kept with the chunks for unlink and sync
+ *
+ * Links the chunks one after the other from *@offset, as dma_link_range()
+ * would, with one check of the mapping and no physical address look-ups:
+ * each bio_vec names its page. With an IOMMU a chunk goes right after the
+ * previous one when both meet on a granule boundary, and otherwise at the
+ * next granule plus its own offset within a granule, so bio_vecs that
+ * respect a granule-sized virtual boundary form one DMA segment. Host
+ * chunks linked this way grow one run of the record, whatever their number.
+ *
+ * Context: As dma_link_range().
+ * Return: as dma_link_range(); on failure every chunk linked since the last
+ * commit, this call's included, is unlinked and *@offset is unchanged.
+ */
+int dma_link_bvecs(struct dma_iova_mapping *map, size_t *offset,
+		   const struct bio_vec *bv, unsigned int nr,
+		   enum dma_data_direction dir, unsigned long attrs)
+{
+	size_t off = *offset, mask = dma_iova_granule(map) - 1;
+	bool valid = link_args_valid(map, dir, attrs);
+	unsigned int i;
+
+	if (!nr) {
+		/* Misuse like an empty chunk: reported, and the batch unwound. */
+		bool reported = debug_dma_iova_link(map, off, 0, 0, dir);
+		int ret = link_failed(map, -EINVAL);
+
+		debug_dma_iova_linked(map, off, 0, reported, ret);
+		return ret;
+	}
+	if (valid)
+		might_alloc(map->gfp);
+	for (i = 0; i < nr; i++) {
+		struct page *page = bv[i].bv_page;
+		phys_addr_t phys = bvec_phys(&bv[i]);
+		size_t len = bv[i].bv_len;
+		bool reported;
+		int ret;
+
+		while (i + 1 < nr && bvec_phys(&bv[i + 1]) == phys + len &&
+		       zone_device_pages_have_same_pgmap(page, bv[i + 1].bv_page))
+			len += bv[++i].bv_len;
+		/* A chunk may neither share a granule nor move within one. */
+		if (valid && dma_iova_uses_iommu(map) && ((off | phys) & mask))
+			off = ALIGN(off, mask + 1) + (phys & mask);
+		reported = debug_dma_iova_link(map, off, phys, len, dir);
+		ret = valid ? link_one(map, off, phys, len, page, dir, attrs) :
+			      -EINVAL;
+		if (ret)
+			ret = link_failed(map, ret);
+		debug_dma_iova_linked(map, off, phys, reported, ret);
+		if (ret)
+			return ret;
+		off += len;
+	}
+	*offset = off;
+	return 0;
+}
+EXPORT_SYMBOL_GPL(dma_link_bvecs);
+
+/* First byte of the chunk in linked granule @g, 0 if it starts before @g. */
+static size_t chunk_start_in(const struct dma_iova_mapping *map,
+			     unsigned long g)
+{
+	const struct dma_iova_chunk *r = run_of_granule(map, g);
+
+	if (!test_bit(g, map->rec->starts))
+		return 0;
+	return gidx(map, r->offset) == g ? r->offset :
+	       (size_t)g << map->granule_shift;
+}
+
+/* Byte past the chunk in linked granule @g, SIZE_MAX if it goes on past @g. */
+static size_t chunk_end_in(const struct dma_iova_mapping *map,
+			   unsigned long g)
+{
+	const struct dma_iova_chunk *r = run_of_granule(map, g);
+
+	return gidx_up(map, run_end(r)) == g + 1 ? run_end(r) : SIZE_MAX;
+}
+
+/* Does a linked chunk hold bytes on both sides of offset @x (IOMMU)? */
+static bool cuts_chunk(const struct dma_iova_mapping *map, size_t x)
+{
+	const unsigned long *linked = map->rec->linked;
+	unsigned long g = gidx(map, x);
+
+	if (gran_aligned(map, x))
+		return g > 0 && g < map->rec->nbits && test_bit(g - 1, linked) &&
+		       test_bit(g, linked) && !test_bit(g, map->rec->starts);
+	return test_bit(g, linked) && chunk_start_in(map, g) < x &&
+	       x < chunk_end_in(map, g);
+}
+
+/*
+ * Granules [*@gs, *@ge) of the chunks inside @r, a range that cuts no chunk
+ * (IOMMU): its edge granules may hold chunks outside it.
+ */
+static void unlink_window(const struct dma_iova_mapping *map,
+			  const struct dma_iova_range *r, unsigned long *gs,
+			  unsigned long *ge)
+{
+	const unsigned long *linked = map->rec->linked;
+	size_t end = r->offset + r->size;
+
+	*gs = gidx(map, r->offset);
+	*ge = gidx_up(map, end);
+	if (test_bit(*gs, linked) && chunk_end_in(map, *gs) <= r->offset)
+		(*gs)++;
+	if (*ge > *gs && test_bit(*ge - 1, linked) &&
+	    chunk_start_in(map, *ge - 1) >= end)
+		(*ge)--;
+}
+
+/* ---- teardown ----------------------------------------------------------- */
+
+/*
+ * A teardown selects granules (IOMMU) or runs (direct) and takes them out in
+ * two passes around one IOTLB flush: first out of the device's view, then
+ * back to the CPU and out of the record.
+ */
+struct teardown {
+	struct iommu_iotlb_gather gather;
+	size_t start, end;		/* IOVA bytes waiting for one unmap */
+	unsigned long chunks;
+	unsigned long pending;
+	u64 bytes;
+	dma_iova_release_fn release;
+	void *arg;
+};
+
+static void unmap_add(struct dma_iova_mapping *map, struct teardown *td,
+		      size_t start, size_t end)
+{
+	if (td->end && start != td->end) {
+		unmap_extent(map, td->start, td->end, &td->gather);
+		td->end = 0;
+	}
+	if (!td->end)
+		td->start = start;
+	td->end = end;
+}
+
+static void unmap_done(struct dma_iova_mapping *map, struct teardown *td)
+{
+	if (td->end)
+		unmap_extent(map, td->start, td->end, &td->gather);
+	td->end = 0;
+}
+
+/* Byte extent of granules [@s, @e) of run @r. */
+static void span_bytes(const struct dma_iova_mapping *map,
+		       const struct dma_iova_chunk *r, unsigned long s,
+		       unsigned long e, size_t *start, size_t *end)
+{
+	*start = max((size_t)s << map->granule_shift, r->offset);
+	*end = min((size_t)e << map->granule_shift, run_end(r));
+}
+
+static void window(const struct dma_iova_mapping *map,
+		   const struct dma_iova_range *r, bool exact,
+		   unsigned long *gs, unsigned long *ge)
+{
+	if (exact) {
+		unlink_window(map, r, gs, ge);
+	} else {
+		*gs = gidx(map, r->offset);
+		*ge = gidx_up(map, r->offset + r->size);
+	}
+}
+
+/*
+ * Pass one over granules [@gs, @ge) selected in @sel: sync host memory for
+ * the CPU while the page table still has it, and unmap.
+ */
+static void unmap_selected(struct dma_iova_mapping *map, struct teardown *td,
+			   const unsigned long *sel, unsigned long gs,
+			   unsigned long ge)
+{
+	struct dma_iova_record *rec = map->rec;
+	unsigned int i = run_index(rec, ((size_t)gs << map->granule_shift) + 1);
+	unsigned long s, e;
+
+	if (i)
+		i--;
+	for (; i < rec->nr_runs; i++) {
+		struct dma_iova_chunk *r = &rec->runs[i];
+		unsigned long rs = max(gidx(map, r->offset), gs);
+		unsigned long re = min(gidx_up(map, run_end(r)), ge);
+
+		if (rs >= ge)
+			break;
+		if (!chunk_is_mapped(r->type))
+			continue;
+		while (rs < re && next_span(sel, rs, re, &s, &e)) {
+			size_t start, end;
+
+			span_bytes(map, r, s, e, &start, &end);
+			if (r->type == DMA_CHUNK_HOST &&
+			    wants_arch_sync(map, r->attrs))
+				arch_sync_iova(map, start, end, r->dir, true);
+			unmap_add(map, td, gran_down(map, start),
+				  gran_up(map, end));
+			rs = e;
+		}
+	}
+	unmap_done(map, td);
+}
+
+/*
+ * After runs were dropped, join the neighbours that now meet, from run @i
+ * on up to granule @ge, as a link would have. Never allocates.
+ */
+static void join_runs(struct dma_iova_mapping *map, unsigned int i,
+		      unsigned long ge)
+{
+	struct dma_iova_record *rec = map->rec;
+
+	for (i = max(i, 1U); i < rec->nr_runs &&
+	     gidx(map, rec->runs[i - 1].offset) < ge;) {
+		struct dma_iova_chunk *prev = &rec->runs[i - 1];
+		struct dma_iova_chunk *next = &rec->runs[i];
+		struct link_chunk c = {
+			.offset = next->offset, .size = next->size,
+			.dma_addr = next->dma_addr, .attrs = next->attrs,
+			.type = next->type, .dir = next->dir,
+		};
+
+		if (!joins_after(map, prev, &c)) {
+			i++;
+			continue;
+		}
+		prev->size = run_end(next) - prev->offset;
+		remove_run(rec, i);
+	}
+}
+
+/* Shrink run @i to its linked granules; drop it if none is left. */
+static bool trim_run(struct dma_iova_mapping *map, unsigned int i)
+{
+	struct dma_iova_record *rec = map->rec;
+	struct dma_iova_chunk *r = &rec->runs[i];
+	unsigned long rs = gidx(map, r->offset);
+	unsigned long re = gidx_up(map, run_end(r));
+	unsigned long first = find_next_bit(rec->linked, re, rs);
+	size_t start, end;
+
+	if (first >= re) {
+		remove_run(rec, i);
+		return false;
+	}
+	/* Chunk edges inside a run are granule-aligned, so this is exact. */
+	start = first == rs ? r->offset : (size_t)first << map->granule_shift;
+	end = test_bit(re - 1, rec->linked) ? run_end(r) :
+	      linked_end_before(map, r, re);
+	r->dma_addr += start - r->offset;
+	r->offset = start;
+	r->size = end - start;
+	return true;
+}
+
+/*
+ * Pass two, after the flush: release bounce slots, tell @td->release, clear
+ * the granules and trim the runs they were in.
+ */
+static void drop_selected(struct dma_iova_mapping *map, struct teardown *td,
+			  unsigned long *sel, unsigned long gs,
+			  unsigned long ge, bool copy_back)
+{
+	struct dma_iova_record *rec = map->rec;
+	unsigned int i = run_index(rec, ((size_t)gs << map->granule_shift) + 1);
+	unsigned int first, dropped = 0;
+	unsigned long s, e;
+
+	if (i)
+		i--;
+	first = i;
+	while (i < rec->nr_runs) {
+		struct dma_iova_chunk *r = &rec->runs[i];
+		unsigned long rs = max(gidx(map, r->offset), gs);
+		unsigned long re = min(gidx_up(map, run_end(r)), ge);
+		bool touched = false;
+
+		if (rs >= ge)
+			break;
+		while (rs < re && next_span(sel, rs, re, &s, &e)) {
+			struct dma_iova_chunk piece = *r;
+			size_t start, end;
+
+			span_bytes(map, r, s, e, &start, &end);
+			if (r->type == DMA_CHUNK_BOUNCE) {
+				struct dma_iova_bounce *b = find_bounce(rec,
+								r->offset);
+
+				if (b) {
+					if (b->head_len)
+						bounce_release(map, b->head_tlb,
+							       b->head_len, r->dir,
+							       r->attrs, copy_back);
+					if (b->tail_len)
+						bounce_release(map, b->tail_tlb,
+							       b->tail_len, r->dir,
+							       r->attrs, copy_back);
+					if (copy_back &&
+					    wants_arch_sync(map, r->attrs))
+						arch_sync_bounce(map, b, r->dir,
+								   true);
+					rec->nr_bounce--;
+					memmove(b, b + 1,
+						(rec->bounce + rec->nr_bounce -
+						 b) * sizeof(*b));
+				}
+			}
+			if (td->release) {
+				piece.dma_addr += start - r->offset;
+				piece.offset = start;
+				piece.size = end - start;
+				td->release(&piece, td->arg);
+			}
+			td->chunks += count_span(rec->starts, s, e);
+			td->pending += count_pending(rec, s, e);
+			td->bytes += end - start;
+			clear_span(rec->starts, s, e);
+			clear_span(rec->pending, s, e);
+			/* Last: @sel may be @rec->linked. */
+			clear_span(rec->linked, s, e);
+			touched = true;
+			rs = e;
+		}
+		if (!touched || trim_run(map, i))
+			i++;
+		else
+			dropped++;
+	}
+	if (dropped)
+		join_runs(map, first, ge);
+}
+
+/* @chunks were unlinked, @pending of them not committed. */
+static void forget_chunks(struct dma_iova_record *rec, unsigned long chunks,
+			  unsigned long pending)
+{
+	rec->nr_chunks -= chunks;
+	rec->nr_pending -= pending;
+	if (!rec->nr_pending) {
+		rec->pend_start = 0;
+		rec->pend_end = 0;
+	}
+}
+
+/*
+ * Tear down, with one IOTLB flush, the granules selected in @sel within
+ * @ranges: of the chunks inside them (@exact, for an unlink), or all.
+ */
+static void teardown_iommu(struct dma_iova_mapping *map, unsigned long *sel,
+			   const struct dma_iova_range *ranges,
+			   unsigned int nr, bool exact, bool destroy,
+			   dma_iova_release_fn release, void *arg)
+{
+	struct teardown td = { .release = release, .arg = arg };
+	unsigned long gs, ge;
+	unsigned int i;
+
+	iommu_dma_iova_gather_init(map->dev, &td.gather, destroy);
+	for (i = 0; i < nr; i++) {
+		window(map, &ranges[i], exact, &gs, &ge);
+		unmap_selected(map, &td, sel, gs, ge);
+	}
+	iommu_dma_iova_flush(map->dev, &td.gather);
+	if (destroy)
+		iommu_dma_iova_free(map->dev, map->addr, map->rec->iova_len,
+				    &td.gather);
+	for (i = 0; i < nr; i++) {
+		window(map, &ranges[i], exact, &gs, &ge);
+		drop_selected(map, &td, sel, gs, ge, true);
+	}
+	forget_chunks(map->rec, td.chunks, td.pending);
+	trace_dma_iova_teardown(map, td.chunks, td.bytes, destroy);
+}
+
+static void unmap_direct_run(struct dma_iova_mapping *map,
+			     const struct dma_iova_chunk *r)
+{
+	if (r->type == DMA_CHUNK_P2P_HOST_BRIDGE)
+		dma_unmap_resource(map->dev, r->dma_addr, r->size, r->dir,
+				   r->attrs);
+	else if (r->type != DMA_CHUNK_P2P_BUS)
+		dma_unmap_page_attrs(map->dev, r->dma_addr, r->size, r->dir,
+				     r->attrs);
+}
+
+/* Without an IOMMU: unmap and drop every run marked doomed. */
+static void teardown_direct(struct dma_iova_mapping *map,
+			    dma_iova_release_fn release, void *arg)
+{
+	struct dma_iova_record *rec = map->rec;
+	unsigned long pending = 0;
+	unsigned int i, kept = 0;
+	u64 bytes = 0;
+
+	for (i = 0; i < rec->nr_runs; i++) {
+		struct dma_iova_chunk *r = &rec->runs[i];
+
+		if (!(r->__flags & RUN_DOOMED)) {
+			rec->runs[kept++] = *r;
+			continue;
+		}
+		unmap_direct_run(map, r);
+		if (release)
+			release(r, arg);
+		bytes += r->size;
+		pending += !!(r->__flags & RUN_PENDING);
+	}
+	trace_dma_iova_teardown(map, rec->nr_runs - kept, bytes, false);
+	forget_chunks(rec, rec->nr_runs - kept, pending);
+	rec->nr_runs = kept;
+}
+
+/* Undo every link since the last commit; earlier batches stay intact. */
+static void unwind_pending(struct dma_iova_mapping *map)
+{
+	struct dma_iova_record *rec = map->rec;
+	struct dma_iova_range r = {
+		.offset = rec->pend_start,
+		.size = rec->pend_end - rec->pend_start,
+	};
+	unsigned int i;
+
+	if (!rec->nr_pending)
+		return;
+	if (dma_iova_uses_iommu(map)) {
+		teardown_iommu(map, rec->pending, &r, 1, false, false, NULL, NULL);
+	} else {
+		for (i = 0; i < rec->nr_runs; i++)
+			if (rec->runs[i].__flags & RUN_PENDING)
+				rec->runs[i].__flags |= RUN_DOOMED;
+		teardown_direct(map, NULL, NULL);
+	}
+	WARN_ON_ONCE(rec->nr_pending);
+}
+
+/* Forget the pending batch: it is committed. */
+static void clear_pending(struct dma_iova_mapping *map)
+{
+	struct dma_iova_record *rec = map->rec;
+	unsigned int i;
+
+	if (dma_iova_uses_iommu(map)) {
+		clear_span(rec->pending, gidx(map, rec->pend_start),
+			   gidx_up(map, rec->pend_end));
+	} else {
+		for (i = run_index(rec, rec->pend_start);
+		     i < rec->nr_runs && rec->runs[i].offset < rec->pend_end;
+		     i++)
+			rec->runs[i].__flags &= ~RUN_PENDING;
+	}
+	rec->nr_pending = 0;
+	rec->pend_start = 0;
+	rec->pend_end = 0;
+}
+
 static int __dma_iova_commit(struct dma_iova_mapping *map)
 {
-	unsigned int i;
+	struct dma_iova_record *rec = map->rec;
 	int ret;
 
 	if (!map->live)
 		return -EINVAL;
-	if (!map->nr_pending)
+	if (!rec->nr_pending)
 		return 0;
 
 	if (dma_iova_uses_iommu(map)) {
-		size_t start = gran_down(map, map->pend_start);
-		size_t end = gran_up(map, map->pend_end);
+		size_t start = gran_down(map, rec->pend_start);
+		size_t end = gran_up(map, rec->pend_end);
 
 		ret = iova_should_fail() ? -ENOMEM :
 		      iommu_dma_iova_sync_map(map->dev, map->addr + start,
@@ -793,16 +1666,7 @@ static int __dma_iova_commit(struct dma_iova_mapping *map)
 			return ret == -ENOMEM ? ret : -EIO;
 		}
 	}
-
-	for (i = chunk_index(map, map->pend_start);
-	     i < map->nr_chunks && map->nr_pending; i++) {
-		if (map->chunks[i].pending) {
-			map->chunks[i].pending = false;
-			map->nr_pending--;
-		}
-	}
-	WARN_ON_ONCE(map->nr_pending);
-	map->nr_pending = 0;
+	clear_pending(map);
 	return 0;
 }
 
@@ -829,63 +1693,101 @@ int dma_iova_commit(struct dma_iova_mapping *map)
 }
 EXPORT_SYMBOL_GPL(dma_iova_commit);
 
-/* Mark the chunks exactly covered by @r; 0 or -errno with nothing marked. */
-static int mark_range(struct dma_iova_mapping *map,
-		      const struct dma_iova_range *r)
+/* Check that @r covers whole chunks and at least one: 0 or -errno. */
+static int check_unlink(const struct dma_iova_mapping *map,
+			const struct dma_iova_range *r)
 {
+	const struct dma_iova_record *rec = map->rec;
 	size_t end = r->offset + r->size;
-	unsigned int i = chunk_index(map, r->offset);
-	unsigned int first = i;
+	unsigned int i;
 
 	if (check_range(map, r->offset, r->size))
 		return -EINVAL;
-	if (i > 0 && chunk_end(&map->chunks[i - 1]) > r->offset)
-		return -EINVAL;
-	for (; i < map->nr_chunks && map->chunks[i].offset < end; i++) {
-		if (chunk_end(&map->chunks[i]) > end || map->chunks[i].doomed)
-			goto undo;
-		map->chunks[i].doomed = true;
-	}
-	return i > first ? 0 : -ENOENT;
+	if (dma_iova_uses_iommu(map)) {
+		unsigned long gs, ge;
 
-undo:
-	while (i-- > first)
-		map->chunks[i].doomed = false;
-	return -EINVAL;
+		if (cuts_chunk(map, r->offset) || cuts_chunk(map, end))
+			return -EINVAL;
+		unlink_window(map, r, &gs, &ge);
+		return find_next_bit(rec->linked, ge, gs) < ge ? 0 : -ENOENT;
+	}
+	i = run_index(rec, r->offset);
+	if (i > 0 && run_end(&rec->runs[i - 1]) > r->offset)
+		return -EINVAL;
+	if (i == rec->nr_runs || rec->runs[i].offset >= end)
+		return -ENOENT;
+	for (; i < rec->nr_runs && rec->runs[i].offset < end; i++)
+		if (run_end(&rec->runs[i]) > end)
+			return -EINVAL;
+	return 0;
+}
+
+static bool ranges_overlap(const struct dma_iova_range *ranges,
+			   unsigned int nr)
+{
+	unsigned int i, j;
+	bool sorted = true;
+
+	for (i = 1; i < nr && sorted; i++)
+		sorted = ranges[i].offset >= ranges[i - 1].offset +
+					     ranges[i - 1].size;
+	if (sorted)
+		return false;
+	for (i = 0; i < nr; i++)
+		for (j = i + 1; j < nr; j++)
+			if (ranges[i].offset < ranges[j].offset + ranges[j].size &&
+			    ranges[j].offset < ranges[i].offset + ranges[i].size)
+				return true;
+	return false;
 }
 
 static int __dma_unlink_ranges(struct dma_iova_mapping *map,
 			       const struct dma_iova_range *ranges,
 			       unsigned int nr)
 {
+	struct dma_iova_record *rec = map->rec;
 	unsigned int i, j;
 	int ret;
 
 	if (!map->live || !nr)
 		return -EINVAL;
-
 	for (i = 0; i < nr; i++) {
-		ret = mark_range(map, &ranges[i]);
-		if (ret) {
-			for (j = 0; j < map->nr_chunks; j++)
-				map->chunks[j].doomed = false;
+		ret = check_unlink(map, &ranges[i]);
+		if (ret)
 			return ret;
-		}
 	}
-	teardown_doomed(map, false, NULL, NULL);
+	if (ranges_overlap(ranges, nr))
+		return -EINVAL;
+
+	if (dma_iova_uses_iommu(map)) {
+		teardown_iommu(map, rec->linked, ranges, nr, true, false, NULL,
+			       NULL);
+		return 0;
+	}
+	for (i = 0; i < nr; i++) {
+		size_t end = ranges[i].offset + ranges[i].size;
+
+		for (j = run_index(rec, ranges[i].offset);
+		     j < rec->nr_runs && rec->runs[j].offset < end; j++)
+			rec->runs[j].__flags |= RUN_DOOMED;
+	}
+	teardown_direct(map, NULL, NULL);
 	return 0;
 }
 
 /**
  * dma_unlink_ranges() - unlink the chunks in several ranges, one IOTLB flush
  * @map: mapping set up by dma_alloc_iova()
- * @ranges: byte ranges of @map; each must cover whole chunks and at least one
+ * @ranges: byte ranges of @map; each must cover whole chunks and at least
+ *	one
  * @nr: number of entries in @ranges
  *
  * Unmaps every chunk inside @ranges with the direction, attributes and type
  * recorded at link time, invalidates the IOTLB once for all of them, then
- * releases bounce slots and syncs for the CPU. The IOVA stays reserved for
- * new links. Nothing is unlinked if any range is invalid.
+ * releases bounce slots. With an IOMMU a range may cut a run of the record
+ * anywhere between two chunks, leaving a hole: that never allocates, so
+ * unlinking cannot fail for memory. The IOVA stays reserved for new links.
+ * Nothing is unlinked if any range is invalid.
  *
  * Context: Any context; the caller serialises calls on @map.
  * Return: 0 on success; -EINVAL if @map is not live, a range is empty, out
@@ -931,44 +1833,70 @@ static void swiotlb_sync(struct device *dev, phys_addr_t tlb, size_t len,
 		swiotlb_sync_single_for_device(dev, tlb, len, dir);
 }
 
+static void sync_bounced(struct dma_iova_mapping *map,
+			 const struct dma_iova_chunk *r, bool for_cpu)
+{
+	struct dma_iova_bounce *b = find_bounce(map->rec, r->offset);
+
+	if (!b)
+		return;
+	if (for_cpu && wants_arch_sync(map, r->attrs))
+		arch_sync_bounce(map, b, r->dir, true);
+	if (b->head_len)
+		swiotlb_sync(map->dev, b->head_tlb, b->head_len, r->dir,
+			     for_cpu);
+	if (b->tail_len)
+		swiotlb_sync(map->dev, b->tail_tlb, b->tail_len, r->dir,
+			     for_cpu);
+	if (!for_cpu && wants_arch_sync(map, r->attrs))
+		arch_sync_bounce(map, b, r->dir, false);
+}
+
 static void sync_chunks(struct dma_iova_mapping *map, size_t offset,
 			size_t size, bool for_cpu)
 {
-	struct device *dev = map->dev;
+	struct dma_iova_record *rec;
 	unsigned int i;
 	size_t end;
 
 	if (!map->live || check_add_overflow(offset, size, &end))
 		return;
+	rec = map->rec;
+	i = run_index(rec, offset + 1);
+	if (i)
+		i--;
+	for (; i < rec->nr_runs && rec->runs[i].offset < end; i++) {
+		struct dma_iova_chunk *r = &rec->runs[i];
+		unsigned long s, e, g, ge;
 
-	for (i = chunk_index(map, offset);
-	     i > 0 && chunk_end(&map->chunks[i - 1]) > offset; i--)
-		;
-	for (; i < map->nr_chunks && map->chunks[i].offset < end; i++) {
-		struct dma_iova_chunk *c = &map->chunks[i];
-
-		if (c->type == DMA_CHUNK_P2P_BUS ||
-		    c->type == DMA_CHUNK_P2P_HOST_BRIDGE)
+		if (run_end(r) <= offset || r->type == DMA_CHUNK_P2P_BUS ||
+		    r->type == DMA_CHUNK_P2P_HOST_BRIDGE)
 			continue;
 		if (!dma_iova_uses_iommu(map)) {
 			if (for_cpu)
-				dma_sync_single_for_cpu(dev, c->dma_addr,
-							c->size, c->dir);
+				dma_sync_single_for_cpu(map->dev, r->dma_addr,
+							r->size, r->dir);
 			else
-				dma_sync_single_for_device(dev, c->dma_addr,
-							   c->size, c->dir);
+				dma_sync_single_for_device(map->dev,
+							   r->dma_addr,
+							   r->size, r->dir);
 			continue;
 		}
-		if (for_cpu)
-			arch_sync_chunk(map, c, true);
-		if (c->head_len)
-			swiotlb_sync(dev, c->head_tlb, c->head_len, c->dir,
-				     for_cpu);
-		if (c->tail_len)
-			swiotlb_sync(dev, c->tail_tlb, c->tail_len, c->dir,
-				     for_cpu);
-		if (!for_cpu)
-			arch_sync_chunk(map, c, false);
+		if (r->type == DMA_CHUNK_BOUNCE) {
+			sync_bounced(map, r, for_cpu);
+			continue;
+		}
+		if (!wants_arch_sync(map, r->attrs))
+			continue;
+		g = gidx(map, max(offset, r->offset));
+		ge = gidx_up(map, min(end, run_end(r)));
+		while (next_span(rec->linked, g, ge, &s, &e)) {
+			size_t start, stop;
+
+			span_bytes(map, r, s, e, &start, &stop);
+			arch_sync_iova(map, start, stop, r->dir, for_cpu);
+			g = e;
+		}
 	}
 }
 
@@ -978,9 +1906,9 @@ static void sync_chunks(struct dma_iova_mapping *map, size_t offset,
  * @offset: start of the range
  * @size: length of the range
  *
- * Syncs every chunk that intersects the range, whole, as its recorded type
- * requires: copies bounced heads and tails back, invalidates CPU caches on
- * non-coherent devices, and skips P2P memory.
+ * Syncs the linked memory in the range as its recorded type requires:
+ * copies bounced heads and tails of the chunks it touches back, invalidates
+ * CPU caches on non-coherent devices, and skips P2P memory.
  *
  * Context: Any context; the caller serialises calls on @map.
  */
@@ -1012,35 +1940,44 @@ EXPORT_SYMBOL_GPL(dma_iova_sync_for_device);
 
 static void reset_mapping(struct dma_iova_mapping *map)
 {
-	free_chunk_record(map);
+	free_record(map->rec);
 	init_mapping(map);
 }
 
 /**
- * dma_destroy_iova_release() - destroy a mapping, then release each chunk
+ * dma_destroy_iova_release() - destroy a mapping, then release what it held
  * @map: mapping set up by dma_alloc_iova(), live or not
- * @release: called for every chunk, in offset order, once it is unmapped
+ * @release: called for every linked stretch of every run, in offset order,
+ *	once it is unmapped
  * @arg: passed to @release
  *
- * As dma_destroy_iova(), for callers that own the linked memory only
- * through the chunk record (e.g. pinned user pages): @release sees each
- * chunk after the device lost it (after the IOTLB invalidation, or with it
- * queued in lazy mode, as for dma_unmap_page()) and before the record is
- * dropped.
+ * As dma_destroy_iova(), for callers that act on what was linked once the
+ * device lost it: @release sees each stretch after the IOTLB invalidation
+ * (or with it queued in lazy mode, as for dma_unmap_page()) and before the
+ * record is dropped. The record holds no physical addresses; callers that
+ * must release pages keep their own list of them.
  *
  * Context: Any context that @release allows.
  */
 void dma_destroy_iova_release(struct dma_iova_mapping *map,
 			      dma_iova_release_fn release, void *arg)
 {
+	struct dma_iova_record *rec = map->rec;
 	unsigned int i;
 
 	debug_dma_iova_destroy(map);
 	if (!map->live)
 		return;
-	for (i = 0; i < map->nr_chunks; i++)
-		map->chunks[i].doomed = true;
-	teardown_doomed(map, true, release, arg);
+	if (dma_iova_uses_iommu(map)) {
+		struct dma_iova_range all = { 0, map->size };
+
+		teardown_iommu(map, rec->linked, &all, 1, false, true, release,
+			       arg);
+	} else {
+		for (i = 0; i < rec->nr_runs; i++)
+			rec->runs[i].__flags |= RUN_DOOMED;
+		teardown_direct(map, release, arg);
+	}
 	reset_mapping(map);
 }
 EXPORT_SYMBOL_GPL(dma_destroy_iova_release);
@@ -1065,10 +2002,11 @@ static int __dma_free_iova(struct dma_iova_mapping *map)
 {
 	if (!map->live)
 		return -EINVAL;
-	if (map->nr_chunks)
+	if (map->rec->nr_chunks)
 		return -EBUSY;
 	if (dma_iova_uses_iommu(map))
-		iommu_dma_iova_free(map->dev, map->addr, map->iova_len, NULL);
+		iommu_dma_iova_free(map->dev, map->addr, map->rec->iova_len,
+				    NULL);
 	reset_mapping(map);
 	return 0;
 }
@@ -1091,33 +2029,66 @@ int dma_free_iova(struct dma_iova_mapping *map)
 EXPORT_SYMBOL_GPL(dma_free_iova);
 
 /**
- * dma_iova_find_chunk() - the linked chunk holding a byte of a mapping
+ * dma_iova_find_chunk() - the run holding a linked byte of a mapping
  * @map: mapping set up by dma_alloc_iova()
  * @offset: byte offset in @map
  *
- * Context: Any context; the caller keeps @map stable while using the chunk.
- * Return: the chunk's record (type, DMA address, ...), or %NULL if nothing
+ * Context: Any context; the caller keeps @map stable while using the run.
+ * Return: the run's record (type, direction, attributes; the byte's DMA
+ * address is its @dma_addr + (@offset - its @offset)), or %NULL if nothing
  * is linked at @offset.
  */
 const struct dma_iova_chunk *
 dma_iova_find_chunk(const struct dma_iova_mapping *map, size_t offset)
 {
-	unsigned int i = chunk_index(map, offset);
+	const struct dma_iova_record *rec = map->rec;
 
-	if (i < map->nr_chunks && map->chunks[i].offset == offset)
-		return &map->chunks[i];
-	if (i > 0 && chunk_end(&map->chunks[i - 1]) > offset)
-		return &map->chunks[i - 1];
-	return NULL;
+	if (!map->live || offset >= map->size)
+		return NULL;
+	if (dma_iova_uses_iommu(map) &&
+	    !test_bit(gidx(map, offset), rec->linked))
+		return NULL;
+	return run_holding(rec, offset);
 }
 EXPORT_SYMBOL_GPL(dma_iova_find_chunk);
+
+/*
+ * The linked stretch at or after the cursor: its DMA address and length, in
+ * run *@idx from offset *@pos. Advances the copies it is given.
+ */
+static bool next_piece(const struct dma_iova_mapping *map, unsigned int *idx,
+		       size_t *pos, struct dma_iova_seg *seg)
+{
+	const struct dma_iova_record *rec = map->rec;
+
+	for (; *idx < rec->nr_runs; (*idx)++) {
+		const struct dma_iova_chunk *r = &rec->runs[*idx];
+		size_t start = max(*pos, r->offset), end = run_end(r);
+		unsigned long s, e;
+
+		if (start >= end)
+			continue;
+		if (dma_iova_uses_iommu(map)) {
+			if (!next_span(rec->linked, gidx(map, start),
+				       gidx_up(map, end), &s, &e))
+				continue;
+			start = max(start, (size_t)s << map->granule_shift);
+			end = min(end, (size_t)e << map->granule_shift);
+		}
+		seg->addr = r->dma_addr + (start - r->offset);
+		seg->len = end - start;
+		*pos = end;
+		return true;
+	}
+	return false;
+}
 
 /**
  * dma_iova_next_seg() - next DMA segment of a mapping
  * @iter: cursor set up by dma_iova_iter_init()
  * @seg: filled with the segment
  *
- * Merges chunks that follow each other in DMA address space.
+ * Merges linked stretches that follow each other in DMA address space.
  *
  * Context: Any context; the caller keeps the mapping stable while walking.
  * Return: %true if @seg was filled, %false at the end.
@@ -1125,21 +2096,91 @@ EXPORT_SYMBOL_GPL(dma_iova_find_chunk);
 bool dma_iova_next_seg(struct dma_iova_iter *iter, struct dma_iova_seg *seg)
 {
 	const struct dma_iova_mapping *map = iter->map;
-	const struct dma_iova_chunk *c;
+	struct dma_iova_seg more;
+	unsigned int idx;
+	size_t pos;
 
-	if (iter->idx >= map->nr_chunks)
+	if (!map->live || !next_piece(map, &iter->idx, &iter->pos, seg))
 		return false;
+	for (;;) {
+		idx = iter->idx;
+		pos = iter->pos;
+		if (!next_piece(map, &idx, &pos, &more) ||
+		    more.addr != seg->addr + seg->len)
+			return true;
+		seg->len += more.len;
+		iter->idx = idx;
+		iter->pos = pos;
+	}
+}
+EXPORT_SYMBOL_GPL(dma_iova_next_seg);
 
-	c = &map->chunks[iter->idx++];
-	seg->addr = c->dma_addr;
-	seg->len = c->size;
-	while (iter->idx < map->nr_chunks) {
-		c = &map->chunks[iter->idx];
-		if (seg->addr + seg->len != c->dma_addr)
-			break;
-		seg->len += c->size;
-		iter->idx++;
+/* ---- lookups the debug checks share ------------------------------------- */
+
+/**
+ * dma_iova_nr_chunks() - chunks linked into a mapping
+ * @map: mapping set up by dma_alloc_iova()
+ *
+ * Context: Any context.
+ * Return: the number of chunks linked and not unlinked again.
+ */
+unsigned long dma_iova_nr_chunks(const struct dma_iova_mapping *map)
+{
+	return map->live ? map->rec->nr_chunks : 0;
+}
+
+/* Would a chunk at [@offset, +@size) overlap or share a granule? */
+bool dma_iova_range_busy(const struct dma_iova_mapping *map, size_t offset,
+			 size_t size)
+{
+	return map->live && !range_is_free(map, offset, size);
+}
+
+/* Is every byte of [@offset, +@size) linked? */
+bool dma_iova_range_linked(const struct dma_iova_mapping *map, size_t offset,
+			   size_t size)
+{
+	size_t end = offset + size;
+
+	while (offset < end) {
+		const struct dma_iova_chunk *r = dma_iova_find_chunk(map, offset);
+		size_t stop;
+
+		if (!r)
+			return false;
+		stop = run_end(r);
+		if (dma_iova_uses_iommu(map))
+			stop = min(stop, (size_t)find_next_zero_bit(
+					map->rec->linked,
+					gidx_up(map, stop), gidx(map, offset))
+				   << map->granule_shift);
+		offset = stop;
 	}
 	return true;
 }
-EXPORT_SYMBOL_GPL(dma_iova_next_seg);
+
+/* The first byte in [@offset, +@size) linked since the last commit, or -1. */
+ssize_t dma_iova_first_pending(const struct dma_iova_mapping *map,
+			       size_t offset, size_t size)
+{
+	const struct dma_iova_record *rec = map->rec;
+	size_t end = min(offset + size, rec->pend_end);
+	unsigned long g;
+	unsigned int i;
+
+	offset = max(offset, rec->pend_start);
+	if (!map->live || offset >= end)
+		return -1;
+	if (dma_iova_uses_iommu(map)) {
+		g = find_next_bit(rec->pending, gidx_up(map, end),
+				  gidx(map, offset));
+		if (g >= gidx_up(map, end))
+			return -1;
+		return max(offset, (size_t)g << map->granule_shift);
+	}
+	for (i = run_index(rec, offset); i < rec->nr_runs &&
+	     rec->runs[i].offset < end; i++)
+		if (rec->runs[i].__flags & RUN_PENDING)
+			return rec->runs[i].offset;
+	return -1;
+}

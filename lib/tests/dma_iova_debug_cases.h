@@ -160,9 +160,16 @@ static void dbg_unlink_half(struct dma_iova_debug_env *env)
 
 static void dbg_count_changed(struct dma_iova_debug_env *env)
 {
-	env->map.nr_chunks--;
+	struct dma_iova_record *rec = env->map.rec;
+
+	/* Another state's record pointer written over this state's. */
+	if (dma_alloc_iova(env->dev, &env->other, 4 * DBG_SZ_4K, 0,
+			   GFP_ATOMIC))
+		return;
+	env->map.rec = env->other.rec;
 	dma_iova_commit(&env->map);
-	env->map.nr_chunks++;
+	env->map.rec = rec;
+	dma_destroy_iova(&env->other);
 }
 
 static void dbg_free_linked(struct dma_iova_debug_env *env)
@@ -221,7 +228,7 @@ static const struct dma_iova_debug_case dma_iova_debug_cases[] = {
 	  dbg_alloc_pending, dbg_unlink_pending },
 	{ "I10 unlink half a chunk", DMA_IOVA_DBG_UNLINK,
 	  dbg_alloc_linked, dbg_unlink_half },
-	{ "I11 chunk count overwritten", DMA_IOVA_DBG_COUNT,
+	{ "I11 record of another state", DMA_IOVA_DBG_COUNT,
 	  dbg_alloc_linked, dbg_count_changed },
 	{ "I12 free with chunks linked", DMA_IOVA_DBG_FREE_LINKED,
 	  dbg_alloc_linked, dbg_free_linked },

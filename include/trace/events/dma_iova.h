@@ -19,9 +19,10 @@ TRACE_DEFINE_ENUM(DMA_CHUNK_P2P_BUS);
 TRACE_DEFINE_ENUM(DMA_CHUNK_P2P_HOST_BRIDGE);
 
 TRACE_EVENT(dma_iova_link,
-	    TP_PROTO(const struct dma_iova_mapping *map,
-		     const struct dma_iova_chunk *chunk),
-	    TP_ARGS(map, chunk),
+	    TP_PROTO(const struct dma_iova_mapping *map, size_t offset,
+		     size_t size, phys_addr_t phys, dma_addr_t dma_addr,
+		     u8 type, u8 dir, u32 bounced),
+	    TP_ARGS(map, offset, size, phys, dma_addr, type, dir, bounced),
 	    TP_STRUCT__entry(__string(device, dev_name(map->dev))
 			     __field(u64, offset)
 			     __field(u64, size)
@@ -31,13 +32,13 @@ TRACE_EVENT(dma_iova_link,
 			     __field(u8, type)
 			     __field(u8, dir)),
 	    TP_fast_assign(__assign_str(device);
-			   __entry->offset = chunk->offset;
-			   __entry->size = chunk->size;
-			   __entry->phys = chunk->phys;
-			   __entry->dma_addr = chunk->dma_addr;
-			   __entry->bounced = chunk->head_len + chunk->tail_len;
-			   __entry->type = chunk->type;
-			   __entry->dir = chunk->dir;),
+			   __entry->offset = offset;
+			   __entry->size = size;
+			   __entry->phys = phys;
+			   __entry->dma_addr = dma_addr;
+			   __entry->bounced = bounced;
+			   __entry->type = type;
+			   __entry->dir = dir;),
 	    TP_printk("%s offset=%#llx size=%#llx phys=%#llx dma_addr=%#llx type=%s dir=%u bounced=%u",
 		      __get_str(device), __entry->offset, __entry->size,
 		      __entry->phys, __entry->dma_addr,

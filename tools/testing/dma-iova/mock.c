@@ -367,6 +367,16 @@ bool iommu_dma_iova_need_bounce(struct device *dev, size_t size,
 	return dev->needs_bounce;
 }
 
+phys_addr_t iommu_dma_iova_to_phys(struct device *dev, dma_addr_t iova)
+{
+	phys_addr_t phys = mock_iova_to_phys(iova);
+
+	if (!phys)
+		mock_error("page-table look-up of unmapped IOVA %#llx",
+			   (unsigned long long)iova);
+	return phys;
+}
+
 phys_addr_t mock_iova_to_phys(dma_addr_t iova)
 {
 	unsigned int i;

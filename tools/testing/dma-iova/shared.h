@@ -74,13 +74,46 @@ static inline bool unmapped(dma_addr_t iova, size_t size)
 	return true;
 }
 
-/* The chunk linked exactly at @offset, or %NULL. */
+/* The run holding linked byte @offset, or %NULL. */
 static inline const struct dma_iova_chunk *
 chunk_at(const struct dma_iova_mapping *map, size_t offset)
 {
-	const struct dma_iova_chunk *c = dma_iova_find_chunk(map, offset);
+	return dma_iova_find_chunk(map, offset);
+}
 
-	return c && c->offset == offset ? c : NULL;
+static inline unsigned int nr_runs(const struct dma_iova_mapping *map)
+{
+	return map->live ? map->rec->nr_runs : 0;
+}
+
+/* Chunks linked since the last commit. */
+static inline unsigned long nr_pending(const struct dma_iova_mapping *map)
+{
+	const struct dma_iova_record *rec = map->rec;
+	unsigned long g, n = 0;
+	unsigned int i;
+
+	if (!map->live)
+		return 0;
+	if (!dma_iova_uses_iommu(map)) {
+		for (i = 0; i < rec->nr_runs; i++)
+			n += !!(rec->runs[i].__flags & RUN_PENDING);
+		return n;
+	}
+	for (g = 0; g < rec->nbits; g++)
+		n += test_bit(g, rec->starts) && test_bit(g, rec->pending);
+	return n;
+}
+
+/* The swiotlb side of the bounced chunk at @offset. */
+static inline const struct dma_iova_bounce *
+bounce_at(const struct dma_iova_mapping *map, size_t offset)
+{
+	const struct dma_iova_record *rec = map->rec;
+	unsigned int i = bounce_index(rec, offset);
+
+	return i < rec->nr_bounce && rec->bounce[i].offset == offset ?
+	       &rec->bounce[i] : NULL;
 }
 
 static inline unsigned int count_segs(const struct dma_iova_mapping *map,

@@ -28,6 +28,7 @@ struct model_chunk {
 	size_t offset, size;
 	phys_addr_t phys;
 	enum dma_chunk_type type;
+	int dir;
 	bool pending;
 };
 
@@ -120,41 +121,116 @@ static unsigned int reports(void)
 	return dma_iova_debug_errors(DMA_IOVA_DBG_NONE);
 }
 
+static dma_addr_t model_dma(const struct model_chunk *mc)
+{
+	if (mc->type == DMA_CHUNK_P2P_BUS)
+		return mc->phys + MOCK_BUS_OFFSET;
+	if (!m.iommu)
+		return mc->phys + MOCK_DIRECT_OFFSET;
+	return map.addr + mc->offset;
+}
+
+/* Bytes of a bounced chunk's head and tail that went through swiotlb. */
+static void model_bounced(const struct model_chunk *mc, size_t *head,
+			  size_t *tail)
+{
+	size_t end = mc->offset + mc->size;
+
+	*head = 0;
+	*tail = 0;
+	if (mc->type != DMA_CHUNK_BOUNCE)
+		return;
+	if (gdown(mc->offset) == gdown(end - 1)) {
+		*head = mc->size;
+		return;
+	}
+	*head = mc->offset & (G - 1) ? G - (mc->offset & (G - 1)) : 0;
+	*tail = end & (G - 1);
+}
+
+static const struct model_chunk *model_holding(size_t off)
+{
+	unsigned int i;
+
+	for (i = 0; i < m.n; i++)
+		if (off >= m.c[i].offset && off - m.c[i].offset < m.c[i].size)
+			return &m.c[i];
+	return NULL;
+}
+
+/* The run record: sorted, covering exactly the chunks, runs maximal. */
+static void record_check(void)
+{
+	const struct dma_iova_record *rec = map.rec;
+	unsigned int i;
+
+	CHECK(rec->nr_runs <= m.n);
+	for (i = 0; i < rec->nr_runs; i++) {
+		const struct dma_iova_chunk *r = &rec->runs[i];
+
+		CHECK(r->size);
+		CHECK(model_holding(r->offset));
+		CHECK(model_holding(r->offset + r->size - 1));
+		if (!i)
+			continue;
+		CHECK(rec->runs[i - 1].offset + rec->runs[i - 1].size <=
+		      r->offset);
+		if (m.iommu) {
+			struct link_chunk c = {
+				.offset = r->offset, .size = r->size,
+				.dma_addr = r->dma_addr, .attrs = r->attrs,
+				.type = r->type, .dir = r->dir,
+			};
+
+			CHECK(!joins_after(&map, &rec->runs[i - 1], &c));
+		}
+	}
+}
+
 /* The real mapping and the mock IOMMU agree with the model. */
 static void model_check(void)
 {
 	unsigned int i, tlbs = 0, directs = 0;
-	size_t g;
+	size_t g, total = 0, linked = 0;
+	struct dma_iova_iter iter;
+	struct dma_iova_seg seg;
 
 	CHECK(!mock.errors && !mock.warns);
 	CHECK(map.live == m.live);
 	if (!m.live)
 		return;
-	CHECK(map.nr_chunks == m.n);
+	CHECK(dma_iova_nr_chunks(&map) == m.n);
+	record_check();
 	for (i = 0; i < m.n; i++) {
-		const struct dma_iova_chunk *c = &map.chunks[i];
 		const struct model_chunk *mc = &m.c[i];
+		const struct dma_iova_chunk *r;
+		size_t head, tail, last = mc->offset + mc->size - 1;
+		dma_addr_t dma = model_dma(mc);
 
-		CHECK(c->offset == mc->offset && c->size == mc->size);
-		CHECK(c->type == mc->type && c->pending == mc->pending);
-		tlbs += !!c->head_len + !!c->tail_len;
+		r = dma_iova_find_chunk(&map, mc->offset);
+		CHECK(r && dma_iova_find_chunk(&map, last) == r);
+		CHECK(r->type == mc->type && r->dir == mc->dir);
+		CHECK(r->dma_addr + (mc->offset - r->offset) == dma);
+		CHECK((dma_iova_first_pending(&map, mc->offset, mc->size) >= 0) ==
+		      mc->pending);
+		/* a byte before and after the chunk belongs to no other run */
+		if (mc->offset && !model_holding(mc->offset - 1))
+			CHECK(!dma_iova_find_chunk(&map, mc->offset - 1));
+		if (last + 1 < m.size && !model_holding(last + 1))
+			CHECK(!dma_iova_find_chunk(&map, last + 1));
+		linked += mc->size;
+		model_bounced(mc, &head, &tail);
+		tlbs += !!head + !!tail;
 		if (!m.iommu && mc->type != DMA_CHUNK_P2P_BUS)
 			directs++;
-		if (mc->type == DMA_CHUNK_P2P_BUS) {
-			CHECK(c->dma_addr == mc->phys + MOCK_BUS_OFFSET);
+		if (!m.iommu || mc->type == DMA_CHUNK_P2P_BUS)
 			continue;
-		}
-		if (!m.iommu) {
-			CHECK(c->dma_addr == mc->phys + MOCK_DIRECT_OFFSET);
-			continue;
-		}
-		CHECK(c->dma_addr == map.addr + mc->offset);
-		CHECK(mock_iova_synced(c->dma_addr) == !mc->pending);
+		CHECK(mock_iova_synced(dma) == !mc->pending);
 		/* first, last and every granule start resolve as linked */
 		for (g = 0; g < mc->size; g = g ? g + G : G - (mc->offset & (G - 1))) {
-			phys_addr_t got = mock_iova_to_phys(c->dma_addr + g);
+			phys_addr_t got = mock_iova_to_phys(dma + g);
 
-			if (g < c->head_len || g >= mc->size - c->tail_len)
+			if (g < head || g >= mc->size - tail)
 				CHECK(got >= mock_phys(MOCK_TLB_FIRST) &&
 				      got < mock_phys(MOCK_P2P_FIRST));
 			else
@@ -163,10 +239,16 @@ static void model_check(void)
 	}
 	CHECK(mock.nr_tlb == tlbs);
 	CHECK(mock.nr_direct == directs);
+	dma_iova_for_each_seg(&map, &iter, &seg)
+		total += seg.len;
+	CHECK(total == linked);
+	for (g = 0; g < m.size && g < 256 * G; g += G)
+		if (!model_holding(g))
+			CHECK(!dma_iova_find_chunk(&map, g));
 	if (!m.iommu)
 		return;
 	/* nothing else of the range is mapped */
-	for (g = 0; g < map.iova_len && g < 256 * G; g += G) {
+	for (g = 0; g < map.rec->iova_len && g < 256 * G; g += G) {
 		bool used = false;
 
 		for (i = 0; i < m.n && !used; i++)
@@ -257,9 +339,98 @@ static int predict_link(size_t off, phys_addr_t phys, size_t size, int dir,
 	return bounce ? -EPERM : 0;
 }
 
+static void model_add(size_t off, size_t size, phys_addr_t phys,
+		      enum dma_chunk_type type, int dir)
+{
+	unsigned int i = 0;
+
+	while (i < m.n && m.c[i].offset < off)
+		i++;
+	memmove(&m.c[i + 1], &m.c[i], (m.n - i) * sizeof(m.c[0]));
+	m.c[i] = (struct model_chunk){ off, size, phys, type, dir, true };
+	m.n++;
+}
+
+/* A page of RAM, or of one of the three P2P providers. */
+static phys_addr_t take_page(struct input *in)
+{
+	unsigned int kind = take(in, 1) % 8;
+
+	if (kind < 5)
+		return mock_phys(take(in, 2) % 1800);
+	return mock_phys(MOCK_P2P_FIRST + (kind - 5) * MOCK_P2P_PAGES +
+			 take(in, 1));
+}
+
+/*
+ * dma_link_bvecs(): up to four bio_vecs, often physically contiguous;
+ * the model places and predicts them chunk by chunk, as documented.
+ */
+static void op_link_bvecs(struct input *in)
+{
+	unsigned int nr = take(in, 1) % 5, i, before = reports(), misuse = 0;
+	size_t off = take(in, 3) % (72 * G), start = off;
+	int dir = take(in, 1) % 4, want = 0, ret;
+	unsigned int calls[NR_FAIL_SITES];
+	struct bio_vec bv[4];
+	phys_addr_t phys = 0;
+
+	if (m.n + nr > MAX_CHUNKS)
+		return;
+	for (i = 0; i < nr; i++) {
+		size_t len = take(in, 2) % (2 * G) + 1;
+
+		phys = i && take(in, 1) % 2 ? phys : take_page(in) +
+		       take(in, 2) % G;
+		bv[i].bv_page = pfn_to_page(PHYS_PFN(phys));
+		bv[i].bv_offset = offset_in_page(phys);
+		/* a bio_vec stays within its memory kind */
+		bv[i].bv_len = min(len, (size_t)(MOCK_P2P_PAGES * PAGE_SIZE -
+					 (phys & (MOCK_P2P_PAGES * PAGE_SIZE - 1))));
+		phys += bv[i].bv_len;
+	}
+	if (!m.live || !nr || dir > DMA_FROM_DEVICE)
+		want = -EINVAL;
+	for (i = 0; !want && i < nr; i++) {
+		phys_addr_t p = bvec_phys(&bv[i]);
+		size_t len = bv[i].bv_len;
+		enum dma_chunk_type type = 0;
+
+		while (i + 1 < nr && bvec_phys(&bv[i + 1]) == p + len &&
+		       mem_kind(p) == mem_kind(bvec_phys(&bv[i + 1])))
+			len += bv[++i].bv_len;
+		if (m.iommu && ((off | p) & (G - 1)))
+			off = gup(off) + (p & (G - 1));
+		want = predict_link(off, p, len, dir, &type);
+		if (!want)
+			model_add(off, len, p, type, dir);
+		else
+			misuse = want == -EINVAL || want == -EEXIST ||
+				 want == -EPERM;
+		off += len;
+	}
+	memcpy(calls, mock.calls, sizeof(calls));
+	ret = dma_link_bvecs(&map, &start, bv, nr, dir, 0);
+	TRACE("link %u bvecs dir %d: %d (model %d)\n", nr, dir, ret, want);
+	if (injected(calls) && ret == -ENOMEM) {
+		want = -ENOMEM;
+		misuse = 0;
+	}
+	CHECK(ret == want);
+	if (ret) {
+		if (m.live)
+			drop_pending();
+	} else {
+		CHECK(start == off);
+	}
+	if (!m.live || !nr || dir > DMA_FROM_DEVICE)
+		misuse = 1;
+	CHECK(reports() - before == misuse);
+}
+
 static void op_link(struct input *in)
 {
-	unsigned int kind = take(in, 1) % 8, before = reports();
+	unsigned int before = reports();
 	size_t off = take(in, 3) % (72 * G);
 	size_t size = take(in, 2) % (3 * G) + (take(in, 1) % 32 == 0 ? 0 : 1);
 	int dir = take(in, 1) % 4, want, ret;
@@ -269,11 +440,7 @@ static void op_link(struct input *in)
 
 	if (m.n == MAX_CHUNKS)
 		return;
-	if (kind < 5)		/* RAM */
-		phys = mock_phys(take(in, 2) % 1800);
-	else			/* one of the three P2P providers */
-		phys = mock_phys(MOCK_P2P_FIRST + (kind - 5) * MOCK_P2P_PAGES +
-				 take(in, 1));
+	phys = take_page(in);
 	/* mostly keep the granule offsets matched, else placement errors */
 	phys += take(in, 1) % 4 ? (off & (G - 1)) : take(in, 2) % G;
 
@@ -289,13 +456,7 @@ static void op_link(struct input *in)
 		if (m.live)
 			drop_pending();
 	} else {
-		unsigned int i = 0;
-
-		while (i < m.n && m.c[i].offset < off)
-			i++;
-		memmove(&m.c[i + 1], &m.c[i], (m.n - i) * sizeof(m.c[0]));
-		m.c[i] = (struct model_chunk){ off, size, phys, type, true };
-		m.n++;
+		model_add(off, size, phys, type, dir);
 	}
 	/* misuse is reported once; success, topology and ENOMEM are not */
 	CHECK(reports() - before ==
@@ -349,7 +510,7 @@ static int predict_unlink(const struct dma_iova_range *r, unsigned int nr,
 				return -EINVAL;
 			if (m.c[i].offset < r[k].offset || m.c[i].offset >= end)
 				continue;
-			if (c_end > end || doomed[i])
+			if (c_end > end)
 				return -EINVAL;
 			doomed[i] = true;
 			hit++;
@@ -357,6 +518,11 @@ static int predict_unlink(const struct dma_iova_range *r, unsigned int nr,
 		if (!hit)
 			return -ENOENT;
 	}
+	for (k = 0; k < nr; k++)
+		for (i = k + 1; i < nr; i++)
+			if (r[k].offset < r[i].offset + r[i].size &&
+			    r[i].offset < r[k].offset + r[k].size)
+				return -EINVAL;
 	return 0;
 }
 
@@ -464,12 +630,15 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 	memset(&m, 0, sizeof(m));
 	memset(&map, 0, sizeof(map));
 	while (in.left && ops++ < 256) {
-		switch (take(&in, 1) % 10) {
+		switch (take(&in, 1) % 11) {
 		case 0:
 			op_alloc(&in);
 			break;
 		case 1: case 2: case 3:
 			op_link(&in);
+			break;
+		case 10:
+			op_link_bvecs(&in);
 			break;
 		case 4:
 			op_commit();

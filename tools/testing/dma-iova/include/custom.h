@@ -147,6 +147,73 @@ static inline bool is_pci_p2pdma_page(const struct page *page)
 	return page->pgmap != NULL;
 }
 
+static inline phys_addr_t bvec_phys(const struct bio_vec *bv)
+{
+	return page_to_phys(bv->bv_page) + bv->bv_offset;
+}
+
+static inline bool zone_device_pages_have_same_pgmap(const struct page *a,
+						     const struct page *b)
+{
+	return a->pgmap == b->pgmap;
+}
+
+/* lib/bitmap.c and lib/find_bit.c, bit by bit. */
+static inline bool test_bit(unsigned long nr, const unsigned long *map)
+{
+	return map[nr / BITS_PER_LONG] & (1UL << (nr % BITS_PER_LONG));
+}
+
+static inline void __set_bit(unsigned long nr, unsigned long *map)
+{
+	map[nr / BITS_PER_LONG] |= 1UL << (nr % BITS_PER_LONG);
+}
+
+static inline void bitmap_set(unsigned long *map, unsigned long start,
+			      unsigned long len)
+{
+	while (len--)
+		__set_bit(start++, map);
+}
+
+static inline void bitmap_clear(unsigned long *map, unsigned long start,
+				unsigned long len)
+{
+	for (; len; len--, start++)
+		map[start / BITS_PER_LONG] &= ~(1UL << (start % BITS_PER_LONG));
+}
+
+static inline unsigned long find_next_bit(const unsigned long *map,
+					  unsigned long size,
+					  unsigned long off)
+{
+	for (; off < size; off++)
+		if (test_bit(off, map))
+			return off;
+	return size;
+}
+
+static inline unsigned long find_next_zero_bit(const unsigned long *map,
+					       unsigned long size,
+					       unsigned long off)
+{
+	for (; off < size; off++)
+		if (!test_bit(off, map))
+			return off;
+	return size;
+}
+
+static inline unsigned long find_last_bit(const unsigned long *map,
+					  unsigned long size)
+{
+	unsigned long i = size;
+
+	while (i--)
+		if (test_bit(i, map))
+			return i;
+	return size;
+}
+
 static inline u64 dma_get_mask(struct device *dev)
 {
 	return *dev->dma_mask;
@@ -161,6 +228,8 @@ void *kmalloc_array(size_t n, size_t size, gfp_t gfp);
 void kfree(const void *p);
 /* Nothing is vmalloc'ed here (is_vmalloc_addr() is false). */
 #define kvmalloc_array(n, size, gfp)	kmalloc_array(n, size, gfp)
+#define kvzalloc(size, gfp)		kmalloc_array(1, size, gfp)
+#define might_alloc(gfp)		((void)(gfp))
 #define vfree_atomic(p)			kfree(p)
 
 #define GFP_ATOMIC	0x20u
@@ -230,6 +299,7 @@ void iommu_dma_iova_flush(struct device *dev,
 			  struct iommu_iotlb_gather *gather);
 bool iommu_dma_iova_need_bounce(struct device *dev, size_t size,
 				enum dma_data_direction dir);
+phys_addr_t iommu_dma_iova_to_phys(struct device *dev, dma_addr_t iova);
 
 bool is_swiotlb_active(struct device *dev);
 phys_addr_t swiotlb_tbl_map_single(struct device *dev, phys_addr_t phys,

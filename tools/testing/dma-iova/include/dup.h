@@ -48,6 +48,24 @@ struct iommu_iotlb_gather {
 #define check_add_overflow(a, b, d)	__builtin_add_overflow(a, b, d)
 #define check_mul_overflow(a, b, d)	__builtin_mul_overflow(a, b, d)
 
+#define BIT(n)			(1UL << (n))
+#define U32_MAX			((u32)~0U)
+#define BITS_PER_LONG		(8 * (int)sizeof(long))
+#define BITS_TO_LONGS(n)	(((n) + BITS_PER_LONG - 1) / BITS_PER_LONG)
+#define DIV_ROUND_UP(n, d)	(((n) + (d) - 1) / (d))
+#define ALIGN(x, a)		(((x) + (a) - 1) & ~((typeof(x))(a) - 1))
+#define ilog2(n)		(BITS_PER_LONG - 1 - __builtin_clzl(n))
+#define struct_size(p, member, n) \
+	(sizeof(*(p)) + (n) * sizeof(*(p)->member))
+
+/* include/linux/bvec.h */
+struct page;
+struct bio_vec {
+	struct page *bv_page;
+	unsigned int bv_len;
+	unsigned int bv_offset;
+};
+
 #define min(a, b)	((a) < (b) ? (a) : (b))
 #define max(a, b)	((a) > (b) ? (a) : (b))
 #define max_t(t, a, b)	max((t)(a), (t)(b))

@@ -20,8 +20,8 @@ static bool test_bounce_head_and_tail_only(void)
 	ASSERT_EQ(dma_iova_commit(&map), 0);
 	c = chunk_at(&map, 0x800);
 	ASSERT_EQ(c->type, DMA_CHUNK_BOUNCE);
-	ASSERT_EQ(c->head_len, 0x800);
-	ASSERT_EQ(c->tail_len, 0x800);
+	ASSERT_EQ(bounce_at(&map, 0x800)->head_len, 0x800);
+	ASSERT_EQ(bounce_at(&map, 0x800)->tail_len, 0x800);
 	ASSERT_EQ(mock.nr_tlb, 2);
 	ASSERT_TRUE(is_tlb(mock_iova_to_phys(map.addr + 0x800)));
 	ASSERT_EQ(mock_iova_to_phys(map.addr + SZ_4K), buf + SZ_4K);
@@ -53,14 +53,14 @@ static bool test_b3_bounce_with_empty_middle(void)
 
 	ASSERT_EQ(dma_alloc_iova(&bounce_dev, &map, SZ_64K, 0, 0), 0);
 	for (i = 0; i < 2; i++) {
-		const struct dma_iova_chunk *c;
+		const struct dma_iova_bounce *b;
 
 		ASSERT_EQ(dma_link_range(&map, offsets[i],
 					 mock_phys(300 + 4 * i) + 0x800, SZ_4K,
 					 DMA_TO_DEVICE, 0), 0);
-		c = chunk_at(&map, offsets[i]);
-		ASSERT_EQ(c->head_len, 0x800);
-		ASSERT_EQ(c->tail_len, 0x800);
+		b = bounce_at(&map, offsets[i]);
+		ASSERT_EQ(b->head_len, 0x800);
+		ASSERT_EQ(b->tail_len, 0x800);
 	}
 	ASSERT_EQ(dma_iova_commit(&map), 0);
 	ASSERT_EQ(mock.map_calls, 4);	/* no zero-size middle map */
@@ -83,8 +83,8 @@ static bool test_bounce_within_one_granule(void)
 	ASSERT_EQ(dma_iova_commit(&map), 0);
 	c = chunk_at(&map, 0x100);
 	ASSERT_EQ(c->type, DMA_CHUNK_BOUNCE);
-	ASSERT_EQ(c->head_len, 0x200);
-	ASSERT_EQ(c->tail_len, 0);
+	ASSERT_EQ(bounce_at(&map, 0x100)->head_len, 0x200);
+	ASSERT_EQ(bounce_at(&map, 0x100)->tail_len, 0);
 	ASSERT_EQ(chunk_at(&map, SZ_4K)->type, DMA_CHUNK_HOST);
 	ASSERT_EQ(mock.nr_tlb, 1);
 	ASSERT_TRUE(resolves(&map, SZ_4K, mock_phys(8), SZ_4K));
@@ -107,7 +107,7 @@ static bool bounce_fails_at(enum mock_site site, unsigned int nth)
 	mock.fail_at[site] = mock.calls[site] + nth;
 	ASSERT_EQ(dma_link_range(&map, SZ_8K + 0x800, mock_phys(20) + 0x800,
 				 SZ_8K, DMA_TO_DEVICE, 0), -ENOMEM);
-	ASSERT_EQ(map.nr_chunks, 1);
+	ASSERT_EQ(dma_iova_nr_chunks(&map), 1);
 	ASSERT_EQ(mock.nr_tlb, 0);
 	ASSERT_EQ(mock.nr_ext, 1);
 	ASSERT_TRUE(resolves(&map, 0, mock_phys(9), SZ_4K));

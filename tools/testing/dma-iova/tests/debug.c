@@ -25,7 +25,8 @@ static void dbg_env_unbind(struct dma_iova_debug_env *env)
 static void dbg_env_release(struct dma_iova_debug_env *env,
 			    struct dma_iova_mapping *copy)
 {
-	iommu_dma_iova_free(copy->dev, copy->addr, copy->iova_len, NULL);
+	iommu_dma_iova_free(copy->dev, copy->addr, copy->rec->iova_len, NULL);
+	free_record(copy->rec);
 }
 
 static void dbg_env_init(struct dma_iova_debug_env *env)

@@ -55,7 +55,7 @@ static bool test_direct_failure_unwinds_batch(void)
 	mock.fail_at[FAIL_DIRECT_MAP] = mock.calls[FAIL_DIRECT_MAP] + 1;
 	ASSERT_EQ(dma_link_range(&map, SZ_8K, mock_phys(30), SZ_4K,
 				 DMA_TO_DEVICE, 0), -ENOMEM);
-	ASSERT_EQ(map.nr_chunks, 1);
+	ASSERT_EQ(dma_iova_nr_chunks(&map), 1);
 	ASSERT_EQ(mock.nr_direct, 1);
 	dma_destroy_iova(&map);
 	return true;

@@ -13,18 +13,20 @@ static bool test_link_resolves_after_one_commit(void)
 				 DMA_TO_DEVICE, 0), 0);
 	ASSERT_EQ(dma_link_range(&map, 3 * SZ_4K, mock_phys(30), 0x234,
 				 DMA_FROM_DEVICE, 0), 0);
-	ASSERT_EQ(map.nr_pending, 3);
+	ASSERT_EQ(nr_pending(&map), 3);
 	ASSERT_FALSE(mock_iova_synced(map.addr + SZ_4K));
 	ASSERT_EQ(mock.sync_calls, 0);
 	ASSERT_EQ(dma_iova_commit(&map), 0);
 	ASSERT_EQ(mock.sync_calls, 1);
-	ASSERT_EQ(map.nr_pending, 0);
+	ASSERT_EQ(nr_pending(&map), 0);
 	ASSERT_TRUE(mock_iova_synced(map.addr));
 	ASSERT_TRUE(mock_iova_synced(map.addr + 3 * SZ_4K));
 	ASSERT_TRUE(resolves(&map, 0x800, mock_phys(10) + 0x800, 0x800));
 	ASSERT_TRUE(resolves(&map, SZ_4K, mock_phys(20), SZ_8K));
 	ASSERT_TRUE(resolves(&map, 3 * SZ_4K, mock_phys(30), 0x234));
 	ASSERT_TRUE(unmapped(map.addr + SZ_16K, SZ_64K - SZ_16K));
+	/* Three runs: directions differ. */
+	ASSERT_EQ(nr_runs(&map), 3);
 	ASSERT_EQ(chunk_at(&map, SZ_4K)->type, DMA_CHUNK_HOST);
 	ASSERT_EQ(chunk_at(&map, SZ_4K)->dir, DMA_TO_DEVICE);
 	ASSERT_EQ(chunk_at(&map, 3 * SZ_4K)->dir, DMA_FROM_DEVICE);
@@ -53,7 +55,8 @@ static bool test_link_unaligned_anywhere(void)
 	ASSERT_EQ(dma_iova_commit(&map), 0);
 	ASSERT_TRUE(resolves(&map, SZ_8K + 0x123, mock_phys(5) + 0x123, 0x100));
 	ASSERT_TRUE(resolves(&map, 0x800, mock_phys(6) + 0x800, SZ_4K));
-	ASSERT_EQ(map.chunks[0].offset, 0x800);	/* kept sorted */
+	ASSERT_EQ(map.rec->runs[0].offset, 0x800);	/* kept sorted */
+	ASSERT_EQ(nr_runs(&map), 2);
 	ASSERT_EQ(count_segs(&map, seg, 3), 2);
 	dma_destroy_iova(&map);
 	return true;
@@ -99,7 +102,7 @@ static bool test_link_rejects_misuse(void)
 	ASSERT_EQ(dma_link_range(&map, SZ_4K, p2p_phys(0, MOCK_P2P_PAGES - 1),
 				 SZ_8K, DMA_TO_DEVICE, 0), -EINVAL);
 
-	ASSERT_EQ(map.nr_chunks, 1);
+	ASSERT_EQ(dma_iova_nr_chunks(&map), 1);
 	ASSERT_EQ(mock.nr_ext, 1);
 	ASSERT_TRUE(resolves(&map, 0, mock_phys(1), SZ_2K));
 	dma_destroy_iova(&map);
@@ -134,8 +137,8 @@ static bool link_fails_at(unsigned int k, unsigned int n)
 		}
 		ASSERT_EQ(ret, 0);
 	}
-	ASSERT_EQ(map.nr_chunks, 1);
-	ASSERT_EQ(map.nr_pending, 0);
+	ASSERT_EQ(dma_iova_nr_chunks(&map), 1);
+	ASSERT_EQ(nr_pending(&map), 0);
 	ASSERT_EQ(mock.nr_ext, 1);
 	ASSERT_EQ(mock.flushes, flushes + (k > 0));
 	ASSERT_TRUE(resolves(&map, 0, mock_phys(40), SZ_4K));
@@ -160,7 +163,10 @@ static bool test_b2_link_failure_last_unwinds_batch(void)
 	return link_fails_at(4, 5);
 }
 
-/* A batch that does not fit the inline record grows it, or unwinds. */
+/*
+ * Host chunks linked in any order into one IOVA make one run; chunks that
+ * cannot join (other directions) grow the record, or unwind.
+ */
 static bool test_link_grows_record(void)
 {
 	struct dma_iova_mapping map;
@@ -172,22 +178,36 @@ static bool test_link_grows_record(void)
 					 mock_phys(100 + i), SZ_4K,
 					 DMA_TO_DEVICE, 0), 0);
 	ASSERT_EQ(dma_iova_commit(&map), 0);
-	ASSERT_EQ(map.nr_chunks, 100);
+	ASSERT_EQ(dma_iova_nr_chunks(&map), 100);
+	ASSERT_EQ(nr_runs(&map), 1);
 	for (i = 0; i < 100; i++) {
-		ASSERT_EQ(map.chunks[i].offset, i * 2 * SZ_4K);
 		ASSERT_TRUE(resolves(&map, i * 2 * SZ_4K, mock_phys(199 - i),
 				     SZ_4K));
+		ASSERT_TRUE(chunk_at(&map, (2 * i + 1) * SZ_4K) == NULL);
 	}
+	dma_destroy_iova(&map);
+
+	ASSERT_EQ(dma_alloc_iova(&iommu_dev, &map, 200 * SZ_4K, 0, 0), 0);
+	for (i = 0; i < 100; i++)
+		ASSERT_EQ(dma_link_range(&map, i * SZ_4K, mock_phys(100 + i),
+					 SZ_4K, i & 1 ? DMA_TO_DEVICE :
+					 DMA_FROM_DEVICE, 0), 0);
+	ASSERT_EQ(dma_iova_commit(&map), 0);
+	ASSERT_EQ(nr_runs(&map), 100);
+	for (i = 0; i < 100; i++)
+		ASSERT_EQ(map.rec->runs[i].offset, i * SZ_4K);
 	dma_destroy_iova(&map);
 
 	ASSERT_EQ(dma_alloc_iova(&iommu_dev, &map, SZ_64K, 0, 0), 0);
 	mock.fail_at[FAIL_KMALLOC] = mock.calls[FAIL_KMALLOC] + 1;
-	for (i = 0; i < DMA_IOVA_INLINE_CHUNKS; i++)
+	for (i = 0; i < DMA_IOVA_INLINE_RUNS; i++)
 		ASSERT_EQ(dma_link_range(&map, i * SZ_4K, mock_phys(5 + i),
-					 SZ_4K, DMA_TO_DEVICE, 0), 0);
+					 SZ_4K, i & 1 ? DMA_TO_DEVICE :
+					 DMA_FROM_DEVICE, 0), 0);
 	ASSERT_EQ(dma_link_range(&map, i * SZ_4K, mock_phys(5 + i), SZ_4K,
-				 DMA_TO_DEVICE, 0), -ENOMEM);
-	ASSERT_EQ(map.nr_chunks, 0);
+				 i & 1 ? DMA_TO_DEVICE : DMA_FROM_DEVICE, 0),
+		  -ENOMEM);
+	ASSERT_EQ(dma_iova_nr_chunks(&map), 0);
 	ASSERT_EQ(mock.nr_ext, 0);
 	dma_destroy_iova(&map);
 	return true;
@@ -207,8 +227,8 @@ static bool test_commit_failure_unwinds_batch(void)
 				 DMA_TO_DEVICE, 0), 0);
 	mock.fail_at[FAIL_SYNC] = mock.calls[FAIL_SYNC] + 1;
 	ASSERT_EQ(dma_iova_commit(&map), -ENOMEM);
-	ASSERT_EQ(map.nr_chunks, 1);
-	ASSERT_EQ(map.nr_pending, 0);
+	ASSERT_EQ(dma_iova_nr_chunks(&map), 1);
+	ASSERT_EQ(nr_pending(&map), 0);
 	ASSERT_TRUE(resolves(&map, 0, mock_phys(3), SZ_4K));
 	ASSERT_TRUE(unmapped(map.addr + SZ_4K, SZ_8K));
 	dma_destroy_iova(&map);

@@ -88,7 +88,7 @@ static bool test_p2p_unreachable_maps_nothing(void)
 				 0), 0);
 	ASSERT_EQ(dma_link_range(&map, SZ_4K, p2p_phys(2, 0), SZ_4K,
 				 DMA_TO_DEVICE, 0), -EREMOTEIO);
-	ASSERT_EQ(map.nr_chunks, 0);	/* the whole batch is gone */
+	ASSERT_EQ(dma_iova_nr_chunks(&map), 0);	/* the whole batch is gone */
 	ASSERT_EQ(mock.nr_ext, 0);
 	dma_destroy_iova(&map);
 

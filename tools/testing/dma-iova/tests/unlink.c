@@ -25,7 +25,7 @@ static bool test_unlink_ranges_one_flush(void)
 	ASSERT_EQ(dma_unlink_ranges(&map, two, 2), 0);
 	ASSERT_EQ(mock.flushes, 1);
 	ASSERT_EQ(mock.nr_stale, 0);
-	ASSERT_EQ(map.nr_chunks, 2);
+	ASSERT_EQ(dma_iova_nr_chunks(&map), 2);
 	ASSERT_TRUE(unmapped(map.addr, SZ_4K));
 	ASSERT_TRUE(unmapped(map.addr + 2 * SZ_4K, SZ_8K));
 	ASSERT_TRUE(resolves(&map, SZ_4K, mock_phys(63), SZ_4K));
@@ -65,12 +65,12 @@ static bool test_unlink_rejects_bad_ranges(void)
 	ASSERT_EQ(dma_unlink_ranges(&map, overlap, 2), -EINVAL);
 	ASSERT_EQ(dma_unlink_ranges(&map, ok_then_bad, 2), -EINVAL);
 	ASSERT_EQ(dma_unlink_ranges(&map, overlap, 0), -EINVAL);
-	ASSERT_EQ(map.nr_chunks, 3);
+	ASSERT_EQ(dma_iova_nr_chunks(&map), 3);
 	ASSERT_EQ(mock.flushes, 0);
 	ASSERT_TRUE(resolves(&map, 0, mock_phys(60), SZ_4K));
 	ASSERT_TRUE(resolves(&map, SZ_4K, mock_phys(63), SZ_4K));
 	ASSERT_EQ(dma_unlink_range(&map, 0, SZ_64K), 0);	/* all */
-	ASSERT_EQ(map.nr_chunks, 0);
+	ASSERT_EQ(dma_iova_nr_chunks(&map), 0);
 	ASSERT_EQ(dma_free_iova(&map), 0);
 	return true;
 }
@@ -146,7 +146,7 @@ static bool test_unlink_unmaps_runs(void)
 struct released {
 	unsigned int nr;
 	size_t offset[4];
-	phys_addr_t phys[4];
+	size_t size[4];
 	unsigned int flushes_seen;
 };
 
@@ -156,32 +156,45 @@ static void note_release(const struct dma_iova_chunk *c, void *arg)
 
 	if (r->nr < 4) {
 		r->offset[r->nr] = c->offset;
-		r->phys[r->nr] = c->phys;
+		r->size[r->nr] = c->size;
 	}
 	r->nr++;
 	r->flushes_seen = mock.flushes;
 }
 
-/* The release callback sees each chunk once, in order, after the flush. */
+/*
+ * The release callback sees each linked stretch once, in order, after the
+ * flush: three pages linked back to back are one run; a hole splits it.
+ */
 static bool test_destroy_release_after_flush(void)
 {
 	struct dma_iova_mapping map;
 	struct released r = {};
-	unsigned int i;
 
 	ASSERT_EQ(dma_alloc_iova(&iommu_dev, &map, SZ_64K, 0, 0), 0);
 	ASSERT_TRUE(link_pages(&map, 3));
 	dma_destroy_iova_release(&map, note_release, &r);
-	ASSERT_EQ(r.nr, 3);
+	ASSERT_EQ(r.nr, 1);
 	ASSERT_EQ(r.flushes_seen, 1);
-	for (i = 0; i < 3; i++) {
-		ASSERT_EQ(r.offset[i], i * SZ_4K);
-		ASSERT_EQ(r.phys[i], mock_phys(60 + 3 * i));
-	}
+	ASSERT_EQ(r.offset[0], 0);
+	ASSERT_EQ(r.size[0], 3 * SZ_4K);
 	ASSERT_FALSE(map.live);
 	/* not live: nothing to release */
 	dma_destroy_iova_release(&map, note_release, &r);
-	ASSERT_EQ(r.nr, 3);
+	ASSERT_EQ(r.nr, 1);
+
+	memset(&r, 0, sizeof(r));
+	ASSERT_EQ(dma_alloc_iova(&iommu_dev, &map, SZ_64K, 0, 0), 0);
+	ASSERT_TRUE(link_pages(&map, 4));
+	ASSERT_EQ(dma_unlink_range(&map, SZ_4K, SZ_4K), 0);
+	ASSERT_EQ(mock.flushes, 2);
+	dma_destroy_iova_release(&map, note_release, &r);
+	ASSERT_EQ(r.nr, 2);
+	ASSERT_EQ(r.flushes_seen, 3);
+	ASSERT_EQ(r.offset[0], 0);
+	ASSERT_EQ(r.size[0], SZ_4K);
+	ASSERT_EQ(r.offset[1], 2 * SZ_4K);
+	ASSERT_EQ(r.size[1], 2 * SZ_4K);
 	return true;
 }
 
@@ -199,11 +212,14 @@ static bool test_find_chunk(void)
 	ASSERT_TRUE(dma_iova_find_chunk(&map, 0) == NULL);
 	ASSERT_TRUE(dma_iova_find_chunk(&map, SZ_8K - 1) == NULL);
 	c = dma_iova_find_chunk(&map, SZ_8K);
-	ASSERT_TRUE(c && c->phys == mock_phys(7));
+	/* One run with a hole: both chunks are host memory, one direction. */
+	ASSERT_TRUE(c && c->offset == SZ_8K && c->size == 7 * SZ_4K);
+	ASSERT_EQ(c->dma_addr, map.addr + SZ_8K);
 	ASSERT_TRUE(dma_iova_find_chunk(&map, SZ_16K - 1) == c);
 	ASSERT_TRUE(dma_iova_find_chunk(&map, SZ_16K) == NULL);
-	c = dma_iova_find_chunk(&map, (8 * SZ_4K) + 100);
-	ASSERT_TRUE(c && c->phys == mock_phys(20) && c->type == DMA_CHUNK_HOST);
+	ASSERT_TRUE(dma_iova_find_chunk(&map, 8 * SZ_4K - 1) == NULL);
+	ASSERT_TRUE(dma_iova_find_chunk(&map, (8 * SZ_4K) + 100) == c);
+	ASSERT_EQ(c->type, DMA_CHUNK_HOST);
 	ASSERT_TRUE(dma_iova_find_chunk(&map, SZ_64K - 1) == NULL);
 	dma_destroy_iova(&map);
 	return true;

@@ -4,12 +4,14 @@
 #define _HARNESS_TRACE_DMA_IOVA_H
 
 static inline void trace_dma_iova_link(const struct dma_iova_mapping *map,
-				       const struct dma_iova_chunk *chunk)
+				       size_t offset, size_t size,
+				       phys_addr_t phys, dma_addr_t dma_addr,
+				       u8 type, u8 dir, u32 bounced)
 {
 }
 
 static inline void trace_dma_iova_teardown(const struct dma_iova_mapping *map,
-					   unsigned int chunks, u64 bytes,
+					   unsigned long chunks, u64 bytes,
 					   bool destroy)
 {
 }
