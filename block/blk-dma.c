@@ -4,9 +4,10 @@
  *
  * The bio_vecs of the data (or integrity) payload are merged into
  * physically contiguous runs and linked into one IOVA reservation through
- * the two-step IOVA API: a run goes right after the previous one when both
- * meet on an IOMMU granule boundary, so a request whose bio_vecs respect a
- * page-sized virtual boundary becomes a single DMA segment. Runs of
+ * the two-step IOVA API, a batch of runs per call: a run goes right after
+ * the previous one when both meet on an IOMMU granule boundary, so a
+ * request whose bio_vecs respect a page-sized virtual boundary becomes a
+ * single DMA segment, and its size is known without walking it first. Runs of
  * different kinds (host pages, P2P memory via the host bridge or by bus
  * address) may share a request; the mapping records each run's kind, so
  * dma_destroy_iova() alone undoes it all. Without an IOMMU the same calls
@@ -25,61 +26,68 @@
 
 static DEFINE_PER_CPU(struct blk_dma_stats, blk_dma_stats);
 
+/* Runs handed to dma_link_bvecs() per call. */
+#define BLK_DMA_BATCH	8
+
 /*
- * One pass over a payload. The first pass only computes the layout (size of
- * the reservation, number of runs); the second replays the same layout and
- * links each run.
+ * One pass over a payload: bio_vecs are merged into physically contiguous
+ * runs of one memory kind, and the runs are linked in batches. A pass with
+ * no mapping only lays the runs out, to size the IOVA reservation when
+ * their placement cannot be known in advance.
  */
 struct blk_dma_walk {
 	struct dma_iova_mapping *map;	/* NULL while sizing */
 	size_t granule;			/* 0 without an IOMMU */
 	enum dma_data_direction dir;
-	phys_addr_t run_phys;
-	size_t run_len;
-	struct page *run_page;
-	size_t end;
+	struct bio_vec run;
+	size_t off;
 	size_t bytes;
 	unsigned int nr_runs;
+	unsigned int nr_batch;
 	int err;
+	struct bio_vec batch[BLK_DMA_BATCH];
 };
 
-static void place_run(struct blk_dma_walk *w)
+static void link_batch(struct blk_dma_walk *w)
 {
-	size_t off = w->end;
-	int ret;
+	if (w->nr_batch && !w->err)
+		w->err = dma_link_bvecs(w->map, &w->off, w->batch, w->nr_batch,
+					w->dir, 0);
+	w->nr_batch = 0;
+}
 
-	if (!w->run_len || w->err)
+static void end_run(struct blk_dma_walk *w)
+{
+	phys_addr_t phys = bvec_phys(&w->run);
+	size_t mask = w->granule - 1;
+
+	if (!w->run.bv_len)
 		return;
-	/* A run may neither share a granule nor move within one. */
-	if (w->granule && ((off | w->run_phys) & (w->granule - 1)))
-		off = ALIGN(off, w->granule) + (w->run_phys & (w->granule - 1));
-	if (w->map) {
-		ret = dma_link_range(w->map, off, w->run_phys, w->run_len,
-				     w->dir, 0);
-		if (ret) {
-			w->err = ret;
-			return;
-		}
-	}
-	w->end = off + w->run_len;
-	w->bytes += w->run_len;
+	w->bytes += w->run.bv_len;
 	w->nr_runs++;
-	w->run_len = 0;
+	if (w->map) {
+		w->batch[w->nr_batch++] = w->run;
+		if (w->nr_batch == BLK_DMA_BATCH)
+			link_batch(w);
+	} else {
+		/* Where dma_link_bvecs() will put it. */
+		if (w->granule && ((w->off | phys) & mask))
+			w->off = ALIGN(w->off, w->granule) + (phys & mask);
+		w->off += w->run.bv_len;
+	}
+	w->run.bv_len = 0;
 }
 
 static void add_bvec(struct blk_dma_walk *w, const struct bio_vec *bv)
 {
-	phys_addr_t phys = bvec_phys(bv);
-
-	if (w->run_len && w->run_phys + w->run_len == phys &&
-	    zone_device_pages_have_same_pgmap(w->run_page, bv->bv_page)) {
-		w->run_len += bv->bv_len;
+	if (w->run.bv_len &&
+	    bvec_phys(&w->run) + w->run.bv_len == bvec_phys(bv) &&
+	    zone_device_pages_have_same_pgmap(w->run.bv_page, bv->bv_page)) {
+		w->run.bv_len += bv->bv_len;
 		return;
 	}
-	place_run(w);
-	w->run_phys = phys;
-	w->run_len = bv->bv_len;
-	w->run_page = bv->bv_page;
+	end_run(w);
+	w->run = *bv;
 }
 
 static void walk_data(struct request *rq, struct blk_dma_walk *w)
@@ -93,25 +101,50 @@ static void walk_data(struct request *rq, struct blk_dma_walk *w)
 		rq_for_each_bvec(bv, rq, iter)
 			add_bvec(w, &bv);
 	}
-	place_run(w);
+	end_run(w);
+}
+
+/*
+ * IOVA bytes a data payload needs, without walking it, when the queue's
+ * virtual boundary puts every bio_vec edge inside the payload on a granule
+ * boundary: then the runs follow each other without gaps. 0 if unknown.
+ */
+static size_t data_size_known(struct request *rq, size_t granule)
+{
+	unsigned long vb = rq->q->limits.virt_boundary_mask;
+	struct bio_vec first;
+
+	if (!granule)
+		return blk_rq_payload_bytes(rq);
+	if (rq->rq_flags & RQF_SPECIAL_PAYLOAD)
+		first = rq->special_vec;
+	else if (rq->bio && ((vb + 1) & (granule - 1)) == 0 && vb)
+		first = req_bvec(rq);
+	else
+		return 0;
+	return (bvec_phys(&first) & (granule - 1)) + blk_rq_payload_bytes(rq);
 }
 
 static blk_status_t map_payload(struct request *rq, struct device *dma_dev,
 				struct dma_iova_mapping *map,
 				struct dma_iova_chunk *chunks, unsigned int nr,
 				void (*walk)(struct request *rq,
-					     struct blk_dma_walk *w))
+					     struct blk_dma_walk *w),
+				size_t size)
 {
 	unsigned long merge_boundary = dma_get_merge_boundary(dma_dev);
 	struct blk_dma_walk w = {
 		.granule = merge_boundary ? merge_boundary + 1 : 0,
 		.dir = rq_dma_dir(rq),
 	};
-	size_t size;
 	int ret;
 
-	walk(rq, &w);
-	size = w.end;
+	if (size == SIZE_MAX)
+		size = data_size_known(rq, w.granule);
+	if (!size) {
+		walk(rq, &w);
+		size = w.off;
+	}
 
 	/* Initialises @map on every path, so no state outlives a request. */
 	ret = dma_alloc_iova(dma_dev, map, size, 0, GFP_ATOMIC | __GFP_NOWARN);
@@ -128,14 +161,15 @@ static blk_status_t map_payload(struct request *rq, struct device *dma_dev,
 	}
 
 	w.map = map;
-	w.end = 0;
+	w.off = 0;
 	w.bytes = 0;
 	w.nr_runs = 0;
 	walk(rq, &w);
+	link_batch(&w);
 	ret = w.err ?: dma_iova_commit(map);
 	if (ret)
 		goto destroy;
-	if (WARN_ON_ONCE(w.end != size)) {
+	if (WARN_ON_ONCE(w.off != size)) {
 		ret = -EIO;
 		goto destroy;
 	}
@@ -161,8 +195,9 @@ fail:
  * @rq: request with a data payload
  * @dma_dev: device that will do the DMA
  * @map: mapping state, (re)initialised here whatever the outcome
- * @chunks: optional storage for the chunk record (e.g. from a mempool), at
- *	least one entry per physical segment of @rq to avoid allocating
+ * @chunks: optional storage for the run record (e.g. from a mempool); with
+ *	an IOMMU a payload of one memory kind needs none, without one it
+ *	needs one entry per physical segment of @rq
  * @nr: entries in @chunks
  *
  * With an IOMMU the payload is linked into one IOVA reservation and, when
@@ -184,7 +219,7 @@ blk_status_t blk_rq_dma_map(struct request *rq, struct device *dma_dev,
 			    struct dma_iova_mapping *map,
 			    struct dma_iova_chunk *chunks, unsigned int nr)
 {
-	return map_payload(rq, dma_dev, map, chunks, nr, walk_data);
+	return map_payload(rq, dma_dev, map, chunks, nr, walk_data, SIZE_MAX);
 }
 EXPORT_SYMBOL_GPL(blk_rq_dma_map);
 
@@ -197,7 +232,7 @@ static void walk_integrity(struct request *rq, struct blk_dma_walk *w)
 
 	bio_for_each_integrity_vec(bv, bio, iter)
 		add_bvec(w, &bv);
-	place_run(w);
+	end_run(w);
 }
 
 /**
@@ -205,8 +240,7 @@ static void walk_integrity(struct request *rq, struct blk_dma_walk *w)
  * @rq: request with an integrity payload
  * @dma_dev: device that will do the DMA
  * @map: mapping state, (re)initialised here whatever the outcome
- * @chunks: optional storage for the chunk record, at least one entry per
- *	integrity segment of @rq to avoid allocating
+ * @chunks: optional storage for the run record, as for blk_rq_dma_map()
  * @nr: entries in @chunks
  *
  * Like blk_rq_dma_map() for the metadata buffers. With an IOMMU, integrity
@@ -222,8 +256,9 @@ blk_status_t blk_rq_integrity_dma_map(struct request *rq,
 				      struct dma_iova_chunk *chunks,
 				      unsigned int nr)
 {
+	/* Integrity bio_vecs know no virtual boundary: lay them out first. */
 	blk_status_t sts = map_payload(rq, dma_dev, map, chunks, nr,
-				       walk_integrity);
+				       walk_integrity, 0);
 
 	if (sts == BLK_STS_OK)
 		this_cpu_inc(blk_dma_stats.integrity_maps);

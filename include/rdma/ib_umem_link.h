@@ -19,6 +19,16 @@ struct dma_buf_phys_list;
 struct ib_device;
 
 /**
+ * struct ib_umem_link_pin - a physically contiguous run of pinned pages
+ * @pfn: its first page frame
+ * @npages: its number of pages
+ */
+struct ib_umem_link_pin {
+	unsigned long pfn;
+	unsigned long npages;
+};
+
+/**
  * struct ib_umem_link - a memory region mapped into one IOVA range
  * @ibdev: device the region is registered for
  * @owning_mm: mm of the user pages, %NULL for a dma-buf region
@@ -27,8 +37,13 @@ struct ib_device;
  * @length: length in bytes
  * @map_offset: offset of the first byte in @map
  * @writable: the device may write to the region
- * @map: the IOVA mapping; its chunk record holds the linked memory, so
- *	nothing else (no page list, no scatterlist) is kept
+ * @map: the IOVA mapping; its record keeps what each stretch of the region
+ *	is (host or peer memory), for unmapping and descriptors
+ * @pins: pinned regions: the physically contiguous runs of pinned pages,
+ *	to unpin once the device lost them (the IOVA record keeps no
+ *	physical addresses)
+ * @nr_pins: entries used in @pins
+ * @max_pins: entries allocated in @pins
  */
 struct ib_umem_link {
 	struct ib_device *ibdev;
@@ -38,6 +53,9 @@ struct ib_umem_link {
 	size_t map_offset;
 	bool writable;
 	struct dma_iova_mapping map;
+	struct ib_umem_link_pin *pins;
+	unsigned long nr_pins;
+	unsigned long max_pins;
 };
 
 /**

@@ -6,8 +6,12 @@
 #ifndef _KERNEL_DMA_IOVA_DEBUG_H
 #define _KERNEL_DMA_IOVA_DEBUG_H
 
-/* Lookups of kernel/dma/iova_link.c that the checks reuse. */
+/*
+ * Lookups of kernel/dma/iova_link.c that the checks reuse; the KUnit suites
+ * use them too. Not for drivers.
+ */
 unsigned long dma_iova_nr_chunks(const struct dma_iova_mapping *map);
+size_t dma_iova_reserved_len(const struct dma_iova_mapping *map);
 bool dma_iova_range_busy(const struct dma_iova_mapping *map, size_t offset,
 			 size_t size);
 bool dma_iova_range_linked(const struct dma_iova_mapping *map, size_t offset,

@@ -2115,28 +2115,62 @@ bool dma_iova_next_seg(struct dma_iova_iter *iter, struct dma_iova_seg *seg)
 }
 EXPORT_SYMBOL_GPL(dma_iova_next_seg);
 
-/* ---- lookups the debug checks share ------------------------------------- */
+/* ---- lookups the debug checks and the tests share ---------------------- */
 
 /**
  * dma_iova_nr_chunks() - chunks linked into a mapping
  * @map: mapping set up by dma_alloc_iova()
  *
  * Context: Any context.
- * Return: the number of chunks linked and not unlinked again.
+ * Return: the number of chunks linked and not unlinked again, 0 if @map is
+ * not live.
  */
 unsigned long dma_iova_nr_chunks(const struct dma_iova_mapping *map)
 {
 	return map->live ? map->rec->nr_chunks : 0;
 }
+EXPORT_SYMBOL_GPL(dma_iova_nr_chunks);
 
-/* Would a chunk at [@offset, +@size) overlap or share a granule? */
+/**
+ * dma_iova_reserved_len() - IOVA bytes reserved for a mapping
+ * @map: mapping set up by dma_alloc_iova()
+ *
+ * Context: Any context.
+ * Return: the size with granule and alignment padding, 0 without an IOMMU
+ * or if @map is not live.
+ */
+size_t dma_iova_reserved_len(const struct dma_iova_mapping *map)
+{
+	return map->live ? map->rec->iova_len : 0;
+}
+EXPORT_SYMBOL_GPL(dma_iova_reserved_len);
+
+/**
+ * dma_iova_range_busy() - would a chunk collide with what is linked?
+ * @map: mapping set up by dma_alloc_iova()
+ * @offset: where the chunk would go
+ * @size: its length, within the mapping
+ *
+ * Context: Any context; the caller keeps @map stable.
+ * Return: %true if it would overlap, or share a granule with, a linked
+ * chunk.
+ */
 bool dma_iova_range_busy(const struct dma_iova_mapping *map, size_t offset,
 			 size_t size)
 {
 	return map->live && !range_is_free(map, offset, size);
 }
+EXPORT_SYMBOL_GPL(dma_iova_range_busy);
 
-/* Is every byte of [@offset, +@size) linked? */
+/**
+ * dma_iova_range_linked() - is every byte of a range linked?
+ * @map: mapping set up by dma_alloc_iova()
+ * @offset: start of the range
+ * @size: its length, within the mapping
+ *
+ * Context: Any context; the caller keeps @map stable.
+ * Return: %true if no byte of the range lies outside a linked chunk.
+ */
 bool dma_iova_range_linked(const struct dma_iova_mapping *map, size_t offset,
 			   size_t size)
 {
@@ -2158,18 +2192,31 @@ bool dma_iova_range_linked(const struct dma_iova_mapping *map, size_t offset,
 	}
 	return true;
 }
+EXPORT_SYMBOL_GPL(dma_iova_range_linked);
 
-/* The first byte in [@offset, +@size) linked since the last commit, or -1. */
+/**
+ * dma_iova_first_pending() - first byte of a range not yet committed
+ * @map: mapping set up by dma_alloc_iova()
+ * @offset: start of the range
+ * @size: its length
+ *
+ * Context: Any context; the caller keeps @map stable.
+ * Return: the offset of the first chunk byte in the range linked since the
+ * last dma_iova_commit() (at granule resolution with an IOMMU), or -1.
+ */
 ssize_t dma_iova_first_pending(const struct dma_iova_mapping *map,
 			       size_t offset, size_t size)
 {
 	const struct dma_iova_record *rec = map->rec;
-	size_t end = min(offset + size, rec->pend_end);
+	size_t end;
 	unsigned long g;
 	unsigned int i;
 
+	if (!map->live || !rec->nr_pending)
+		return -1;
+	end = min(offset + size, rec->pend_end);
 	offset = max(offset, rec->pend_start);
-	if (!map->live || offset >= end)
+	if (offset >= end)
 		return -1;
 	if (dma_iova_uses_iommu(map)) {
 		g = find_next_bit(rec->pending, gidx_up(map, end),
@@ -2184,3 +2231,4 @@ ssize_t dma_iova_first_pending(const struct dma_iova_mapping *map,
 			return rec->runs[i].offset;
 	return -1;
 }
+EXPORT_SYMBOL_GPL(dma_iova_first_pending);

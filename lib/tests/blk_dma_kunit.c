@@ -31,12 +31,14 @@
 #include <linux/file.h>
 #include <linux/sizes.h>
 
+#include "../../kernel/dma/iova_debug.h"
 #include "dma_iova_kunit.h"
 
 /* ---- building requests by hand ----------------------------------------- */
 
 struct test_rq {
 	struct request rq;
+	struct request_queue q;		/* only its limits are read */
 	struct bio bio;
 	struct bio_vec vecs[8];
 };
@@ -64,6 +66,7 @@ static struct request *rq_make(struct kunit *test, const phys_addr_t *phys,
 		__bio_add_page(&t->bio, pfn_to_page(PHYS_PFN(phys[i])), len[i],
 			       offset_in_page(phys[i]));
 	t->rq.cmd_flags = REQ_OP_WRITE;
+	t->rq.q = &t->q;
 	t->rq.bio = &t->bio;
 	t->rq.biotail = &t->bio;
 	t->rq.__data_len = t->bio.bi_iter.bi_size;
@@ -187,7 +190,7 @@ static void blk_dma_single_bvec_is_one_segment(struct kunit *test)
 			BLK_STS_OK);
 	KUNIT_EXPECT_TRUE(test, dma_iova_uses_iommu(map));
 	KUNIT_ASSERT_EQ(test, segs_get(test, map, &nvme_like, segs, 4, len), 1);
-	KUNIT_EXPECT_EQ(test, segs[0].addr, map->addr + SZ_512);
+	KUNIT_EXPECT_EQ(test, segs[0].addr, dma_iova_addr(map) + SZ_512);
 	expect_dma_to_phys(test, env->domain, segs[0].addr, p, len);
 }
 
@@ -220,7 +223,7 @@ static void blk_dma_boundary_pages_are_one_segment(struct kunit *test)
 
 	KUNIT_ASSERT_EQ(test, blk_rq_dma_map(rq, env_dev(env), map, NULL, 0),
 			BLK_STS_OK);
-	KUNIT_EXPECT_EQ(test, map->nr_chunks, 3);
+	KUNIT_EXPECT_EQ(test, dma_iova_nr_chunks(map), 3);
 	KUNIT_ASSERT_EQ(test, segs_get(test, map, &nvme_like, segs, 4, payload),
 			1);
 	d = segs[0].addr;
@@ -229,6 +232,25 @@ static void blk_dma_boundary_pages_are_one_segment(struct kunit *test)
 	expect_dma_to_phys(test, env->domain, d + SZ_4K - SZ_1K, b, SZ_4K);
 	expect_dma_to_phys(test, env->domain, d + 2 * SZ_4K - SZ_1K, c,
 			   SZ_1K + SZ_512);
+
+	/*
+	 * The queue's virtual boundary lets blk-dma size the IOVA without
+	 * a first walk; the layout must be the same.
+	 */
+	dma_destroy_iova(map);
+	rq->q->limits.virt_boundary_mask = SZ_4K - 1;
+	KUNIT_ASSERT_EQ(test, blk_rq_dma_map(rq, env_dev(env), map, NULL, 0),
+			BLK_STS_OK);
+	KUNIT_EXPECT_EQ(test, dma_iova_size(map), SZ_1K + payload);
+	KUNIT_ASSERT_EQ(test, segs_get(test, map, &nvme_like, segs, 4, payload),
+			1);
+	KUNIT_EXPECT_EQ(test, segs[0].addr & (SZ_4K - 1), SZ_1K);
+	expect_dma_to_phys(test, env->domain, segs[0].addr, a + SZ_1K,
+			   SZ_4K - SZ_1K);
+	expect_dma_to_phys(test, env->domain, segs[0].addr + SZ_4K - SZ_1K, b,
+			   SZ_4K);
+	expect_dma_to_phys(test, env->domain, segs[0].addr + 2 * SZ_4K - SZ_1K,
+			   c, SZ_1K + SZ_512);
 }
 
 /*
@@ -293,23 +315,28 @@ KUNIT_ARRAY_PARAM(split, split_cases, split_case_desc);
 /*
  * The iterator splits a merged segment by the queue's limits: no segment
  * above the max size or across a boundary, inner splits on the virtual
- * boundary, nothing lost. A one-chunk direct mapping stands in for any
- * merged segment.
+ * boundary, nothing lost. A cursor primed with the merged segment, over an
+ * empty mapping, stands in for any merged segment.
  */
 static void blk_dma_segments_should_respect_limits(struct kunit *test)
 {
 	const struct split_case *c = test->param_value;
-	struct dma_iova_mapping map = {
-		.chunks = map.inline_chunks,
-		.nr_chunks = 1,
-		.inline_chunks = { { .dma_addr = c->addr, .size = c->len } },
-	};
+	struct device *dev = kunit_device_register(test, "blk_dma_split");
+	struct dma_iova_mapping *map = map_state(test);
 	struct blk_dma_iter iter;
 	struct dma_iova_seg seg;
 	dma_addr_t next = c->addr;
 	unsigned int n = 0;
 
-	blk_dma_for_each_seg(&map, &c->lim, &iter, &seg) {
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, dev);
+	dev->coherent_dma_mask = DMA_BIT_MASK(64);
+	dev->dma_mask = &dev->coherent_dma_mask;
+	KUNIT_ASSERT_EQ(test, dma_alloc_iova(dev, map, c->len, 0, GFP_KERNEL),
+			0);
+	blk_dma_iter_init(&iter, map, &c->lim);
+	iter.rest.addr = c->addr;
+	iter.rest.len = c->len;
+	while (blk_dma_next_seg(&iter, &seg)) {
 		KUNIT_EXPECT_EQ(test, seg.addr, next);
 		KUNIT_EXPECT_LE(test, seg.len, c->lim.max_segment_size);
 		KUNIT_EXPECT_EQ(test, seg.addr & ~(u64)c->lim.seg_boundary_mask,
@@ -351,7 +378,7 @@ static void blk_dma_integrity_payload_is_one_segment(struct kunit *test)
 						       NULL, 0), BLK_STS_OK);
 	blk_dma_read_stats(&after);
 	KUNIT_EXPECT_EQ(test, after.integrity_maps - before.integrity_maps, 1);
-	KUNIT_EXPECT_NE(test, map->addr, meta->addr);
+	KUNIT_EXPECT_NE(test, dma_iova_addr(map), dma_iova_addr(meta));
 	KUNIT_ASSERT_EQ(test, segs_get(test, meta, &nvme_like, segs, 4,
 				       64 + SZ_4K + 128), 1);
 	expect_dma_to_phys(test, env->domain, segs[0].addr, mphys[0], 64);
@@ -385,11 +412,16 @@ static void blk_dma_mixed_chunk_types_in_one_request(struct kunit *test)
 
 	KUNIT_ASSERT_EQ(test, blk_rq_dma_map(rq, env_dev(env), map, NULL, 0),
 			BLK_STS_OK);
-	KUNIT_ASSERT_EQ(test, map->nr_chunks, 4);
-	KUNIT_EXPECT_EQ(test, map->chunks[0].type, DMA_CHUNK_HOST);
-	KUNIT_EXPECT_EQ(test, map->chunks[1].type, DMA_CHUNK_P2P_BUS);
-	KUNIT_EXPECT_EQ(test, map->chunks[2].type, DMA_CHUNK_P2P_HOST_BRIDGE);
-	KUNIT_EXPECT_EQ(test, map->chunks[3].type, DMA_CHUNK_HOST);
+	KUNIT_ASSERT_EQ(test, dma_iova_nr_chunks(map), 4);
+	/* Four runs: the host chunks cannot join across the P2P ones. */
+	KUNIT_EXPECT_EQ(test, dma_iova_find_chunk(map, 0)->type,
+			DMA_CHUNK_HOST);
+	KUNIT_EXPECT_EQ(test, dma_iova_find_chunk(map, SZ_4K)->type,
+			DMA_CHUNK_P2P_BUS);
+	KUNIT_EXPECT_EQ(test, dma_iova_find_chunk(map, SZ_8K)->type,
+			DMA_CHUNK_P2P_HOST_BRIDGE);
+	KUNIT_EXPECT_EQ(test, dma_iova_find_chunk(map, 3 * SZ_4K)->type,
+			DMA_CHUNK_HOST);
 	KUNIT_ASSERT_EQ(test, segs_get(test, map, &nvme_like, segs, 4,
 				       3 * SZ_4K + SZ_2K), 3);
 	expect_dma_to_phys(test, env->domain, segs[0].addr, h1, SZ_4K);
@@ -422,8 +454,8 @@ static void blk_dma_b1_failed_map_leaves_no_stale_state(struct kunit *test)
 	rq->bio->bi_iter.bi_size = 0;	/* empty payload: refused */
 	KUNIT_EXPECT_EQ(test, blk_rq_dma_map(rq, env_dev(env), map, NULL, 0),
 			BLK_STS_INVAL);
-	KUNIT_EXPECT_FALSE(test, map->live);
-	KUNIT_EXPECT_EQ(test, map->nr_chunks, 0);
+	KUNIT_EXPECT_FALSE(test, dma_iova_is_live(map));
+	KUNIT_EXPECT_EQ(test, dma_iova_nr_chunks(map), 0);
 	KUNIT_EXPECT_EQ(test, dma_iova_debug_live_states(), live);
 	dma_destroy_iova(map);
 
@@ -460,7 +492,7 @@ static void blk_dma_b2_failure_anywhere_unwinds_all(struct kunit *test)
 	/* Where the request lands when nothing fails. */
 	KUNIT_ASSERT_EQ(test, blk_rq_dma_map(rq, env_dev(env), map, NULL, 0),
 			BLK_STS_OK);
-	addr = map->addr;
+	addr = dma_iova_addr(map);
 	dma_destroy_iova(map);
 
 	for (k = 1; k < 16; k++) {
@@ -475,7 +507,7 @@ static void blk_dma_b2_failure_anywhere_unwinds_all(struct kunit *test)
 		}
 		blk_dma_read_stats(&after);
 		KUNIT_EXPECT_NE_MSG(test, sts, BLK_STS_OK, "call %u", k);
-		KUNIT_EXPECT_FALSE_MSG(test, map->live, "call %u", k);
+		KUNIT_EXPECT_FALSE_MSG(test, dma_iova_is_live(map), "call %u", k);
 		KUNIT_EXPECT_EQ(test, after.failures - before.failures, 1);
 		expect_unmapped(test, env->domain, addr, 3 * SZ_4K);
 		expect_iova_released(test, env_dev(env), addr, 3 * SZ_4K);
@@ -525,9 +557,9 @@ static void blk_dma_no_iommu_maps_per_run(struct kunit *test)
 	blk_dma_read_stats(&after);
 	KUNIT_EXPECT_FALSE(test, dma_iova_uses_iommu(map));
 	KUNIT_EXPECT_EQ(test, after.direct_maps - before.direct_maps, 1);
-	KUNIT_ASSERT_EQ(test, map->nr_chunks, 2);
+	KUNIT_ASSERT_EQ(test, dma_iova_nr_chunks(map), 2);
 	for (i = 0; i < 2; i++) {
-		dma_addr_t dma = map->chunks[i].dma_addr;
+		dma_addr_t dma = dma_iova_find_chunk(map, i ? len[0] : 0)->dma_addr;
 		u8 *seen = phys_to_virt(dma_to_phys(dev, dma));
 
 		/* swiotlb=force bounces: the data moves, the offset stays. */
@@ -540,10 +572,13 @@ static void blk_dma_no_iommu_maps_per_run(struct kunit *test)
 	n = segs_get(test, map, &nvme_like, segs, 4, len[0] + len[1]);
 	KUNIT_EXPECT_GE(test, n, 1);
 	KUNIT_EXPECT_LE(test, n, 2);
-	KUNIT_EXPECT_EQ(test, segs[0].addr, map->chunks[0].dma_addr);
+	KUNIT_EXPECT_EQ(test, segs[0].addr, dma_iova_find_chunk(map, 0)->dma_addr);
 }
 
-/* Chunk storage from the caller (a driver's mempool) is used as given. */
+/*
+ * Run storage from the caller (a driver's mempool) is used as given: four
+ * scattered pages are one run, written there.
+ */
 static void blk_dma_uses_caller_chunk_storage(struct kunit *test)
 {
 	struct iova_env *env = env_get(test, 0);
@@ -562,8 +597,11 @@ static void blk_dma_uses_caller_chunk_storage(struct kunit *test)
 	rq = rq_make(test, phys, len, 4);
 	KUNIT_ASSERT_EQ(test, blk_rq_dma_map(rq, env_dev(env), map, store, 8),
 			BLK_STS_OK);
-	KUNIT_EXPECT_PTR_EQ(test, map->chunks, store);
-	KUNIT_EXPECT_EQ(test, map->nr_chunks, 4);
+	KUNIT_EXPECT_EQ(test, dma_iova_nr_chunks(map), 4);
+	KUNIT_EXPECT_EQ(test, store[0].size, 4 * SZ_4K);
+	KUNIT_EXPECT_EQ(test, store[0].type, DMA_CHUNK_HOST);
+	KUNIT_EXPECT_PTR_EQ(test, dma_iova_find_chunk(map, 0),
+			    (const struct dma_iova_chunk *)store);
 	KUNIT_ASSERT_EQ(test, segs_get(test, map, &nvme_like, &seg, 1,
 				       4 * SZ_4K), 1);
 	for (i = 0; i < 4; i++)

@@ -50,20 +50,17 @@ static const char *device_write(struct edu *edu, dma_addr_t dma,
 	return "ok, bytes verified";
 }
 
+/* The chunk linked at @offset from @phys, as the mapping recorded it. */
 static void print_chunk(struct dma_iova_mapping *map, size_t offset,
-			const char *outcome)
+			phys_addr_t phys, size_t size, const char *outcome)
 {
-	unsigned int i;
+	const struct dma_iova_chunk *c = dma_iova_find_chunk(map, offset);
 
-	for (i = 0; i < map->nr_chunks; i++) {
-		struct dma_iova_chunk *c = &map->chunks[i];
-
-		if (c->offset != offset)
-			continue;
-		pr_info("| %-16s | %#12llx | %#12llx | %#7zx | %s\n",
-			type_names[c->type], (u64)c->phys, (u64)c->dma_addr,
-			c->size, outcome);
-	}
+	if (!c)
+		return;
+	pr_info("| %-16s | %#12llx | %#12llx | %#7zx | %s\n",
+		type_names[c->type], (u64)phys,
+		(u64)(c->dma_addr + (offset - c->offset)), size, outcome);
 }
 
 static void demo_one(struct edu *edu, struct pci_dev *cmb_dev)
@@ -87,7 +84,8 @@ static void demo_one(struct edu *edu, struct pci_dev *cmb_dev)
 		goto out;
 	}
 	pr_info("%s: IOVA %#llx..%#llx (%s)\n", pci_name(edu->pdev),
-		(u64)map.addr, (u64)(map.addr + map.iova_len - 1),
+		(u64)dma_iova_addr(&map),
+		(u64)(dma_iova_addr(&map) + dma_iova_size(&map) - 1),
 		dma_iova_uses_iommu(&map) ? "IOMMU" : "direct");
 
 	ret = dma_link_range(&map, 0, page_to_phys(src), SZ_4K,
@@ -106,19 +104,20 @@ static void demo_one(struct edu *edu, struct pci_dev *cmb_dev)
 
 	pr_info("| %-16s | %12s | %12s | %7s | %s\n", "type", "phys",
 		"dma addr", "size", "device DMA through it");
-	res_host = device_write(edu, map.addr + SZ_4K, map.addr,
+	res_host = device_write(edu, dma_iova_addr(&map) + SZ_4K, dma_iova_addr(&map),
 				page_address(host), SZ_4K, false, 0xc3);
-	print_chunk(&map, 0, "source of the copies");
-	print_chunk(&map, SZ_4K, res_host);
+	print_chunk(&map, 0, page_to_phys(src), SZ_4K, "source of the copies");
+	print_chunk(&map, SZ_4K, page_to_phys(host), SZ_4K, res_host);
 	if (cmb) {
-		const struct dma_iova_chunk *c = &map.chunks[2];
+		const struct dma_iova_chunk *c = dma_iova_find_chunk(&map,
+								     SZ_8K);
 
 		if (c->type == DMA_CHUNK_P2P_BUS)
 			res_cmb = "mapping only: QEMU translates bus addresses";
 		else
-			res_cmb = device_write(edu, map.addr + SZ_8K, map.addr,
+			res_cmb = device_write(edu, dma_iova_addr(&map) + SZ_8K, dma_iova_addr(&map),
 					       cmb, SZ_4K, true, 0xc3);
-		print_chunk(&map, SZ_8K, res_cmb);
+		print_chunk(&map, SZ_8K, virt_to_phys(cmb), SZ_4K, res_cmb);
 	}
 
 	/* Bounce: make the device untrusted and link an unaligned chunk. */
@@ -130,7 +129,7 @@ static void demo_one(struct edu *edu, struct pci_dev *cmb_dev)
 	if (ret) {
 		pr_err("bounce link: %d\n", ret);
 	} else {
-		if (edu_copy(edu, map.addr, map.addr + SZ_16K + 0x200, SZ_4K)) {
+		if (edu_copy(edu, dma_iova_addr(&map), dma_iova_addr(&map) + SZ_16K + 0x200, SZ_4K)) {
 			res_bounce = "DMA timeout";
 		} else if (!memchr_inv(bounce_va, 0xc3, SZ_4K)) {
 			res_bounce = "WRONG: bytes arrived before the sync";
@@ -140,7 +139,8 @@ static void demo_one(struct edu *edu, struct pci_dev *cmb_dev)
 				     "DATA MISMATCH" :
 				     "ok, bytes verified after sync";
 		}
-		print_chunk(&map, SZ_16K + 0x200, res_bounce);
+		print_chunk(&map, SZ_16K + 0x200, bounce_phys, SZ_4K,
+			    res_bounce);
 	}
 	edu->pdev->untrusted = false;
 

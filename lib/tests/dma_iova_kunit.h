@@ -101,13 +101,17 @@ static inline phys_addr_t pages_get(struct kunit *test, unsigned int order,
 	return page_to_phys(p->page);
 }
 
-/* The chunk linked exactly at @offset, or %NULL. */
+/* The run of the record holding linked byte @offset, or %NULL. */
 static inline const struct dma_iova_chunk *
 chunk_at(const struct dma_iova_mapping *map, size_t offset)
 {
-	const struct dma_iova_chunk *c = dma_iova_find_chunk(map, offset);
+	return dma_iova_find_chunk(map, offset);
+}
 
-	return c && c->offset == offset ? c : NULL;
+/* Nothing linked since the last commit. */
+static inline bool nothing_pending(const struct dma_iova_mapping *map)
+{
+	return dma_iova_first_pending(map, 0, dma_iova_size(map)) < 0;
 }
 
 /* Every byte of [offset, offset + size) resolves to phys + i. */
@@ -116,15 +120,15 @@ static inline void expect_resolves(struct kunit *test,
 				   struct dma_iova_mapping *map, size_t offset,
 				   phys_addr_t phys, size_t size)
 {
+	dma_addr_t base = dma_iova_addr(map);
 	size_t i;
 
 	for (i = 0; i < size; i++) {
-		phys_addr_t got = iommu_iova_to_phys(domain,
-						     map->addr + offset + i);
+		phys_addr_t got = iommu_iova_to_phys(domain, base + offset + i);
 
 		if (got != phys + i) {
 			KUNIT_FAIL(test, "iova %pad+%zx -> %pa, want %pa+%zx",
-				   &map->addr, offset + i, &got, &phys, i);
+				   &base, offset + i, &got, &phys, i);
 			return;
 		}
 	}

@@ -76,7 +76,9 @@ static bool demo(struct edu *edu, struct pci_dev *cmb_dev)
 	struct dma_iova_seg seg;
 	struct dma_iova_iter iter;
 	void *cpu[NR_PARTS];
-	size_t ends[NR_PARTS];
+	size_t ends[NR_PARTS], off;
+	const size_t part_len[NR_PARTS] = { PAGE_SIZE, SZ_4K, PAGE_SIZE };
+	phys_addr_t part_phys[NR_PARTS];
 	const char *res[2];
 	bool ok = false;
 	unsigned int i;
@@ -91,11 +93,14 @@ static bool demo(struct edu *edu, struct pci_dev *cmb_dev)
 	if (dma_mapping_error(dev, src_dma))
 		goto out;
 
+	part_phys[0] = page_to_phys(host[0]);
+	part_phys[1] = virt_to_phys(cmb);
+	part_phys[2] = page_to_phys(host[1]);
 	{
 		struct dma_buf_phys_vec vecs[NR_PARTS] = {
-			{ page_to_phys(host[0]), PAGE_SIZE },
-			{ virt_to_phys(cmb), SZ_4K },
-			{ page_to_phys(host[1]), PAGE_SIZE },
+			{ part_phys[0], part_len[0] },
+			{ part_phys[1], part_len[1] },
+			{ part_phys[2], part_len[2] },
 		};
 
 		exp = test_exporter_create(vecs, NR_PARTS);
@@ -127,16 +132,21 @@ static bool demo(struct edu *edu, struct pci_dev *cmb_dev)
 	}
 
 	pr_info("MR of %zu bytes from a dma-buf for %s, IOVA %#llx (%s)\n",
-		umem->umem.length, pci_name(edu->pdev), (u64)umem->umem.map.addr,
+		umem->umem.length, pci_name(edu->pdev), (u64)dma_iova_addr(&umem->umem.map),
 		dma_iova_uses_iommu(&umem->umem.map) ? "IOMMU" : "direct");
 	pr_info("| %-16s | %12s | %12s | %7s |\n", "chunk type", "phys",
 		"dma addr", "size");
-	for (i = 0; i < umem->umem.map.nr_chunks; i++) {
-		const struct dma_iova_chunk *c = &umem->umem.map.chunks[i];
+	for (i = 0, off = 0; i < NR_PARTS; off += part_len[i++]) {
+		const struct dma_iova_chunk *c =
+			dma_iova_find_chunk(&umem->umem.map,
+					    umem->umem.map_offset + off);
 
+		if (!c)
+			continue;
 		pr_info("| %-16s | %#12llx | %#12llx | %#7zx |\n",
-			type_names[c->type], (u64)c->phys, (u64)c->dma_addr,
-			c->size);
+			type_names[c->type], (u64)part_phys[i],
+			(u64)(c->dma_addr + (umem->umem.map_offset + off -
+					     c->offset)), part_len[i]);
 	}
 	i = 0;
 	dma_iova_for_each_seg(&umem->umem.map, &iter, &seg)
@@ -144,7 +154,7 @@ static bool demo(struct edu *edu, struct pci_dev *cmb_dev)
 			seg.len);
 	pr_info("HW block size (4K|64K|2M): %#lx\n",
 		ib_umem_link_find_best_pgsz(&umem->umem, SZ_4K | SZ_64K | SZ_2M,
-					    umem->umem.map.addr));
+					    dma_iova_addr(&umem->umem.map)));
 
 	cpu[0] = page_address(host[0]);
 	cpu[1] = cmb;

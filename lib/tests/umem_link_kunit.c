@@ -24,6 +24,7 @@
 #include <rdma/ib_umem_link.h>
 #include <rdma/ib_verbs.h>
 
+#include "../../kernel/dma/iova_debug.h"
 #include "dma_iova_kunit.h"
 #include "umem_link_exporter.h"
 
@@ -219,7 +220,6 @@ static void umem_link_pinned_region_should_be_one_segment(struct kunit *test)
 	struct ib_umem_link *umem;
 	struct dma_iova_seg seg;
 	struct page *first;
-	unsigned int i;
 
 	user_fill(test, va, len);
 	umem = ib_umem_link_get(env->ibdev, va + 0x100, size,
@@ -231,10 +231,15 @@ static void umem_link_pinned_region_should_be_one_segment(struct kunit *test)
 
 	KUNIT_EXPECT_EQ(test, nr_segs(&umem->map, &seg), 1);
 	KUNIT_EXPECT_EQ(test, seg.len, size);
-	KUNIT_EXPECT_EQ(test, seg.addr, umem->map.addr + umem->map_offset);
+	KUNIT_EXPECT_EQ(test, seg.addr, dma_iova_addr(&umem->map) + umem->map_offset);
 	KUNIT_EXPECT_EQ(test, offset_in_page(seg.addr), 0x100);
-	for (i = 0; i < umem->map.nr_chunks; i++)
-		KUNIT_EXPECT_EQ(test, umem->map.chunks[i].type, DMA_CHUNK_HOST);
+	/* Host pages linked back to back: one run of the record. */
+	KUNIT_EXPECT_EQ(test, dma_iova_find_chunk(&umem->map,
+						  umem->map_offset)->type,
+			DMA_CHUNK_HOST);
+	KUNIT_EXPECT_EQ(test, dma_iova_find_chunk(&umem->map,
+						  umem->map_offset)->size,
+			size);
 	for (off = 0; off < size; off += PAGE_SIZE / 2)
 		expect_region_resolves(test, env, umem, seg.addr, off);
 	expect_region_resolves(test, env, umem, seg.addr, size - 1);
@@ -327,8 +332,10 @@ static void umem_link_huge_page_should_be_one_block(struct kunit *test)
 	KUNIT_ASSERT_EQ(test,
 			kunit_add_action_or_reset(test, umem_release_action,
 						  umem), 0);
-	KUNIT_EXPECT_EQ(test, umem->map.nr_chunks, 1);
-	KUNIT_EXPECT_EQ(test, umem->map.chunks[0].size, SZ_2M);
+	KUNIT_EXPECT_EQ(test, dma_iova_nr_chunks(&umem->map), 1);
+	KUNIT_EXPECT_EQ(test, dma_iova_find_chunk(&umem->map,
+						  umem->map_offset)->size,
+			SZ_2M);
 	KUNIT_ASSERT_EQ(test, nr_segs(&umem->map, &seg), 1);
 	KUNIT_EXPECT_TRUE(test, IS_ALIGNED(seg.addr, SZ_2M));
 	KUNIT_EXPECT_EQ(test,
@@ -470,7 +477,7 @@ static void expect_odp_page(struct kunit *test, struct mr_env *env,
 			    bool mapped)
 {
 	unsigned long va = odp->start + i * PAGE_SIZE;
-	dma_addr_t want = odp->umem.map.addr + odp->umem.map_offset +
+	dma_addr_t want = dma_iova_addr(&odp->umem.map) + odp->umem.map_offset +
 			  i * PAGE_SIZE;
 	dma_addr_t dma;
 
@@ -509,18 +516,18 @@ static void umem_link_odp_fault_should_link_pages(struct kunit *test)
 	user_fill(test, va, len);
 	odp = odp_get(test, env, va, len);
 	ctx = odp->priv;
-	KUNIT_EXPECT_EQ(test, odp->umem.map.nr_chunks, 0);
+	KUNIT_EXPECT_EQ(test, dma_iova_nr_chunks(&odp->umem.map), 0);
 
 	odp_map(test, odp, va + 2 * PAGE_SIZE, 8 * PAGE_SIZE);
 	for (i = 0; i < 16; i++)
 		expect_odp_page(test, env, odp, i, i >= 2 && i < 10);
-	KUNIT_EXPECT_EQ(test, odp->umem.map.nr_chunks, 8);
+	KUNIT_EXPECT_EQ(test, dma_iova_nr_chunks(&odp->umem.map), 8);
 
 	/* a second fault over mapped pages links only the new ones */
 	odp_map(test, odp, va + 8 * PAGE_SIZE, 4 * PAGE_SIZE);
-	KUNIT_EXPECT_EQ(test, odp->umem.map.nr_chunks, 10);
+	KUNIT_EXPECT_EQ(test, dma_iova_nr_chunks(&odp->umem.map), 10);
 
-	device_write(test, env, odp->umem.map.addr + odp->umem.map_offset +
+	device_write(test, env, dma_iova_addr(&odp->umem.map) + odp->umem.map_offset +
 		     4 * PAGE_SIZE - XFER / 2);
 	expect_user_bytes(test, env, va + 4 * PAGE_SIZE - XFER / 2);
 	KUNIT_EXPECT_EQ(test, ctx->invalidations, 0);
@@ -595,19 +602,19 @@ static void umem_link_odp_invalidation_should_flush_once(struct kunit *test)
 			    "IOTLB syncs for one 4-page invalidation");
 	for (i = 0; i < 16; i++)
 		expect_odp_page(test, env, odp, i, i < 2 || (i >= 6 && i < 12));
-	KUNIT_EXPECT_EQ(test, odp->umem.map.nr_chunks, 8);
+	KUNIT_EXPECT_EQ(test, dma_iova_nr_chunks(&odp->umem.map), 8);
 
 	KUNIT_ASSERT_EQ(test, vm_munmap(va + 8 * PAGE_SIZE, 8 * PAGE_SIZE), 0);
 	KUNIT_EXPECT_EQ(test, ctx->invalidations, 2);
 	KUNIT_EXPECT_EQ_MSG(test, atomic_read(&fc->n), 2,
 			    "IOTLB syncs after a 4-mapped-page munmap");
-	KUNIT_EXPECT_EQ(test, odp->umem.map.nr_chunks, 4);
+	KUNIT_EXPECT_EQ(test, dma_iova_nr_chunks(&odp->umem.map), 4);
 
 	/* refault: new pages at the same place in the IOVA */
 	odp_map(test, odp, va + 2 * PAGE_SIZE, 4 * PAGE_SIZE);
 	for (i = 0; i < 8; i++)
 		expect_odp_page(test, env, odp, i, true);
-	device_write(test, env, odp->umem.map.addr + odp->umem.map_offset +
+	device_write(test, env, dma_iova_addr(&odp->umem.map) + odp->umem.map_offset +
 		     3 * PAGE_SIZE - XFER / 2);
 	expect_user_bytes(test, env, va + 3 * PAGE_SIZE - XFER / 2);
 }
@@ -642,7 +649,7 @@ static void umem_link_odp_p2p_pages_should_carry_their_type(struct kunit *test)
 		unsigned long pfn = odp->pfn_list[i];
 		struct page *page = hmm_pfn_to_page(pfn &
 						    ~IB_UMEM_LINK_PFN_STATE);
-		dma_addr_t iova = odp->umem.map.addr + odp->umem.map_offset +
+		dma_addr_t iova = dma_iova_addr(&odp->umem.map) + odp->umem.map_offset +
 				  i * PAGE_SIZE;
 
 		KUNIT_EXPECT_EQ_MSG(test, pfn & IB_UMEM_LINK_PFN_STATE,
@@ -650,14 +657,14 @@ static void umem_link_odp_p2p_pages_should_carry_their_type(struct kunit *test)
 				    IB_UMEM_LINK_PFN_P2P, "page %u", i);
 		KUNIT_EXPECT_TRUE(test, is_pci_p2pdma_page(page));
 		c = dma_iova_find_chunk(&odp->umem.map,
-					iova - odp->umem.map.addr);
+					iova - dma_iova_addr(&odp->umem.map));
 		KUNIT_ASSERT_NOT_NULL(test, c);
 		KUNIT_EXPECT_EQ(test, c->type, DMA_CHUNK_P2P_HOST_BRIDGE);
 		KUNIT_EXPECT_EQ(test, iommu_iova_to_phys(env->iova->domain,
 							 iova),
 				page_to_phys(page));
 	}
-	device_write(test, env, odp->umem.map.addr + odp->umem.map_offset +
+	device_write(test, env, dma_iova_addr(&odp->umem.map) + odp->umem.map_offset +
 		     2 * PAGE_SIZE - XFER / 2);
 	expect_user_bytes(test, env, va + 2 * PAGE_SIZE - XFER / 2);
 }
@@ -695,14 +702,14 @@ static void umem_link_odp_bus_address_p2p_should_skip_the_iova(struct kunit *tes
 						       page_address(page)));
 		KUNIT_EXPECT_EQ(test,
 				iommu_iova_to_phys(env->iova->domain,
-						   odp->umem.map.addr +
+						   dma_iova_addr(&odp->umem.map) +
 						   odp->umem.map_offset +
 						   i * PAGE_SIZE), 0);
 	}
 	pci_dev_put(cmb_dev);
 
 	KUNIT_ASSERT_EQ(test, vm_munmap(va, len), 0);
-	KUNIT_EXPECT_EQ(test, odp->umem.map.nr_chunks, 0);
+	KUNIT_EXPECT_EQ(test, dma_iova_nr_chunks(&odp->umem.map), 0);
 	for (i = 0; i < 2; i++)
 		KUNIT_EXPECT_EQ(test, odp->pfn_list[i], 0);
 }
@@ -760,7 +767,7 @@ static void umem_link_odp_failures_should_unwind(struct kunit *test)
 		}
 		failed++;
 		KUNIT_EXPECT_FALSE(test, mutex_is_locked(&odp->umem_mutex));
-		KUNIT_EXPECT_EQ(test, odp->umem.map.nr_chunks, 0);
+		KUNIT_EXPECT_EQ(test, dma_iova_nr_chunks(&odp->umem.map), 0);
 		for (i = 0; i < 8; i++)
 			KUNIT_EXPECT_EQ(test, odp->pfn_list[i], 0);
 	}
@@ -775,7 +782,7 @@ static void umem_link_odp_failures_should_unwind(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, ib_umem_link_odp_map_and_lock(odp, va + 4 *
 				PAGE_SIZE, 4 * PAGE_SIZE, true), -EFAULT);
 	KUNIT_EXPECT_FALSE(test, mutex_is_locked(&odp->umem_mutex));
-	KUNIT_EXPECT_EQ(test, odp->umem.map.nr_chunks, 4);
+	KUNIT_EXPECT_EQ(test, dma_iova_nr_chunks(&odp->umem.map), 4);
 }
 
 /* dma-buf */
@@ -859,14 +866,17 @@ static void umem_link_dmabuf_host_and_cmb_should_share_the_iova(struct kunit *te
 	struct dma_iova_mapping *map = &umem->umem.map;
 	static const u8 types[] = { DMA_CHUNK_HOST, DMA_CHUNK_P2P_HOST_BRIDGE,
 				    DMA_CHUNK_HOST };
+	const size_t offs[] = { 0, PAGE_SIZE, PAGE_SIZE + SZ_8K };
 	struct dma_iova_seg seg;
 	unsigned int i;
 
 	KUNIT_ASSERT_EQ(test, dmabuf_map(umem), 0);
 	KUNIT_EXPECT_EQ(test, atomic_read(&exp->mapped), 1);
-	KUNIT_ASSERT_EQ(test, map->nr_chunks, 3);
+	KUNIT_ASSERT_EQ(test, dma_iova_nr_chunks(map), 3);
 	for (i = 0; i < 3; i++)
-		KUNIT_EXPECT_EQ(test, map->chunks[i].type, types[i]);
+		KUNIT_EXPECT_EQ(test, dma_iova_find_chunk(map,
+				umem->umem.map_offset + offs[i])->type,
+				types[i]);
 	KUNIT_ASSERT_EQ(test, nr_segs(map, &seg), 1);
 	KUNIT_EXPECT_EQ(test, seg.len, 4 * PAGE_SIZE);
 	expect_resolves(test, env->iova->domain, map, 0, vecs[0].paddr,
@@ -910,18 +920,18 @@ static void umem_link_dmabuf_move_should_relink(struct kunit *test)
 	dma_addr_t base;
 
 	KUNIT_ASSERT_EQ(test, dmabuf_map(umem), 0);
-	base = map->addr;
+	base = dma_iova_addr(map);
 	expect_resolves(test, env->iova->domain, map, PAGE_SIZE, vecs[1].paddr,
 			2 * PAGE_SIZE);
 
 	test_exporter_move(exp, 1, moved);
 	KUNIT_EXPECT_NULL(test, umem->phys);
-	KUNIT_EXPECT_EQ(test, map->nr_chunks, 0);
+	KUNIT_EXPECT_EQ(test, dma_iova_nr_chunks(map), 0);
 	KUNIT_EXPECT_EQ(test, atomic_read(&exp->mapped), 0);
 	expect_unmapped(test, env->iova->domain, base, 3 * PAGE_SIZE);
 
 	KUNIT_ASSERT_EQ(test, dmabuf_map(umem), 0);
-	KUNIT_EXPECT_EQ(test, map->addr, base);
+	KUNIT_EXPECT_EQ(test, dma_iova_addr(map), base);
 	expect_resolves(test, env->iova->domain, map, 0, vecs[0].paddr,
 			PAGE_SIZE);
 	expect_resolves(test, env->iova->domain, map, PAGE_SIZE, moved,
@@ -950,6 +960,7 @@ static void umem_link_dmabuf_bus_address_p2p_should_be_own_segment(struct kunit 
 	struct dma_iova_mapping *map = &umem->umem.map;
 	static const u8 types[] = { DMA_CHUNK_HOST, DMA_CHUNK_P2P_BUS,
 				    DMA_CHUNK_HOST };
+	const size_t offs[] = { 0, PAGE_SIZE, PAGE_SIZE + SZ_8K };
 	dma_addr_t bus = pci_p2pmem_virt_to_bus(cmb->pdev, cmb->va);
 	struct ib_umem_link_block_iter iter;
 	dma_addr_t block, blocks[4];
@@ -957,32 +968,35 @@ static void umem_link_dmabuf_bus_address_p2p_should_be_own_segment(struct kunit 
 	unsigned int i, n = 0;
 
 	KUNIT_ASSERT_EQ(test, dmabuf_map(umem), 0);
-	KUNIT_ASSERT_EQ(test, map->nr_chunks, 3);
+	KUNIT_ASSERT_EQ(test, dma_iova_nr_chunks(map), 3);
 	for (i = 0; i < 3; i++)
-		KUNIT_EXPECT_EQ(test, map->chunks[i].type, types[i]);
-	KUNIT_EXPECT_EQ(test, map->chunks[1].dma_addr, bus);
+		KUNIT_EXPECT_EQ(test, dma_iova_find_chunk(map,
+				umem->umem.map_offset + offs[i])->type,
+				types[i]);
+	KUNIT_EXPECT_EQ(test, dma_iova_find_chunk(map,
+			umem->umem.map_offset + PAGE_SIZE)->dma_addr, bus);
 	KUNIT_EXPECT_EQ(test, nr_segs(map, &seg), 3);
 	expect_resolves(test, env->iova->domain, map, 0, vecs[0].paddr,
 			PAGE_SIZE);
 	expect_resolves(test, env->iova->domain, map, 3 * PAGE_SIZE,
 			vecs[2].paddr, PAGE_SIZE);
-	expect_unmapped(test, env->iova->domain, map->addr + PAGE_SIZE, SZ_8K);
+	expect_unmapped(test, env->iova->domain, dma_iova_addr(map) + PAGE_SIZE, SZ_8K);
 
 	/* segment edges at 4 KiB and 12 KiB of the region: 4 KiB blocks */
 	KUNIT_EXPECT_EQ(test,
 			ib_umem_link_find_best_pgsz(&umem->umem,
 						    SZ_4K | SZ_64K | SZ_2M,
-						    map->addr), SZ_4K);
+						    dma_iova_addr(map)), SZ_4K);
 	ib_umem_link_for_each_block(&umem->umem, &iter, SZ_4K, &block)
 		if (n < ARRAY_SIZE(blocks))
 			blocks[n++] = block;
 	KUNIT_ASSERT_EQ(test, n, 4);
-	KUNIT_EXPECT_EQ(test, blocks[0], map->addr);
+	KUNIT_EXPECT_EQ(test, blocks[0], dma_iova_addr(map));
 	KUNIT_EXPECT_EQ(test, blocks[1], bus);
 	KUNIT_EXPECT_EQ(test, blocks[2], bus + SZ_4K);
-	KUNIT_EXPECT_EQ(test, blocks[3], map->addr + 3 * PAGE_SIZE);
+	KUNIT_EXPECT_EQ(test, blocks[3], dma_iova_addr(map) + 3 * PAGE_SIZE);
 
-	device_write(test, env, map->addr + 3 * PAGE_SIZE + 100);
+	device_write(test, env, dma_iova_addr(map) + 3 * PAGE_SIZE + 100);
 	KUNIT_EXPECT_MEMEQ(test, phys_to_virt(vecs[2].paddr) + 100, env->src,
 			   XFER);
 }
@@ -1023,7 +1037,7 @@ static void umem_link_dmabuf_failures_should_unwind(struct kunit *test)
 	umem = dmabuf_import(test, ibdev_get(test, nopci), exp);
 	KUNIT_EXPECT_EQ(test, dmabuf_map(umem), -EREMOTEIO);
 	KUNIT_EXPECT_NULL(test, umem->phys);
-	KUNIT_EXPECT_EQ(test, umem->umem.map.nr_chunks, 0);
+	KUNIT_EXPECT_EQ(test, dma_iova_nr_chunks(&umem->umem.map), 0);
 	KUNIT_EXPECT_EQ(test, atomic_read(&exp->mapped), 0);
 
 	/* the reachable part alone maps */
@@ -1031,7 +1045,7 @@ static void umem_link_dmabuf_failures_should_unwind(struct kunit *test)
 				       &dmabuf_importer_ops, NULL);
 	KUNIT_ASSERT_FALSE(test, IS_ERR(umem));
 	KUNIT_EXPECT_EQ(test, dmabuf_map(umem), 0);
-	KUNIT_EXPECT_EQ(test, umem->umem.map.nr_chunks, 1);
+	KUNIT_EXPECT_EQ(test, dma_iova_nr_chunks(&umem->umem.map), 1);
 	ib_umem_link_dmabuf_release(umem);
 	KUNIT_EXPECT_EQ(test, atomic_read(&exp->mapped), 0);
 }

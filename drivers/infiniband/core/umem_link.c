@@ -67,16 +67,45 @@ static unsigned long region_npages(unsigned long addr, size_t size)
 	       PAGE_SHIFT;
 }
 
+/* Room for @n more pinned runs. */
+static int reserve_pins(struct ib_umem_link *umem, unsigned long n)
+{
+	struct ib_umem_link_pin *pins;
+	unsigned long max;
+
+	if (umem->nr_pins + n <= umem->max_pins)
+		return 0;
+	max = max(2 * umem->max_pins, umem->nr_pins + n);
+	pins = kvmalloc_array(max, sizeof(*pins), GFP_KERNEL);
+	if (!pins)
+		return -ENOMEM;
+	if (umem->nr_pins)
+		memcpy(pins, umem->pins, umem->nr_pins * sizeof(*pins));
+	kvfree(umem->pins);
+	umem->pins = pins;
+	umem->max_pins = max;
+	return 0;
+}
+
+static void note_pin(struct ib_umem_link *umem, struct page *first,
+		     unsigned long npages)
+{
+	umem->pins[umem->nr_pins].pfn = page_to_pfn(first);
+	umem->pins[umem->nr_pins].npages = npages;
+	umem->nr_pins++;
+}
+
 /*
  * Link pinned pages @pages[0..@n), which hold the region's bytes
- * [@*pos, ...), as physically contiguous runs of one memory kind.
+ * [@*pos, ...), as physically contiguous runs of one memory kind, and note
+ * each run for unpinning; room for @n runs is reserved.
  */
 static int link_runs(struct ib_umem_link *umem, struct page **pages,
 		     unsigned long n, size_t *pos, unsigned long attrs)
 {
 	size_t start = *pos, len = 0;
+	unsigned long i, first = 0;
 	phys_addr_t phys = 0;
-	unsigned long i;
 	int ret;
 
 	for (i = 0; i < n; i++) {
@@ -92,27 +121,37 @@ static int link_runs(struct ib_umem_link *umem, struct page **pages,
 					     len, DMA_BIDIRECTIONAL, attrs);
 			if (ret)
 				return ret;
+			note_pin(umem, pages[first], i - first);
 			start += len;
 			len = 0;
 		}
-		if (!len)
+		if (!len) {
 			phys = page_to_phys(pages[i]) + off;
+			first = i;
+		}
 		len += bytes;
 		*pos += bytes;
 	}
-	return dma_link_range(&umem->map, umem->map_offset + start, phys, len,
-			      DMA_BIDIRECTIONAL, attrs);
+	ret = dma_link_range(&umem->map, umem->map_offset + start, phys, len,
+			     DMA_BIDIRECTIONAL, attrs);
+	if (!ret)
+		note_pin(umem, pages[first], n - first);
+	return ret;
 }
 
-static void unpin_chunk(const struct dma_iova_chunk *c, void *arg)
+/* After the device lost them, as 6.12's __ib_umem_release() does. */
+static void unpin_all(struct ib_umem_link *umem)
 {
-	struct ib_umem_link *umem = arg;
-	phys_addr_t first = ALIGN_DOWN(c->phys, PAGE_SIZE);
+	unsigned long i;
 
-	unpin_user_page_range_dirty_lock(pfn_to_page(PHYS_PFN(first)),
-					 (ALIGN(c->phys + c->size, PAGE_SIZE) -
-					  first) >> PAGE_SHIFT,
-					 umem->writable);
+	for (i = 0; i < umem->nr_pins; i++)
+		unpin_user_page_range_dirty_lock(pfn_to_page(umem->pins[i].pfn),
+						 umem->pins[i].npages,
+						 umem->writable);
+	kvfree(umem->pins);
+	umem->pins = NULL;
+	umem->nr_pins = 0;
+	umem->max_pins = 0;
 }
 
 static void unaccount_pinned(struct ib_umem_link *umem)
@@ -124,8 +163,8 @@ static void unaccount_pinned(struct ib_umem_link *umem)
 /*
  * Pin the region in batches that end on PMD boundaries (so a huge page is
  * never split between two), link each batch and commit it. A failing batch
- * is unlinked by the core and unpinned here; earlier ones are in the chunk
- * record for the caller to release.
+ * is unlinked by the core and unpinned here; earlier ones are in @umem->pins
+ * for the caller to release.
  */
 static int pin_and_link(struct ib_umem_link *umem, struct page **pages,
 			unsigned int gup_flags, unsigned long attrs)
@@ -140,6 +179,11 @@ static int pin_and_link(struct ib_umem_link *umem, struct page **pages,
 		unsigned long n = BATCH_PAGES -
 				  ((va >> PAGE_SHIFT) & (BATCH_PAGES - 1));
 
+		unsigned long pins = umem->nr_pins;
+
+		ret = reserve_pins(umem, min(n, npages));
+		if (ret)
+			return ret;
 		pinned = pin_user_pages_fast(va, min(n, npages), gup_flags,
 					     pages);
 		if (pinned <= 0)
@@ -147,6 +191,8 @@ static int pin_and_link(struct ib_umem_link *umem, struct page **pages,
 		ret = link_runs(umem, pages, pinned, &pos, attrs) ?:
 		      dma_iova_commit(&umem->map);
 		if (ret) {
+			/* The core unlinked the batch: unpin it here. */
+			umem->nr_pins = pins;
 			unpin_user_pages(pages, pinned);
 			return ret;
 		}
@@ -167,7 +213,8 @@ static int pin_and_link(struct ib_umem_link *umem, struct page **pages,
  * region and links each physically contiguous run (a huge page is one run)
  * at its offset in the region, committing with one IOTLB sync per 2 MiB
  * batch of pages.
- * No page list or scatterlist is kept: the mapping's chunk record is it.
+ * No scatterlist is kept: the runs of pinned pages (16 bytes each, a huge
+ * page is one) are, for unpinning.
  * Use ib_umem_link_find_best_pgsz() and ib_umem_link_for_each_block() to
  * program the device.
  *
@@ -233,7 +280,8 @@ struct ib_umem_link *ib_umem_link_get(struct ib_device *device,
 	return umem;
 
 out_release:
-	dma_destroy_iova_release(&umem->map, unpin_chunk, umem);
+	dma_destroy_iova(&umem->map);
+	unpin_all(umem);
 	unaccount_pinned(umem);
 	mmdrop(mm);
 out_free:
@@ -255,7 +303,8 @@ void ib_umem_link_release(struct ib_umem_link *umem)
 {
 	if (!umem)
 		return;
-	dma_destroy_iova_release(&umem->map, unpin_chunk, umem);
+	dma_destroy_iova(&umem->map);
+	unpin_all(umem);
 	unaccount_pinned(umem);
 	mmdrop(umem->owning_mm);
 	kfree(umem);
@@ -853,7 +902,7 @@ void ib_umem_link_dmabuf_unmap_pages(struct ib_umem_link_dmabuf *umem)
 	dma_resv_assert_held(umem->attach->dmabuf->resv);
 	if (!umem->phys)
 		return;
-	WARN_ON_ONCE(dma_unlink_range(map, 0, map->size));
+	WARN_ON_ONCE(dma_unlink_range(map, 0, dma_iova_size(map)));
 	dma_buf_unmap_attachment_phys(umem->attach, umem->phys);
 	umem->phys = NULL;
 }
