@@ -4,26 +4,42 @@
 
 Reads DIR/vm.log (the guest's "bench:" lines, one per dma_map_benchmark run)
 and DIR/qemu-trace.log (QEMU's invalidation-descriptor events, framed per run
-by the guest's marker writes to edu's config register 0xfc), then:
-  - prints mean +- stddev per operation of every mode and the ratios
-    ours/floor, sgtable/ours, page/ours and page/iova-fault,
-  - counts IOTLB invalidation descriptors per operation for every run,
-  - reports bookkeeping bytes per mapped 4 KiB page,
-  - writes DIR/results.json and DIR/cost-per-chunk.png (gnuplot).
-With --smoke, checks instead that every run produced timings and that ours
-invalidates the IOTLB once per operation in strict mode, and prints
-"bench smoke: P passed, F failed".
+by the guest's marker writes to edu's config register 0xfc). Every
+configuration ran its modes interleaved (A B C, A B C, ...) for several
+rounds in one boot, so that a drift of the emulator's speed hits all modes
+alike. The report gives, per configuration:
+  - the median time of an operation per mode over the rounds, with the
+    spread (max - min) / median of the rounds' means,
+  - ratios of those medians (batched link / floor, one call per chunk /
+    floor, sgtable / batched, page / iova-fault, blk-sg / blk-dma), each
+    with the spread of the same ratio taken round by round,
+  - IOTLB invalidation descriptors per operation, and bookkeeping bytes per
+    mapped 4 KiB page,
+and writes DIR/results.json and DIR/cost-per-chunk.png (gnuplot).
+  bench-report.py DIR                      the report
+  bench-report.py --smoke DIR              checks for `make test`
+  bench-report.py --compare DIR1 DIR2      do two runs agree on every ratio?
 """
 import json
-import math
 import os
 import re
 import shutil
+import statistics
 import subprocess
 import sys
 
 PHASES = ("setup", "map", "sync", "unmap")
-MODES = ("iova", "floor", "sgtable", "page", "iova-fault")
+CHUNK_MODES = ("iova-batch", "iova", "floor", "sgtable", "page", "iova-fault")
+BLOCK_MODES = ("blk-dma", "blk-sg")
+# (name, numerator, denominator): "a/b" < 1 means a is faster
+RATIOS = (
+	("batch/floor", "iova-batch", "floor"),
+	("iova/floor", "iova", "floor"),
+	("sg/batch", "sgtable", "iova-batch"),
+	("sg/iova", "sgtable", "iova"),
+	("page/fault", "page", "iova-fault"),
+	("blksg/blkdma", "blk-sg", "blk-dma"),
+)
 IOTLB = re.compile(r"\bvtd_inv_desc_iotlb_\w+")
 DESC = re.compile(r"\bvtd_inv_desc\b(?!_)")
 MARK = re.compile(r"\bpci_cfg_write\b.*@0xfc <- 0x([0-9a-f]+)")
@@ -38,6 +54,7 @@ def parse_runs(log):
 			continue
 		kv = dict(re.findall(r"(\w+)=(\S+)", m.group(2)))
 		run = {"id": int(m.group(1)), "policy": kv["policy"],
+		       "round": int(kv.get("round", 0)),
 		       "mode": kv["mode"], "chunks": int(kv["chunks"]),
 		       "order": int(kv["order"]), "threads": int(kv["threads"])}
 		if "error:" in line:
@@ -48,10 +65,6 @@ def parse_runs(log):
 		run["phases"] = {p: {"mean_ns": int(kv[p + "_ns"]),
 				     "sd_ns": int(kv[p + "_sd"])} for p in PHASES}
 		run["total_ns"] = sum(v["mean_ns"] for v in run["phases"].values())
-		# Phases are timed in one operation: their sum's spread is at most
-		# the sum of theirs; report the independent-phases estimate.
-		run["total_sd_ns"] = round(math.sqrt(sum(
-			v["sd_ns"] ** 2 for v in run["phases"].values())))
 		pages = run["chunks"] << run["order"]
 		run["meta_bytes"] = int(kv["meta_bytes"])
 		run["meta_bytes_per_page"] = round(run["meta_bytes"] / pages, 3)
@@ -89,62 +102,98 @@ def count_invalidations(trace, runs):
 			run["inv_desc_per_op"] = round(desc / run["loops"], 3)
 
 
+def spread(values):
+	med = statistics.median(values)
+	return round((max(values) - min(values)) / med, 3) if med else None
+
+
 def compare(runs):
 	groups = {}
 	for r in runs.values():
 		if "error" in r or r["chunks"] >= SCALE_MIN:
 			continue
 		key = (r["policy"], r["threads"], r["order"], r["chunks"])
-		groups.setdefault(key, {})[r["mode"]] = r
+		groups.setdefault(key, {}).setdefault(r["mode"], []).append(r)
 	rows = []
 	for key in sorted(groups):
 		g = groups[key]
-		t = {m: g[m]["total_ns"] for m in g}
 		row = dict(zip(("policy", "threads", "order", "chunks"), key))
-		row["total_ns"] = t
-		row["total_sd_ns"] = {m: g[m]["total_sd_ns"] for m in g}
-		row["iotlb_inv_per_op"] = {m: g[m].get("iotlb_inv_per_op") for m in g}
-		row["meta_bytes_per_page"] = {m: g[m]["meta_bytes_per_page"]
+		row["median_ns"] = {m: statistics.median(x["total_ns"] for x in g[m])
+				    for m in g}
+		row["spread"] = {m: spread([x["total_ns"] for x in g[m]]) for m in g}
+		row["rounds"] = {m: len(g[m]) for m in g}
+		row["iotlb_inv_per_op"] = {
+			m: round(sum(x.get("iotlb_inv", 0) for x in g[m]) /
+				 sum(x["loops"] for x in g[m]), 3)
+			if all("iotlb_inv" in x for x in g[m]) else None for m in g}
+		row["meta_bytes_per_page"] = {m: g[m][0]["meta_bytes_per_page"]
 					      for m in g}
-
-		def ratio(a, b):
-			return round(t[a] / t[b], 3) if a in t and b in t and t[b] else None
-		row["ours_over_floor"] = ratio("iova", "floor")
-		row["sg_over_ours"] = ratio("sgtable", "iova")
-		row["page_over_ours"] = ratio("page", "iova")
-		row["page_over_fault"] = ratio("page", "iova-fault")
+		row["meta_bytes"] = {m: g[m][0]["meta_bytes"] for m in g}
+		row["ratios"] = {}
+		for name, a, b in RATIOS:
+			if a not in g or b not in g or not row["median_ns"][b]:
+				continue
+			by_round = {}
+			for x in g[a]:
+				by_round.setdefault(x["round"], {})["a"] = x["total_ns"]
+			for x in g[b]:
+				by_round.setdefault(x["round"], {})["b"] = x["total_ns"]
+			per = [v["a"] / v["b"] for v in by_round.values()
+			       if "a" in v and "b" in v and v["b"]]
+			row["ratios"][name] = {
+				"median": round(row["median_ns"][a] /
+						row["median_ns"][b], 3),
+				"rounds_min": round(min(per), 3) if per else None,
+				"rounds_max": round(max(per), 3) if per else None}
 		rows.append(row)
 	return rows
 
 
-def fmt_ns(ns, sd):
+def fmt_ns(ns, sp):
 	if ns >= 10_000_000:
-		return "%.1f±%.1fms" % (ns / 1e6, sd / 1e6)
-	if ns >= 10_000:
-		return "%.0f±%.0fus" % (ns / 1e3, sd / 1e3)
-	return "%.2f±%.2fus" % (ns / 1e3, sd / 1e3)
+		s = "%.1fms" % (ns / 1e6)
+	elif ns >= 10_000:
+		s = "%.0fus" % (ns / 1e3)
+	else:
+		s = "%.2fus" % (ns / 1e3)
+	return s + ("±%d%%" % round(50 * sp) if sp is not None else "")
 
 
-def print_table(rows):
-	print("per operation: mean ± stddev of setup+map+sync+unmap; "
-	      "inv = IOTLB invalidation descriptors per operation")
-	hdr = "%-6s %2s %-3s %6s | %-16s %-16s %-16s %-16s %-16s | %6s %6s %6s %7s | %s"
-	print(hdr % ("policy", "th", "chk", "N", "iova (ours)", "floor", "sgtable",
-		     "page", "iova-fault", "o/flr", "sg/o", "pg/o", "pg/flt",
-		     "inv: iova floor sg page fault"))
-	for r in rows:
-		cells = []
-		for m in MODES:
-			cells.append(fmt_ns(r["total_ns"][m], r["total_sd_ns"][m])
-				     if m in r["total_ns"] else "-")
-		inv = " ".join("%g" % r["iotlb_inv_per_op"][m]
-			       if r["iotlb_inv_per_op"].get(m) is not None else "-"
-			       for m in MODES)
-		print(hdr % (r["policy"], r["threads"],
-			     "4K" if r["order"] == 0 else "2M", r["chunks"], *cells,
-			     *("%.3f" % r[k] if r[k] is not None else "-" for k in
-			       ("ours_over_floor", "sg_over_ours", "page_over_ours",
-				"page_over_fault")), inv))
+def chunk_label(order):
+	return {0: "4K", 4: "64K", 9: "2M"}.get(order, "o%d" % order)
+
+
+def print_table(rows, modes, ratios, title):
+	sel = [r for r in rows if any(m in r["median_ns"] for m in modes)]
+	if not sel:
+		return
+	print("\n" + title)
+	print("median per operation (setup+map+sync+unmap) over the rounds, "
+	      "± half the rounds' spread; ratios of medians [per-round min..max]")
+	hdr = "%-6s %2s %-3s %6s | " + " ".join(["%-13s"] * len(modes)) + \
+	      " | " + " ".join(["%-20s"] * len(ratios))
+	print(hdr % ("policy", "th", "chk", "N", *modes, *ratios))
+	for r in sel:
+		cells = [fmt_ns(r["median_ns"][m], r["spread"][m])
+			 if m in r["median_ns"] else "-" for m in modes]
+		rat = []
+		for name in ratios:
+			x = r["ratios"].get(name)
+			rat.append("%.3f [%.2f..%.2f]" % (x["median"], x["rounds_min"],
+							  x["rounds_max"])
+				   if x and x["rounds_min"] is not None else "-")
+		print(hdr % (r["policy"], r["threads"], chunk_label(r["order"]),
+			     r["chunks"], *cells, *rat))
+	print("IOTLB invalidation descriptors per operation; record bytes per "
+	      "4 KiB page")
+	for r in sel:
+		inv = " ".join("%s=%g" % (m, r["iotlb_inv_per_op"][m])
+			       for m in modes if r["iotlb_inv_per_op"].get(m)
+			       is not None)
+		meta = " ".join("%s=%g" % (m, r["meta_bytes_per_page"][m])
+				for m in modes if m in r["meta_bytes_per_page"])
+		print("  %-6s %-3s %6d | inv: %s | B/page: %s" % (
+			r["policy"], chunk_label(r["order"]), r["chunks"], inv, meta))
 
 
 def print_scale(runs):
@@ -153,18 +202,18 @@ def print_scale(runs):
 	if not scale:
 		return []
 	print("\nscale: one operation of N 4 KiB chunks, strict, 1 thread")
-	print("%-6s %9s %7s | %10s %10s %9s | %12s %12s %9s" % (
+	print("%-10s %9s %7s | %10s %10s %9s | %12s %12s %9s" % (
 		"mode", "N", "GiB", "map s", "unmap s", "ns/page", "record B",
 		"pgtable B", "B/page"))
 	out = []
 	for r in scale:
 		if "error" in r:
-			print("%-6s %9d  error: %s" % (r["mode"], r["chunks"], r["error"]))
+			print("%-10s %9d  error: %s" % (r["mode"], r["chunks"], r["error"]))
 			out.append(r)
 			continue
 		p = r["phases"]
 		mapped = p["setup"]["mean_ns"] + p["map"]["mean_ns"] + p["sync"]["mean_ns"]
-		print("%-6s %9d %7g | %10.3f %10.3f %9.1f | %12d %12d %9.2f" % (
+		print("%-10s %9d %7g | %10.3f %10.3f %9.1f | %12d %12d %9.2f" % (
 			r["mode"], r["chunks"], r["chunks"] * 4096 / 2**30, mapped / 1e9,
 			p["unmap"]["mean_ns"] / 1e9, r["total_ns"] / r["chunks"],
 			r["meta_bytes"], r["pgtable_bytes"],
@@ -179,25 +228,28 @@ def plot(rows, out):
 		return
 	panels = []
 	for pol in ("strict", "lazy"):
-		for order in (0, 9):
+		for order, modes in ((0, CHUNK_MODES), (9, CHUNK_MODES),
+				     (0, BLOCK_MODES)):
 			sel = [r for r in rows if r["policy"] == pol and
-			       r["order"] == order and r["threads"] == 1]
+			       r["order"] == order and r["threads"] == 1 and
+			       any(m in r["median_ns"] for m in modes)]
 			if not sel:
 				continue
 			plots = []
-			for m in MODES:
+			for m in modes:
 				path = os.path.join(out, "plot-%s-%d-%s.dat" % (pol, order, m))
 				with open(path, "w") as f:
 					for r in sel:
-						if m in r["total_ns"]:
+						if m in r["median_ns"]:
 							f.write("%d %f\n" % (r["chunks"],
-									    r["total_ns"][m] / r["chunks"]))
+									    r["median_ns"][m] / r["chunks"]))
 				plots.append("'%s' using 1:2 with linespoints title '%s'" % (path, m))
 			panels.append("set title '%s, %s chunks, 1 thread'\nplot %s" % (
-				pol, "4 KiB" if order == 0 else "2 MiB", ", ".join(plots)))
-	script = """set terminal pngcairo size 1400,1000 noenhanced
+				pol, chunk_label(order) + (" request" if modes == BLOCK_MODES
+							   else ""), ", ".join(plots)))
+	script = """set terminal pngcairo size 1800,1000 noenhanced
 set output '%s'
-set multiplot layout 2,2 title 'dma_map_benchmark under QEMU VT-d (TCG): map + unmap cost per chunk'
+set multiplot layout 2,3 title 'dma_map_benchmark under QEMU VT-d (TCG): median map + unmap cost per chunk'
 set logscale xy
 set xlabel 'chunks per operation (N)'
 set ylabel 'ns per chunk'
@@ -225,7 +277,8 @@ def smoke(runs):
 			print("FAIL %s: no invalidations counted (trace markers missing)" % name)
 			bad += 1
 			continue
-		if r["policy"] == "strict" and r["mode"] == "iova" and \
+		if r["policy"] == "strict" and \
+		   r["mode"] in ("iova", "iova-batch", "blk-dma") and \
 		   r["iotlb_inv"] != r["loops"]:
 			print("FAIL %s: %d IOTLB invalidations for %d operations" %
 			      (name, r["iotlb_inv"], r["loops"]))
@@ -240,15 +293,50 @@ def smoke(runs):
 	return bad == 0
 
 
+def compare_runs(a, b):
+	"""Print every ratio of two runs' results.json side by side."""
+	ra = {(r["policy"], r["threads"], r["order"], r["chunks"]): r
+	      for r in json.load(open(os.path.join(a, "results.json")))["comparisons"]}
+	rb = {(r["policy"], r["threads"], r["order"], r["chunks"]): r
+	      for r in json.load(open(os.path.join(b, "results.json")))["comparisons"]}
+	worst = 0
+	n = far = 0
+	print("%-6s %-3s %6s %-13s %8s %8s %7s" % ("policy", "chk", "N", "ratio",
+						   "run 1", "run 2", "differ"))
+	for key in sorted(set(ra) & set(rb)):
+		for name in ra[key]["ratios"]:
+			if name not in rb[key]["ratios"]:
+				continue
+			x = ra[key]["ratios"][name]["median"]
+			y = rb[key]["ratios"][name]["median"]
+			d = abs(x / y - 1) if y else float("inf")
+			worst = max(worst, d)
+			n += 1
+			far += d > 0.10
+			print("%-6s %-3s %6d %-13s %8.3f %8.3f %6.1f%%%s" % (
+				key[0], chunk_label(key[2]), key[3], name, x, y,
+				100 * d, "  > 10%" if d > 0.10 else ""))
+	print("compare: %d ratios, %d differ by more than 10%%, worst %.1f%%" %
+	      (n, far, 100 * worst))
+
+
 def main():
 	args = [a for a in sys.argv[1:] if not a.startswith("--")]
+	if "--compare" in sys.argv:
+		compare_runs(args[0], args[1])
+		return
 	out = args[0]
 	runs = parse_runs(os.path.join(out, "vm.log"))
 	count_invalidations(os.path.join(out, "qemu-trace.log"), runs)
 	if "--smoke" in sys.argv:
 		sys.exit(0 if smoke(runs) else 1)
 	rows = compare(runs)
-	print_table(rows)
+	print_table(rows, CHUNK_MODES, ("batch/floor", "iova/floor", "sg/batch",
+					"page/fault"),
+		    "chunked modes: N physically discontiguous chunks")
+	print_table(rows, BLOCK_MODES, ("blksg/blkdma",),
+		    "block: a request of N bio_vecs, blk-dma against 6.12's "
+		    "blk_rq_map_sg + dma_map_sgtable")
 	scale = print_scale(runs)
 	errors = [r for r in runs.values() if "error" in r]
 	for r in errors:

@@ -2,14 +2,18 @@
 # SPDX-License-Identifier: GPL-2.0-only
 #
 # `make bench`: boot the VM once and run dma_map_benchmark (patches/0011) on
-# edu0 behind the emulated Intel IOMMU in every mode - ours (iova), the raw
-# IOMMU floor, dma_map_sgtable, per-page dma_map_page and the ODP-shaped
-# iova-fault - for N = 1..65536 chunks of 4 KiB and 1..512 chunks of 2 MiB,
-# strict and lazy, 1 and 2 threads, then link and destroy up to 64 GiB.
-# QEMU traces every invalidation descriptor; scripts/bench-report.py counts
-# them per run, prints the table and writes out/bench/results.json and the
-# plots.
-#   scripts/bench.sh           the whole matrix (about 10 minutes here)
+# edu0 behind the emulated Intel IOMMU in every mode - ours batched
+# (iova-batch) and one call per chunk (iova), the raw IOMMU floor,
+# dma_map_sgtable, per-page dma_map_page and the ODP-shaped iova-fault -
+# for N = 1..65536 chunks of 4 KiB and 1..512 chunks of 2 MiB; blk-dma
+# against 6.12's blk_rq_map_sg + dma_map_sgtable for requests of 1..128
+# bio_vecs; strict and lazy; then link and destroy up to 64 GiB. The modes
+# of a configuration run interleaved for BENCH_ROUNDS (5) rounds and the
+# report uses medians. QEMU traces every invalidation descriptor;
+# scripts/bench-report.py counts them per run, prints the tables and
+# writes out/bench/results.json and the plots. BENCH_OUT names another
+# output directory (to compare two runs with bench-report.py --compare).
+#   scripts/bench.sh           the whole matrix (about 20 minutes here)
 #   scripts/bench.sh --smoke   N=8, strict, 1 thread: checks that every mode
 #                              runs and is counted (part of `make test`)
 set -euo pipefail
@@ -17,32 +21,39 @@ set -euo pipefail
 
 smoke=
 [ "${1:-}" = --smoke ] && smoke=1
-out=$repo/out/bench${smoke:+-smoke}
+out=${BENCH_OUT:-$repo/out/bench${smoke:+-smoke}}
 mkdir -p "$out"
 rm -f "$out/qemu-trace.log" "$out/vm.log"
 tool=$("$repo/scripts/bench-tool.sh" "$out")
 
-modes="iova floor sgtable page iova-fault"
+chunk_modes="iova-batch iova floor sgtable page iova-fault"
+block_modes="blk-dma blk-sg"
 secs=${BENCH_SECONDS:-1}
+rounds=${BENCH_ROUNDS:-5}
 {
-	echo "# policy threads order seconds chunks modes..."
+	echo "# policy threads order seconds chunks rounds modes..."
 	if [ -n "$smoke" ]; then
-		echo "strict 1 0 1 8 $modes"
-		echo "lazy 1 0 1 8 iova"
+		echo "strict 1 0 1 8 1 $chunk_modes $block_modes"
+		echo "lazy 1 0 1 8 1 iova-batch iova blk-dma"
 	else
 		for pol in strict lazy; do
-			for t in 1 2; do
-				for n in 1 8 64 512 4096 65536; do
-					echo "$pol $t 0 $secs $n $modes"
-				done
-				for n in 1 8 64 512; do
-					echo "$pol $t 9 $secs $n $modes"
-				done
+			for n in 1 8 64 512 4096 65536; do
+				echo "$pol 1 0 $secs $n $rounds $chunk_modes"
 			done
+			for n in 1 8 64 512; do
+				echo "$pol 1 9 $secs $n $rounds $chunk_modes"
+			done
+			for n in 1 8 32 128; do
+				echo "$pol 1 0 $secs $n $rounds $block_modes"
+			done
+			for n in 8 32; do
+				echo "$pol 1 4 $secs $n $rounds $block_modes"
+			done
+			echo "$pol 2 0 $secs 512 $rounds $chunk_modes"
 		done
 		# Scale: 1, 4, 16 and 64 GiB of 4 KiB chunks, one operation each.
 		for n in 262144 1048576 4194304 16777216; do
-			echo "strict 1 0 1 $n iova floor"
+			echo "strict 1 0 1 $n 1 iova-batch iova floor"
 		done
 	fi
 } > "$out/plan.txt"

@@ -1444,6 +1444,27 @@ static bool trim_run(struct dma_iova_mapping *map, unsigned int i)
 	return true;
 }
 
+/* Give a bounced chunk's slots back, copying the device's bytes out. */
+static void release_bounce(struct dma_iova_mapping *map,
+			   const struct dma_iova_chunk *r, bool copy_back)
+{
+	struct dma_iova_record *rec = map->rec;
+	struct dma_iova_bounce *b = find_bounce(rec, r->offset);
+
+	if (!b)
+		return;
+	if (b->head_len)
+		bounce_release(map, b->head_tlb, b->head_len, r->dir, r->attrs,
+			       copy_back);
+	if (b->tail_len)
+		bounce_release(map, b->tail_tlb, b->tail_len, r->dir, r->attrs,
+			       copy_back);
+	if (copy_back && wants_arch_sync(map, r->attrs))
+		arch_sync_bounce(map, b, r->dir, true);
+	rec->nr_bounce--;
+	memmove(b, b + 1, (rec->bounce + rec->nr_bounce - b) * sizeof(*b));
+}
+
 /*
  * Pass two, after the flush: release bounce slots, tell @td->release, clear
  * the granules and trim the runs they were in.
@@ -1473,29 +1494,8 @@ static void drop_selected(struct dma_iova_mapping *map, struct teardown *td,
 			size_t start, end;
 
 			span_bytes(map, r, s, e, &start, &end);
-			if (r->type == DMA_CHUNK_BOUNCE) {
-				struct dma_iova_bounce *b = find_bounce(rec,
-								r->offset);
-
-				if (b) {
-					if (b->head_len)
-						bounce_release(map, b->head_tlb,
-							       b->head_len, r->dir,
-							       r->attrs, copy_back);
-					if (b->tail_len)
-						bounce_release(map, b->tail_tlb,
-							       b->tail_len, r->dir,
-							       r->attrs, copy_back);
-					if (copy_back &&
-					    wants_arch_sync(map, r->attrs))
-						arch_sync_bounce(map, b, r->dir,
-								   true);
-					rec->nr_bounce--;
-					memmove(b, b + 1,
-						(rec->bounce + rec->nr_bounce -
-						 b) * sizeof(*b));
-				}
-			}
+			if (r->type == DMA_CHUNK_BOUNCE)
+				release_bounce(map, r, copy_back);
 			if (td->release) {
 				piece.dma_addr += start - r->offset;
 				piece.offset = start;
@@ -2183,11 +2183,13 @@ bool dma_iova_range_linked(const struct dma_iova_mapping *map, size_t offset,
 		if (!r)
 			return false;
 		stop = run_end(r);
-		if (dma_iova_uses_iommu(map))
-			stop = min(stop, (size_t)find_next_zero_bit(
-					map->rec->linked,
-					gidx_up(map, stop), gidx(map, offset))
-				   << map->granule_shift);
+		if (dma_iova_uses_iommu(map)) {
+			unsigned long hole = find_next_zero_bit(map->rec->linked,
+								gidx_up(map, stop),
+								gidx(map, offset));
+
+			stop = min(stop, (size_t)hole << map->granule_shift);
+		}
 		offset = stop;
 	}
 	return true;

@@ -104,8 +104,9 @@ static void demo_one(struct edu *edu, struct pci_dev *cmb_dev)
 
 	pr_info("| %-16s | %12s | %12s | %7s | %s\n", "type", "phys",
 		"dma addr", "size", "device DMA through it");
-	res_host = device_write(edu, dma_iova_addr(&map) + SZ_4K, dma_iova_addr(&map),
-				page_address(host), SZ_4K, false, 0xc3);
+	res_host = device_write(edu, dma_iova_addr(&map) + SZ_4K,
+				dma_iova_addr(&map), page_address(host), SZ_4K,
+				false, 0xc3);
 	print_chunk(&map, 0, page_to_phys(src), SZ_4K, "source of the copies");
 	print_chunk(&map, SZ_4K, page_to_phys(host), SZ_4K, res_host);
 	if (cmb) {
@@ -115,8 +116,9 @@ static void demo_one(struct edu *edu, struct pci_dev *cmb_dev)
 		if (c->type == DMA_CHUNK_P2P_BUS)
 			res_cmb = "mapping only: QEMU translates bus addresses";
 		else
-			res_cmb = device_write(edu, dma_iova_addr(&map) + SZ_8K, dma_iova_addr(&map),
-					       cmb, SZ_4K, true, 0xc3);
+			res_cmb = device_write(edu, dma_iova_addr(&map) + SZ_8K,
+					       dma_iova_addr(&map), cmb, SZ_4K,
+					       true, 0xc3);
 		print_chunk(&map, SZ_8K, virt_to_phys(cmb), SZ_4K, res_cmb);
 	}
 
@@ -129,7 +131,8 @@ static void demo_one(struct edu *edu, struct pci_dev *cmb_dev)
 	if (ret) {
 		pr_err("bounce link: %d\n", ret);
 	} else {
-		if (edu_copy(edu, dma_iova_addr(&map), dma_iova_addr(&map) + SZ_16K + 0x200, SZ_4K)) {
+		if (edu_copy(edu, dma_iova_addr(&map),
+			     dma_iova_addr(&map) + SZ_16K + 0x200, SZ_4K)) {
 			res_bounce = "DMA timeout";
 		} else if (!memchr_inv(bounce_va, 0xc3, SZ_4K)) {
 			res_bounce = "WRONG: bytes arrived before the sync";

@@ -108,6 +108,14 @@ chunk_at(const struct dma_iova_mapping *map, size_t offset)
 	return dma_iova_find_chunk(map, offset);
 }
 
+/* Type of the run holding linked byte @offset, -1 if nothing is linked. */
+static inline int type_at(const struct dma_iova_mapping *map, size_t offset)
+{
+	const struct dma_iova_chunk *c = dma_iova_find_chunk(map, offset);
+
+	return c ? c->type : -1;
+}
+
 /* Nothing linked since the last commit. */
 static inline bool nothing_pending(const struct dma_iova_mapping *map)
 {

@@ -874,9 +874,8 @@ static void umem_link_dmabuf_host_and_cmb_should_share_the_iova(struct kunit *te
 	KUNIT_EXPECT_EQ(test, atomic_read(&exp->mapped), 1);
 	KUNIT_ASSERT_EQ(test, dma_iova_nr_chunks(map), 3);
 	for (i = 0; i < 3; i++)
-		KUNIT_EXPECT_EQ(test, dma_iova_find_chunk(map,
-				umem->umem.map_offset + offs[i])->type,
-				types[i]);
+		KUNIT_EXPECT_EQ(test, type_at(map, umem->umem.map_offset +
+					      offs[i]), types[i]);
 	KUNIT_ASSERT_EQ(test, nr_segs(map, &seg), 1);
 	KUNIT_EXPECT_EQ(test, seg.len, 4 * PAGE_SIZE);
 	expect_resolves(test, env->iova->domain, map, 0, vecs[0].paddr,
@@ -970,11 +969,10 @@ static void umem_link_dmabuf_bus_address_p2p_should_be_own_segment(struct kunit 
 	KUNIT_ASSERT_EQ(test, dmabuf_map(umem), 0);
 	KUNIT_ASSERT_EQ(test, dma_iova_nr_chunks(map), 3);
 	for (i = 0; i < 3; i++)
-		KUNIT_EXPECT_EQ(test, dma_iova_find_chunk(map,
-				umem->umem.map_offset + offs[i])->type,
-				types[i]);
-	KUNIT_EXPECT_EQ(test, dma_iova_find_chunk(map,
-			umem->umem.map_offset + PAGE_SIZE)->dma_addr, bus);
+		KUNIT_EXPECT_EQ(test, type_at(map, umem->umem.map_offset +
+					      offs[i]), types[i]);
+	KUNIT_EXPECT_EQ(test, dma_iova_find_chunk(map, umem->umem.map_offset +
+						  PAGE_SIZE)->dma_addr, bus);
 	KUNIT_EXPECT_EQ(test, nr_segs(map, &seg), 3);
 	expect_resolves(test, env->iova->domain, map, 0, vecs[0].paddr,
 			PAGE_SIZE);

@@ -4,8 +4,8 @@
 # Runs in the VM that scripts/bench.sh boots: dma_map_benchmark on edu0
 # behind the emulated Intel IOMMU, in every mode the matrix asks for.
 #   bench.sh TOOL PLAN
-# PLAN lines: "POLICY THREADS ORDER SECONDS N MODE..." (POLICY strict or
-# lazy). Each run is framed in QEMU's trace by two writes to a config
+# PLAN lines: "POLICY THREADS ORDER SECONDS N ROUNDS MODE..." (POLICY strict
+# or lazy): the modes run interleaved, ROUNDS times. Each run is framed in QEMU's trace by two writes to a config
 # register edu does not implement (0xfc: 0x1d00NNNN before run NNNN, 0x2d00NNNN
 # after it), so that the host counts IOTLB invalidations per run. Prints
 # "bench: id=NNNN policy=POLICY <tool's result line>" per run.
@@ -44,21 +44,25 @@ use_policy() {	# strict | lazy
 id=0
 policy=
 echo "bench: device $bdf group $(basename "$group")"
-while read -r pol threads order seconds n modes; do
+while read -r pol threads order seconds n rounds modes; do
 	case $pol in ''|'#'*) continue ;; esac
 	[ "$pol" = "$policy" ] || { use_policy "$pol"; policy=$pol; }
-	for mode in $modes; do
-		id=$((id + 1))
-		mark $((0x1d000000 + id))
-		out=$("$tool" -m "$mode" -g "$n" -o "$order" -t "$threads" \
-			-s "$seconds" -b 48 2>&1)
-		mark $((0x2d000000 + id))
-		res=$(echo "$out" | sed -n 's/^result: //p')
-		if [ -n "$res" ]; then
-			echo "bench: id=$id policy=$pol $res"
-		else
-			echo "bench: id=$id policy=$pol mode=$mode chunks=$n order=$order threads=$threads error: $(echo "$out" | tail -n 1)"
-		fi
+	r=0
+	while [ "$r" -lt "$rounds" ]; do
+		r=$((r + 1))
+		for mode in $modes; do
+			id=$((id + 1))
+			mark $((0x1d000000 + id))
+			out=$("$tool" -m "$mode" -g "$n" -o "$order" \
+				-t "$threads" -s "$seconds" -b 48 2>&1)
+			mark $((0x2d000000 + id))
+			res=$(echo "$out" | sed -n 's/^result: //p')
+			if [ -n "$res" ]; then
+				echo "bench: id=$id policy=$pol round=$r $res"
+			else
+				echo "bench: id=$id policy=$pol round=$r mode=$mode chunks=$n order=$order threads=$threads error: $(echo "$out" | tail -n 1)"
+			fi
+		done
 	done
 done < "$plan"
 echo "bench: done"
