@@ -1187,9 +1187,11 @@ EXPORT_SYMBOL_GPL(dma_link_range);
  *
  * Links the chunks one after the other from *@offset, as dma_link_range()
  * would, with one check of the mapping and no physical address look-ups:
- * each bio_vec names its page. With an IOMMU a chunk goes right after the
- * previous one when both meet on a granule boundary, and otherwise at the
- * next granule plus its own offset within a granule, so bio_vecs that
+ * each bio_vec names its page. With an IOMMU the first chunk goes at
+ * *@offset if its offset within a granule is that of *@offset, each later
+ * one right after the previous one when both meet on a granule boundary,
+ * and otherwise a chunk goes at the next granule plus its own offset within
+ * a granule, so bio_vecs that
  * respect a granule-sized virtual boundary form one DMA segment. Host
  * chunks linked this way grow one run of the record, whatever their number.
  *
@@ -1225,8 +1227,12 @@ int dma_link_bvecs(struct dma_iova_mapping *map, size_t *offset,
 		while (i + 1 < nr && bvec_phys(&bv[i + 1]) == phys + len &&
 		       zone_device_pages_have_same_pgmap(page, bv[i + 1].bv_page))
 			len += bv[++i].bv_len;
-		/* A chunk may neither share a granule nor move within one. */
-		if (valid && dma_iova_uses_iommu(map) && ((off | phys) & mask))
+		/*
+		 * A chunk may neither share a granule nor move within one;
+		 * the first one may start where the caller said if it fits.
+		 */
+		if (valid && dma_iova_uses_iommu(map) &&
+		    ((off == *offset ? off ^ phys : off | phys) & mask))
 			off = ALIGN(off, mask + 1) + (phys & mask);
 		reported = debug_dma_iova_link(map, off, phys, len, dir);
 		ret = valid ? link_one(map, off, phys, len, page, dir, attrs) :
@@ -1555,6 +1561,13 @@ static void teardown_iommu(struct dma_iova_mapping *map, unsigned long *sel,
 	if (destroy)
 		iommu_dma_iova_free(map->dev, map->addr, map->rec->iova_len,
 				    &td.gather);
+	/*
+	 * A destroy drops the record whole: the second pass only has work
+	 * for bounce slots, a release callback or the tracepoint.
+	 */
+	if (destroy && !release && !map->rec->nr_bounce &&
+	    !trace_dma_iova_teardown_enabled())
+		return;
 	for (i = 0; i < nr; i++) {
 		window(map, &ranges[i], exact, &gs, &ge);
 		drop_selected(map, &td, sel, gs, ge, true);

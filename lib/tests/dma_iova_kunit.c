@@ -184,6 +184,94 @@ static void dma_iova_edu_should_copy_through_iova(struct kunit *test)
 	}
 }
 
+/*
+ * dma_link_bvecs() links 16 scattered pages, the first one starting
+ * mid-page, as one run: one segment, every byte in the page tables, the
+ * device copies across all of them. Unlinking pages in the middle leaves
+ * holes the device cannot reach and the rest mapped; linking them again
+ * makes one run again.
+ */
+static void dma_iova_link_bvecs_should_make_one_run(struct kunit *test)
+{
+	struct iova_env *env = env_get(test, 0);
+	struct dma_iova_mapping *map = map_alloc(test, env_dev(env), SZ_128K);
+	phys_addr_t dst = pages_get(test, 4, 0);
+	struct dma_iova_range holes[] = {
+		{ .offset = 3 * SZ_4K, .size = SZ_4K },
+		{ .offset = 7 * SZ_4K, .size = 3 * SZ_4K },
+	};
+	struct bio_vec bv[16];
+	phys_addr_t pg[16];
+	struct dma_iova_seg seg;
+	size_t off = 0x400;
+	unsigned int i, k;
+
+	for (i = 0; i < 16; i++) {
+		pg[i] = pages_get(test, 0, 0);
+		memset(phys_to_virt(pg[i]), 0x10 + i, SZ_4K);
+		bvec_set_page(&bv[i], pfn_to_page(PHYS_PFN(pg[i])),
+			      i ? SZ_4K : SZ_4K - 0x400, i ? 0 : 0x400);
+	}
+	KUNIT_ASSERT_EQ(test, dma_link_bvecs(map, &off, bv, 16, DMA_TO_DEVICE,
+					     0), 0);
+	KUNIT_EXPECT_EQ(test, off, 16 * SZ_4K);
+	KUNIT_ASSERT_EQ(test, dma_iova_commit(map), 0);
+	KUNIT_EXPECT_EQ(test, dma_iova_nr_chunks(map), 16);
+	KUNIT_ASSERT_EQ(test, nr_segs(map, &seg), 1);
+	KUNIT_EXPECT_EQ(test, seg.addr, dma_iova_addr(map) + 0x400);
+	KUNIT_EXPECT_EQ(test, chunk_at(map, 0x400)->size, 16 * SZ_4K - 0x400);
+	KUNIT_EXPECT_LE(test, dma_iova_record_bytes(map), 512);
+	expect_resolves(test, env->domain, map, 0x400, pg[0] + 0x400,
+			SZ_4K - 0x400);
+	for (i = 1; i < 16; i++)
+		expect_resolves(test, env->domain, map, i * SZ_4K, pg[i], SZ_4K);
+
+	/* The device copies 4 KiB at a time, each across two pages. */
+	KUNIT_ASSERT_EQ(test, dma_link_range(map, SZ_64K, dst, SZ_64K,
+					     DMA_FROM_DEVICE, 0), 0);
+	KUNIT_ASSERT_EQ(test, dma_iova_commit(map), 0);
+	for (i = 0; i < 15; i++)
+		KUNIT_ASSERT_EQ(test, edu_copy(&env->edu, dma_iova_addr(map) +
+					       i * SZ_4K + 0x400,
+					       dma_iova_addr(map) + SZ_64K +
+					       i * SZ_4K, SZ_4K), 0);
+	dma_iova_sync_for_cpu(map, SZ_64K, SZ_64K);
+	for (i = 0; i < 15; i++) {
+		u8 *d = phys_to_virt(dst) + i * SZ_4K;
+
+		KUNIT_EXPECT_EQ_MSG(test, d[0], 0x10 + i, "page %u", i);
+		KUNIT_EXPECT_EQ_MSG(test, d[SZ_4K - 1], 0x11 + i, "page %u", i);
+	}
+
+	KUNIT_ASSERT_EQ(test, dma_unlink_ranges(map, holes, 2), 0);
+	KUNIT_EXPECT_EQ(test, dma_iova_nr_chunks(map), 13);
+	for (i = 1; i < 16; i++) {
+		bool hole = i == 3 || (i >= 7 && i < 10);
+
+		if (hole)
+			expect_unmapped(test, env->domain,
+					dma_iova_addr(map) + i * SZ_4K, SZ_4K);
+		else
+			expect_resolves(test, env->domain, map, i * SZ_4K,
+					pg[i], SZ_4K);
+	}
+	KUNIT_EXPECT_NULL(test, dma_iova_find_chunk(map, 8 * SZ_4K));
+	/* Three stretches; the destination run follows the last one. */
+	KUNIT_EXPECT_EQ(test, nr_segs(map, &seg), 3);
+	for (k = 0; k < 2; k++)
+		for (i = 0; i < holes[k].size / SZ_4K; i++) {
+			unsigned int p = holes[k].offset / SZ_4K + i;
+
+			KUNIT_ASSERT_EQ(test, dma_link_range(map, p * SZ_4K,
+							     pg[p], SZ_4K,
+							     DMA_TO_DEVICE, 0),
+					0);
+		}
+	KUNIT_ASSERT_EQ(test, dma_iova_commit(map), 0);
+	KUNIT_EXPECT_EQ(test, nr_segs(map, &seg), 1);
+	KUNIT_EXPECT_EQ(test, chunk_at(map, 0x400)->size, 16 * SZ_4K - 0x400);
+}
+
 /* Several ranges unlink in one call; bad ranges change nothing. */
 static void dma_iova_unlink_ranges_should_be_exact(struct kunit *test)
 {
@@ -1172,6 +1260,7 @@ static struct kunit_case dma_iova_test_cases[] = {
 	KUNIT_CASE(dma_iova_alloc_should_reject_bad_input),
 	KUNIT_CASE(dma_iova_link_should_resolve_every_byte),
 	KUNIT_CASE(dma_iova_edu_should_copy_through_iova),
+	KUNIT_CASE(dma_iova_link_bvecs_should_make_one_run),
 	KUNIT_CASE(dma_iova_unlink_ranges_should_be_exact),
 	KUNIT_CASE(dma_iova_link_should_reject_misuse),
 	KUNIT_CASE_PARAM(dma_iova_failed_link_should_unwind_batch,

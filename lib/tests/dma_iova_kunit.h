@@ -116,6 +116,20 @@ static inline int type_at(const struct dma_iova_mapping *map, size_t offset)
 	return c ? c->type : -1;
 }
 
+/* Number of DMA segments of @map; *@first gets the first. */
+static inline unsigned int nr_segs(struct dma_iova_mapping *map,
+				   struct dma_iova_seg *first)
+{
+	struct dma_iova_iter iter;
+	struct dma_iova_seg seg;
+	unsigned int n = 0;
+
+	dma_iova_for_each_seg(map, &iter, &seg)
+		if (!n++)
+			*first = seg;
+	return n;
+}
+
 /* Nothing linked since the last commit. */
 static inline bool nothing_pending(const struct dma_iova_mapping *map)
 {

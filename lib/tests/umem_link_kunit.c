@@ -194,19 +194,6 @@ static void umem_release_action(void *umem)
 	ib_umem_link_release(umem);
 }
 
-static unsigned int nr_segs(struct dma_iova_mapping *map,
-			    struct dma_iova_seg *first)
-{
-	struct dma_iova_iter iter;
-	struct dma_iova_seg seg;
-	unsigned int n = 0;
-
-	dma_iova_for_each_seg(map, &iter, &seg)
-		if (!n++)
-			*first = seg;
-	return n;
-}
-
 /*
  * Scattered user pages, unaligned start and end: one IOVA segment, every
  * byte resolves to its user page, pages pinned until release, and the

@@ -42,6 +42,7 @@ static void run_test(const char *name, bool (*fn)(void))
 #include "tests/direct.c"
 #include "tests/debug.c"
 #include "tests/fault.c"
+#include "tests/batch.c"
 
 int main(int argc, char **argv)
 {
@@ -59,6 +60,7 @@ int main(int argc, char **argv)
 	run_direct_tests();
 	run_debug_tests();
 	run_fault_tests();
+	run_batch_tests();
 
 	printf("%u tests run, %u passed, %u failed.\n", nr_run,
 	       nr_run - nr_failed, nr_failed);

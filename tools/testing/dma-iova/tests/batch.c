@@ -1,0 +1,209 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* dma_link_bvecs(), and what the run record costs and never allocates. */
+
+static void bvec_at(struct bio_vec *bv, phys_addr_t phys, unsigned int len)
+{
+	bv->bv_page = pfn_to_page(PHYS_PFN(phys));
+	bv->bv_offset = offset_in_page(phys);
+	bv->bv_len = len;
+}
+
+/*
+ * Placement as documented: back to back where chunks meet on a granule
+ * boundary, at the next granule plus the in-granule offset otherwise;
+ * physically contiguous neighbours merge into one chunk.
+ */
+static bool test_link_bvecs_places_and_merges(void)
+{
+	struct dma_iova_mapping map;
+	struct dma_iova_seg seg[4];
+	struct bio_vec bv[5];
+	size_t off = 0x200;
+
+	bvec_at(&bv[0], mock_phys(10) + 0x200, SZ_4K - 0x200);
+	bvec_at(&bv[1], mock_phys(20), SZ_2K);		/* merges with [2] */
+	bvec_at(&bv[2], mock_phys(20) + SZ_2K, SZ_2K);
+	bvec_at(&bv[3], mock_phys(30), 0x100);		/* ends mid-granule */
+	bvec_at(&bv[4], mock_phys(40) + 0x80, 0x80);	/* a new granule */
+	ASSERT_EQ(dma_alloc_iova(&iommu_dev, &map, SZ_64K, 0, 0), 0);
+	ASSERT_EQ(dma_link_bvecs(&map, &off, bv, 5, DMA_TO_DEVICE, 0), 0);
+	ASSERT_EQ(off, 3 * SZ_4K + 0x100);
+	ASSERT_EQ(dma_iova_nr_chunks(&map), 4);
+	ASSERT_EQ(mock.map_calls, 4);
+	ASSERT_EQ(nr_runs(&map), 2);
+	ASSERT_EQ(nr_pending(&map), 4);
+	ASSERT_EQ(dma_iova_commit(&map), 0);
+	ASSERT_EQ(mock.sync_calls, 1);
+	ASSERT_TRUE(resolves(&map, 0x200, mock_phys(10) + 0x200, SZ_4K - 0x200));
+	ASSERT_TRUE(resolves(&map, SZ_4K, mock_phys(20), SZ_4K));
+	ASSERT_TRUE(resolves(&map, SZ_8K, mock_phys(30), 0x100));
+	ASSERT_TRUE(resolves(&map, 3 * SZ_4K + 0x80, mock_phys(40) + 0x80,
+			     0x80));
+	ASSERT_EQ(count_segs(&map, seg, 4), 2);
+	ASSERT_EQ(seg[0].addr, map.addr + 0x200);
+	ASSERT_EQ(seg[0].len, 2 * SZ_4K + 0x100 - 0x200);
+	ASSERT_EQ(seg[1].addr, map.addr + 3 * SZ_4K + 0x80);
+
+	/* A second call goes on where the first stopped. */
+	off = 5 * SZ_4K;
+	bvec_at(&bv[0], mock_phys(50), SZ_4K);
+	ASSERT_EQ(dma_link_bvecs(&map, &off, bv, 1, DMA_TO_DEVICE, 0), 0);
+	ASSERT_EQ(off, 6 * SZ_4K);
+	ASSERT_EQ(dma_iova_commit(&map), 0);
+	dma_destroy_iova(&map);
+	return true;
+}
+
+/*
+ * A failing batch leaves nothing of itself: chunks of this call and of
+ * earlier calls since the commit are unlinked, the committed one stays,
+ * and *offset is left alone.
+ */
+static bool test_link_bvecs_failure_unwinds_batch(void)
+{
+	struct dma_iova_mapping map;
+	struct bio_vec bv[4];
+	size_t off = SZ_8K;
+	unsigned int i;
+
+	ASSERT_EQ(dma_alloc_iova(&iommu_dev, &map, SZ_64K, 0, 0), 0);
+	ASSERT_EQ(dma_link_range(&map, 0, mock_phys(3), SZ_4K, DMA_TO_DEVICE,
+				 0), 0);
+	ASSERT_EQ(dma_iova_commit(&map), 0);
+	ASSERT_EQ(dma_link_range(&map, SZ_4K, mock_phys(5), SZ_4K,
+				 DMA_TO_DEVICE, 0), 0);
+	for (i = 0; i < 4; i++)
+		bvec_at(&bv[i], mock_phys(60 + 2 * i), SZ_4K);
+	mock.fail_at[FAIL_MAP] = mock.calls[FAIL_MAP] + 3;
+	ASSERT_EQ(dma_link_bvecs(&map, &off, bv, 4, DMA_TO_DEVICE, 0),
+		  -ENOMEM);
+	ASSERT_EQ(off, SZ_8K);
+	ASSERT_EQ(dma_iova_nr_chunks(&map), 1);
+	ASSERT_EQ(nr_pending(&map), 0);
+	ASSERT_EQ(mock.nr_ext, 1);
+	ASSERT_TRUE(resolves(&map, 0, mock_phys(3), SZ_4K));
+	ASSERT_TRUE(unmapped(map.addr + SZ_4K, SZ_64K - SZ_4K));
+
+	/* Misuse in the middle of a call: the same, and reported once. */
+	bvec_at(&bv[2], mock_phys(1900), SZ_4K);	/* "kernel text" */
+	ASSERT_EQ(dma_link_bvecs(&map, &off, bv, 4, DMA_TO_DEVICE, 0), 0);
+	ASSERT_EQ(dma_iova_commit(&map), 0);
+	off = 40 * SZ_4K;
+	bvec_at(&bv[1], mock_phys(70), SZ_4K);
+	bvec_at(&bv[2], mock_phys(72), SZ_4K);
+	ASSERT_EQ(dma_link_bvecs(&map, &off, bv, 3, DMA_NONE, 0), -EINVAL);
+	ASSERT_EQ(dma_link_bvecs(&map, &off, bv, 0, DMA_TO_DEVICE, 0),
+		  -EINVAL);
+	ASSERT_EQ(dma_iova_nr_chunks(&map), 5);
+	dma_destroy_iova(&map);
+	ASSERT_EQ(mock.dma_debug_errors, 3);	/* text, DMA_NONE, empty */
+	mock.dma_debug_errors = 0;
+	return true;
+}
+
+/*
+ * Host pages linked in any order, one call each, are one run: the record
+ * costs at most a byte per mapped page once a few hundred are linked.
+ */
+static bool test_record_is_one_run_for_scattered_pages(void)
+{
+	const unsigned int n = 1024;
+	struct dma_iova_mapping map;
+	unsigned int i, k;
+
+	ASSERT_EQ(dma_alloc_iova(&iommu_dev, &map, n * SZ_4K, 0, 0), 0);
+	/* A permutation of the pages: odd multiplier mod a power of two. */
+	for (i = 0; i < n; i++) {
+		k = (i * 389) % n;
+		ASSERT_EQ(dma_link_range(&map, k * SZ_4K,
+					 mock_phys((k * 7) % MOCK_RAM_PAGES),
+					 SZ_4K, DMA_BIDIRECTIONAL, 0), 0);
+	}
+	ASSERT_EQ(dma_iova_commit(&map), 0);
+	ASSERT_EQ(nr_runs(&map), 1);
+	ASSERT_TRUE(dma_iova_record_bytes(&map) <= n);
+	ASSERT_TRUE(sizeof(map) <= 64);
+	for (i = 0; i < n; i += 97)
+		ASSERT_TRUE(resolves(&map, i * SZ_4K,
+				     mock_phys((i * 7) % MOCK_RAM_PAGES),
+				     SZ_4K));
+	dma_destroy_iova(&map);
+	return true;
+}
+
+/*
+ * Unlinking never allocates: with every allocation failing, random page
+ * ranges of one run come out, one flush each, and the rest stays mapped.
+ */
+static bool test_unlink_never_allocates(void)
+{
+	const unsigned int n = 256;
+	struct dma_iova_mapping map;
+	unsigned int i, left = n, calls;
+	bool linked[256];
+	struct bio_vec bv[256];
+	size_t off = 0;
+
+	ASSERT_EQ(dma_alloc_iova(&iommu_dev, &map, n * SZ_4K, 0, 0), 0);
+	for (i = 0; i < n; i++) {
+		bvec_at(&bv[i], mock_phys(2 * i), SZ_4K);
+		linked[i] = true;
+	}
+	ASSERT_EQ(dma_link_bvecs(&map, &off, bv, n, DMA_FROM_DEVICE, 0), 0);
+	ASSERT_EQ(dma_iova_commit(&map), 0);
+	ASSERT_EQ(nr_runs(&map), 1);
+
+	calls = mock.calls[FAIL_KMALLOC] + mock.calls[FAIL_HOOK];
+	mock.fail_at[FAIL_KMALLOC] = mock.calls[FAIL_KMALLOC] + 1;
+	for (i = 0; i < 40; i++) {
+		unsigned int first = (i * 151 + 17) % n;
+		unsigned int len = 1 + (i * 7) % 5, k;
+		int ret;
+
+		if (first + len > n)
+			len = n - first;
+		ret = dma_unlink_range(&map, first * SZ_4K, len * SZ_4K);
+		for (k = first; k < first + len && !linked[k]; k++)
+			;
+		if (k == first + len) {
+			ASSERT_EQ(ret, -ENOENT);
+			continue;
+		}
+		ASSERT_EQ(ret, 0);
+		for (k = first; k < first + len; k++) {
+			left -= linked[k];
+			linked[k] = false;
+		}
+		ASSERT_EQ(dma_iova_nr_chunks(&map), left);
+		ASSERT_EQ(mock.nr_stale, 0);
+	}
+	ASSERT_EQ(mock.calls[FAIL_KMALLOC] + mock.calls[FAIL_HOOK], calls);
+	mock.fail_at[FAIL_KMALLOC] = 0;
+	for (i = 0; i < n; i++) {
+		if (linked[i])
+			ASSERT_TRUE(resolves(&map, i * SZ_4K, mock_phys(2 * i),
+					     SZ_4K));
+		else
+			ASSERT_TRUE(unmapped(map.addr + i * SZ_4K, SZ_4K));
+	}
+	ASSERT_TRUE(left < n && left > 0);
+	/* Pages linked into the holes join the run again. */
+	for (i = 0; i < n; i++)
+		if (!linked[i])
+			ASSERT_EQ(dma_link_range(&map, i * SZ_4K,
+						 mock_phys(2 * i), SZ_4K,
+						 DMA_FROM_DEVICE, 0), 0);
+	ASSERT_EQ(dma_iova_commit(&map), 0);
+	ASSERT_EQ(nr_runs(&map), 1);
+	ASSERT_EQ(dma_iova_nr_chunks(&map), n);
+	dma_destroy_iova(&map);
+	return true;
+}
+
+static void run_batch_tests(void)
+{
+	TEST(link_bvecs_places_and_merges);
+	TEST(link_bvecs_failure_unwinds_batch);
+	TEST(record_is_one_run_for_scattered_pages);
+	TEST(unlink_never_allocates);
+}
