@@ -587,6 +587,54 @@ static void op_destroy(void)
 	memset(&m, 0, sizeof(m));
 }
 
+/* Lends run storage; kept until the mapping goes. */
+static struct dma_iova_chunk lent[MAX_CHUNKS];
+
+static void op_provide(struct input *in)
+{
+	unsigned int nr = take(in, 1) % MAX_CHUNKS, before = reports();
+	int ret = dma_iova_provide_chunks(&map, nr ? lent : NULL, nr);
+
+	TRACE("provide %u: %d\n", nr, ret);
+	CHECK(ret == (!m.live || !nr ? -EINVAL : m.n ? -EBUSY : 0));
+	CHECK(reports() == before);
+}
+
+struct released {
+	size_t bytes;
+	size_t last_end;
+	bool ordered;
+};
+
+static void note_release(const struct dma_iova_chunk *c, void *arg)
+{
+	struct released *r = arg;
+
+	r->ordered &= c->offset >= r->last_end;
+	r->last_end = c->offset + c->size;
+	r->bytes += c->size;
+	/* Called once the device lost it: nothing stale in the IOTLB. */
+	CHECK(!mock.nr_stale || map.dev->lazy);
+}
+
+/* dma_destroy_iova_release(): every linked byte once, in offset order. */
+static void op_destroy_release(void)
+{
+	struct released r = { .ordered = true };
+	unsigned int i, before = reports();
+	size_t bytes = 0;
+	bool pending = false;
+
+	for (i = 0; i < m.n; i++) {
+		pending |= m.c[i].pending;
+		bytes += m.c[i].size;
+	}
+	dma_destroy_iova_release(&map, note_release, &r);
+	CHECK(r.ordered && r.bytes == (m.live ? bytes : 0));
+	CHECK(reports() - before == (m.live && pending));
+	memset(&m, 0, sizeof(m));
+}
+
 static void op_free(void)
 {
 	unsigned int before = reports();
@@ -650,10 +698,19 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 			op_sync(&in);
 			break;
 		case 7:
-			if (take(&in, 1) & 1)
+			switch (take(&in, 1) % 4) {
+			case 0:
 				op_destroy();
-			else
+				break;
+			case 1:
+				op_destroy_release();
+				break;
+			case 2:
+				op_provide(&in);
+				break;
+			default:
 				op_free();
+			}
 			break;
 		default:
 			op_inject(&in);
