@@ -1105,6 +1105,70 @@ static int link_one(struct dma_iova_mapping *map, size_t offset,
 	return 0;
 }
 
+/*
+ * The common case of a batched link, kept apart so that it costs little
+ * beyond the IOMMU map: host memory of whole granules that goes after the
+ * record's last run and joins it (granules past the last run are free).
+ * Returns 1 when linked, 0 if the chunk needs link_one(), or -errno.
+ */
+static int link_append(struct dma_iova_mapping *map,
+		       const struct iommu_dma_iova_batch *batch, size_t off,
+		       phys_addr_t phys, size_t len, struct page *page,
+		       enum dma_data_direction dir, unsigned long attrs)
+{
+	struct dma_iova_record *rec = map->rec;
+	struct dma_iova_chunk *r;
+	unsigned long gs, ge;
+	int ret;
+
+	if (!rec->nr_runs || !len || ((phys | len) & (granule(map) - 1)) ||
+	    off > map->size || len > map->size - off ||
+	    is_pci_p2pdma_page(page))
+		return 0;
+	r = &rec->runs[rec->nr_runs - 1];
+	if (r->type != DMA_CHUNK_HOST || r->dir != dir || r->attrs != attrs ||
+	    off < run_end(r) || !gran_aligned(map, run_end(r)))
+		return 0;
+
+	if (wants_arch_sync(map, attrs))
+		arch_sync_dma_for_device(phys, len, dir);
+	ret = iova_should_fail() ? -ENOMEM :
+	      iommu_dma_iova_batch_map(batch, map->addr + off, phys, len);
+	if (ret)
+		return ret;
+
+	r->size = off + len - r->offset;
+	gs = gidx(map, off);
+	ge = gidx(map, off + len);
+	set_span(rec->linked, gs, ge);
+	set_span(rec->pending, gs, ge);
+	__set_bit(gs, rec->starts);
+	rec->nr_chunks++;
+	rec->nr_pending++;
+	note_pending(rec, off, off + len);
+	trace_dma_iova_link(map, off, len, phys, map->addr + off,
+			    DMA_CHUNK_HOST, dir, 0);
+	return 1;
+}
+
+/*
+ * link_append() for dma_link_range() of one whole page (page-at-a-time
+ * users such as ODP): 1 when linked, 0 for the general path, or -errno.
+ */
+static int link_page(struct dma_iova_mapping *map, size_t offset,
+		     phys_addr_t phys, size_t size, enum dma_data_direction dir,
+		     unsigned long attrs)
+{
+	struct iommu_dma_iova_batch batch;
+
+	if (!dma_iova_uses_iommu(map) || size != PAGE_SIZE ||
+	    !pfn_valid(PHYS_PFN(phys)))
+		return 0;
+	iommu_dma_iova_batch_init(map->dev, &batch, dir, attrs);
+	return link_append(map, &batch, offset, phys, size,
+			   pfn_to_page(PHYS_PFN(phys)), dir, attrs);
+}
+
 static bool link_args_valid(const struct dma_iova_mapping *map,
 			    enum dma_data_direction dir, unsigned long attrs)
 {
@@ -1166,7 +1230,9 @@ int dma_link_range(struct dma_iova_mapping *map, size_t offset,
 
 	if (link_args_valid(map, dir, attrs)) {
 		might_alloc(map->gfp);
-		ret = link_one(map, offset, phys, size, NULL, dir, attrs);
+		ret = link_page(map, offset, phys, size, dir, attrs) ?:
+		      link_one(map, offset, phys, size, NULL, dir, attrs);
+		ret = ret > 0 ? 0 : ret;
 	}
 	if (ret)
 		ret = link_failed(map, ret);
@@ -1205,6 +1271,8 @@ int dma_link_bvecs(struct dma_iova_mapping *map, size_t *offset,
 {
 	size_t off = *offset, mask = dma_iova_granule(map) - 1;
 	bool valid = link_args_valid(map, dir, attrs);
+	bool iommu = valid && dma_iova_uses_iommu(map);
+	struct iommu_dma_iova_batch batch;
 	unsigned int i;
 
 	if (!nr) {
@@ -1217,6 +1285,8 @@ int dma_link_bvecs(struct dma_iova_mapping *map, size_t *offset,
 	}
 	if (valid)
 		might_alloc(map->gfp);
+	if (iommu)
+		iommu_dma_iova_batch_init(map->dev, &batch, dir, attrs);
 	for (i = 0; i < nr; i++) {
 		struct page *page = bv[i].bv_page;
 		phys_addr_t phys = bvec_phys(&bv[i]);
@@ -1231,12 +1301,16 @@ int dma_link_bvecs(struct dma_iova_mapping *map, size_t *offset,
 		 * A chunk may neither share a granule nor move within one;
 		 * the first one may start where the caller said if it fits.
 		 */
-		if (valid && dma_iova_uses_iommu(map) &&
-		    ((off == *offset ? off ^ phys : off | phys) & mask))
+		if (iommu && ((off == *offset ? off ^ phys : off | phys) & mask))
 			off = ALIGN(off, mask + 1) + (phys & mask);
 		reported = debug_dma_iova_link(map, off, phys, len, dir);
-		ret = valid ? link_one(map, off, phys, len, page, dir, attrs) :
-			      -EINVAL;
+		ret = -EINVAL;
+		if (valid) {
+			ret = iommu ? link_append(map, &batch, off, phys, len,
+						  page, dir, attrs) : 0;
+			ret = ret > 0 ? 0 : ret ?:
+			      link_one(map, off, phys, len, page, dir, attrs);
+		}
 		if (ret)
 			ret = link_failed(map, ret);
 		debug_dma_iova_linked(map, off, phys, reported, ret);

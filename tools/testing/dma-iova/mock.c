@@ -293,6 +293,25 @@ int iommu_dma_iova_map(struct device *dev, dma_addr_t iova, phys_addr_t phys,
 	return 0;
 }
 
+void iommu_dma_iova_batch_init(struct device *dev,
+			       struct iommu_dma_iova_batch *batch,
+			       enum dma_data_direction dir, unsigned long attrs)
+{
+	mock.batch_inits++;
+	batch->dev = dev;
+	batch->dir = dir;
+	batch->attrs = attrs;
+}
+
+int iommu_dma_iova_batch_map(const struct iommu_dma_iova_batch *batch,
+			     dma_addr_t iova, phys_addr_t phys, size_t size)
+{
+	if (!batch->dev)
+		mock_error("batch map before iommu_dma_iova_batch_init()");
+	return iommu_dma_iova_map(batch->dev, iova, phys, size, batch->dir,
+				  batch->attrs, false);
+}
+
 int iommu_dma_iova_sync_map(struct device *dev, dma_addr_t iova, size_t size)
 {
 	unsigned int i;

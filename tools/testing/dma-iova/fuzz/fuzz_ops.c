@@ -399,7 +399,8 @@ static void op_link_bvecs(struct input *in)
 		while (i + 1 < nr && bvec_phys(&bv[i + 1]) == p + len &&
 		       mem_kind(p) == mem_kind(bvec_phys(&bv[i + 1])))
 			len += bv[++i].bv_len;
-		if (m.iommu && ((off | p) & (G - 1)))
+		/* the first chunk may start where asked, if it fits there */
+		if (m.iommu && ((off == start ? off ^ p : off | p) & (G - 1)))
 			off = gup(off) + (p & (G - 1));
 		want = predict_link(off, p, len, dir, &type);
 		if (!want)

@@ -75,6 +75,7 @@ struct mock_state {
 	unsigned int nr_ext, max_ext;
 	unsigned int nr_stale;		/* unmapped, IOTLB not yet flushed */
 	unsigned int map_calls, sync_calls, unmap_calls, flushes, fq_drains;
+	unsigned int batch_inits;
 	/* IOVA allocator */
 	struct { dma_addr_t addr; size_t len; bool queued; } iova[64];
 	unsigned int nr_iova;
@@ -300,6 +301,17 @@ void iommu_dma_iova_flush(struct device *dev,
 bool iommu_dma_iova_need_bounce(struct device *dev, size_t size,
 				enum dma_data_direction dir);
 phys_addr_t iommu_dma_iova_to_phys(struct device *dev, dma_addr_t iova);
+
+struct iommu_dma_iova_batch {
+	struct device *dev;
+	enum dma_data_direction dir;
+	unsigned long attrs;
+};
+void iommu_dma_iova_batch_init(struct device *dev,
+			       struct iommu_dma_iova_batch *batch,
+			       enum dma_data_direction dir, unsigned long attrs);
+int iommu_dma_iova_batch_map(const struct iommu_dma_iova_batch *batch,
+			     dma_addr_t iova, phys_addr_t phys, size_t size);
 
 bool is_swiotlb_active(struct device *dev);
 phys_addr_t swiotlb_tbl_map_single(struct device *dev, phys_addr_t phys,
