@@ -1105,77 +1105,6 @@ static int link_one(struct dma_iova_mapping *map, size_t offset,
 	return 0;
 }
 
-/*
- * The common case of a batched link, kept apart so that it costs little
- * beyond the IOMMU map: host memory of whole granules that goes after the
- * record's last run and joins it (granules past the last run are free).
- * Returns 1 when linked, 0 if the chunk needs link_one(), or -errno.
- */
-static int link_append(struct dma_iova_mapping *map,
-		       const struct iommu_dma_iova_batch *batch, size_t off,
-		       phys_addr_t phys, size_t len, struct page *page,
-		       enum dma_data_direction dir, unsigned long attrs)
-{
-	struct dma_iova_record *rec = map->rec;
-	struct dma_iova_chunk *r;
-	unsigned long gs, ge;
-	int ret;
-
-	if (!rec->nr_runs || !len || ((phys | len) & (granule(map) - 1)) ||
-	    off > map->size || len > map->size - off ||
-	    is_pci_p2pdma_page(page))
-		return 0;
-	r = &rec->runs[rec->nr_runs - 1];
-	if (r->type != DMA_CHUNK_HOST || r->dir != dir || r->attrs != attrs ||
-	    off < run_end(r) || !gran_aligned(map, run_end(r)))
-		return 0;
-
-	if (wants_arch_sync(map, attrs))
-		arch_sync_dma_for_device(phys, len, dir);
-	ret = iova_should_fail() ? -ENOMEM :
-	      iommu_dma_iova_batch_map(batch, map->addr + off, phys, len);
-	if (ret)
-		return ret;
-
-	r->size = off + len - r->offset;
-	gs = gidx(map, off);
-	ge = gidx(map, off + len);
-	set_span(rec->linked, gs, ge);
-	set_span(rec->pending, gs, ge);
-	__set_bit(gs, rec->starts);
-	rec->nr_chunks++;
-	rec->nr_pending++;
-	note_pending(rec, off, off + len);
-	trace_dma_iova_link(map, off, len, phys, map->addr + off,
-			    DMA_CHUNK_HOST, dir, 0);
-	return 1;
-}
-
-/*
- * link_append() for dma_link_range() of one whole page (page-at-a-time
- * users such as ODP): 1 when linked, 0 for the general path, or -errno.
- */
-static int link_page(struct dma_iova_mapping *map, size_t offset,
-		     phys_addr_t phys, size_t size, enum dma_data_direction dir,
-		     unsigned long attrs)
-{
-	struct iommu_dma_iova_batch batch;
-
-	if (!dma_iova_uses_iommu(map) || size != PAGE_SIZE ||
-	    !pfn_valid(PHYS_PFN(phys)))
-		return 0;
-	iommu_dma_iova_batch_init(map->dev, &batch, dir, attrs);
-	return link_append(map, &batch, offset, phys, size,
-			   pfn_to_page(PHYS_PFN(phys)), dir, attrs);
-}
-
-static bool link_args_valid(const struct dma_iova_mapping *map,
-			    enum dma_data_direction dir, unsigned long attrs)
-{
-	/* The record keeps attributes in 32 bits; all DMA_ATTR_* fit. */
-	return map->live && valid_dma_direction(dir) && attrs <= U32_MAX;
-}
-
 static void unwind_pending(struct dma_iova_mapping *map);
 
 /* A failed link or commit unwinds its batch, and reports only what it knows. */
@@ -1187,6 +1116,135 @@ static int link_failed(struct dma_iova_mapping *map, int ret)
 			 ret != -EREMOTEIO && ret != -EPERM))
 		ret = -EIO;
 	return ret;
+}
+
+/*
+ * The common case of a link, kept apart so that it costs little beyond the
+ * IOMMU map: host memory of whole granules at or past the end of the
+ * record's last run @r, which it joins (granules past the last run are
+ * free by construction, so there is nothing to check them against).
+ */
+static bool appends_to(const struct dma_iova_mapping *map,
+		       const struct dma_iova_chunk *r, size_t off,
+		       phys_addr_t phys, size_t len, struct page *page)
+{
+	return !((phys | len | off) & (granule(map) - 1)) && len &&
+	       off >= run_end(r) && off <= map->size &&
+	       len <= map->size - off && !is_pci_p2pdma_page(page);
+}
+
+/* Map and record a chunk appends_to() accepted. */
+static int append_chunk(struct dma_iova_mapping *map,
+			const struct iommu_dma_iova_batch *batch,
+			struct dma_iova_chunk *r, size_t off, phys_addr_t phys,
+			size_t len)
+{
+	struct dma_iova_record *rec = map->rec;
+	unsigned long gs = gidx(map, off), ge = gidx(map, off + len);
+	int ret;
+
+	if (wants_arch_sync(map, r->attrs))
+		arch_sync_dma_for_device(phys, len, r->dir);
+	ret = iova_should_fail() ? -ENOMEM :
+	      iommu_dma_iova_batch_map(batch, map->addr + off, phys, len);
+	if (ret)
+		return ret;
+	r->size = off + len - r->offset;
+	set_span(rec->linked, gs, ge);
+	set_span(rec->pending, gs, ge);
+	__set_bit(gs, rec->starts);
+	rec->nr_chunks++;
+	rec->nr_pending++;
+	note_pending(rec, off, off + len);
+	trace_dma_iova_link(map, off, len, phys, map->addr + off,
+			    DMA_CHUNK_HOST, r->dir, 0);
+	return 0;
+}
+
+/* The record's last run, if host chunks of @dir and @attrs may join it. */
+static struct dma_iova_chunk *append_run(struct dma_iova_mapping *map,
+					 enum dma_data_direction dir,
+					 unsigned long attrs)
+{
+	struct dma_iova_record *rec = map->rec;
+	struct dma_iova_chunk *r;
+
+	if (!dma_iova_uses_iommu(map) || !rec->nr_runs)
+		return NULL;
+	r = &rec->runs[rec->nr_runs - 1];
+	if (r->type != DMA_CHUNK_HOST || r->dir != dir || r->attrs != attrs ||
+	    !gran_aligned(map, run_end(r)))
+		return NULL;
+	return r;
+}
+
+/*
+ * dma_link_bvecs() while the chunks append to the last run: one tight
+ * loop around the IOMMU map. Advances *@i and *@off past what it linked;
+ * 0 when done or when the next chunk needs the general path, or the error
+ * of the batch (unwound and reported).
+ */
+static int link_appends(struct dma_iova_mapping *map,
+			const struct iommu_dma_iova_batch *batch,
+			const struct bio_vec *bv, unsigned int nr,
+			unsigned int *i, size_t *off,
+			enum dma_data_direction dir, unsigned long attrs)
+{
+	struct dma_iova_chunk *r = append_run(map, dir, attrs);
+	size_t mask = granule(map) - 1;
+
+	while (r && *i < nr) {
+		struct page *page = bv[*i].bv_page;
+		phys_addr_t phys = bvec_phys(&bv[*i]);
+		size_t len = bv[*i].bv_len, o = ALIGN(*off, mask + 1);
+		unsigned int j = *i + 1;
+		bool reported;
+		int ret;
+
+		while (j < nr && bvec_phys(&bv[j]) == phys + len &&
+		       zone_device_pages_have_same_pgmap(page, bv[j].bv_page))
+			len += bv[j++].bv_len;
+		if (!appends_to(map, r, o, phys, len, page))
+			return 0;
+		reported = debug_dma_iova_link(map, o, phys, len, dir);
+		ret = append_chunk(map, batch, r, o, phys, len);
+		if (ret)
+			ret = link_failed(map, ret);
+		debug_dma_iova_linked(map, o, phys, reported, ret);
+		if (ret)
+			return ret;
+		*i = j;
+		*off = o + len;
+	}
+	return 0;
+}
+
+/*
+ * The append path for dma_link_range() of one whole page (page-at-a-time
+ * users such as ODP): 1 when linked, 0 for the general path, or -errno.
+ */
+static int link_page(struct dma_iova_mapping *map, size_t offset,
+		     phys_addr_t phys, size_t size, enum dma_data_direction dir,
+		     unsigned long attrs)
+{
+	struct dma_iova_chunk *r = append_run(map, dir, attrs);
+	struct iommu_dma_iova_batch batch;
+	int ret;
+
+	if (!r || size != PAGE_SIZE || !pfn_valid(PHYS_PFN(phys)) ||
+	    !appends_to(map, r, offset, phys, size,
+			pfn_to_page(PHYS_PFN(phys))))
+		return 0;
+	iommu_dma_iova_batch_init(map->dev, &batch, dir, attrs);
+	ret = append_chunk(map, &batch, r, offset, phys, size);
+	return ret ?: 1;
+}
+
+static bool link_args_valid(const struct dma_iova_mapping *map,
+			    enum dma_data_direction dir, unsigned long attrs)
+{
+	/* The record keeps attributes in 32 bits; all DMA_ATTR_* fit. */
+	return map->live && valid_dma_direction(dir) && attrs <= U32_MAX;
 }
 
 /**
@@ -1287,16 +1345,28 @@ int dma_link_bvecs(struct dma_iova_mapping *map, size_t *offset,
 		might_alloc(map->gfp);
 	if (iommu)
 		iommu_dma_iova_batch_init(map->dev, &batch, dir, attrs);
-	for (i = 0; i < nr; i++) {
+	for (i = 0; i < nr;) {
 		struct page *page = bv[i].bv_page;
 		phys_addr_t phys = bvec_phys(&bv[i]);
 		size_t len = bv[i].bv_len;
 		bool reported;
 		int ret;
 
+		if (iommu) {
+			ret = link_appends(map, &batch, bv, nr, &i, &off, dir,
+					   attrs);
+			if (ret)
+				return ret;
+			if (i == nr)
+				break;
+			page = bv[i].bv_page;
+			phys = bvec_phys(&bv[i]);
+			len = bv[i].bv_len;
+		}
 		while (i + 1 < nr && bvec_phys(&bv[i + 1]) == phys + len &&
 		       zone_device_pages_have_same_pgmap(page, bv[i + 1].bv_page))
 			len += bv[++i].bv_len;
+		i++;
 		/*
 		 * A chunk may neither share a granule nor move within one;
 		 * the first one may start where the caller said if it fits.
@@ -1304,13 +1374,8 @@ int dma_link_bvecs(struct dma_iova_mapping *map, size_t *offset,
 		if (iommu && ((off == *offset ? off ^ phys : off | phys) & mask))
 			off = ALIGN(off, mask + 1) + (phys & mask);
 		reported = debug_dma_iova_link(map, off, phys, len, dir);
-		ret = -EINVAL;
-		if (valid) {
-			ret = iommu ? link_append(map, &batch, off, phys, len,
-						  page, dir, attrs) : 0;
-			ret = ret > 0 ? 0 : ret ?:
-			      link_one(map, off, phys, len, page, dir, attrs);
-		}
+		ret = valid ? link_one(map, off, phys, len, page, dir, attrs) :
+			      -EINVAL;
 		if (ret)
 			ret = link_failed(map, ret);
 		debug_dma_iova_linked(map, off, phys, reported, ret);
