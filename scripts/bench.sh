@@ -8,7 +8,7 @@
 # for N = 1..65536 chunks of 4 KiB and 1..512 chunks of 2 MiB; blk-dma
 # against 6.12's blk_rq_map_sg + dma_map_sgtable for requests of 1..128
 # bio_vecs; strict and lazy; then link and destroy up to 64 GiB. The modes
-# of a configuration run interleaved for BENCH_ROUNDS (5) rounds and the
+# of a configuration run interleaved for BENCH_ROUNDS (7) rounds and the
 # report uses medians. QEMU traces every invalidation descriptor;
 # scripts/bench-report.py counts them per run, prints the tables and
 # writes out/bench/results.json and the plots. BENCH_OUT names another
@@ -29,7 +29,7 @@ tool=$("$repo/scripts/bench-tool.sh" "$out")
 chunk_modes="iova-batch iova floor sgtable page iova-fault"
 block_modes="blk-dma blk-sg"
 secs=${BENCH_SECONDS:-1}
-rounds=${BENCH_ROUNDS:-5}
+rounds=${BENCH_ROUNDS:-7}
 {
 	echo "# policy threads order seconds chunks rounds modes..."
 	if [ -n "$smoke" ]; then

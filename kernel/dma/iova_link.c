@@ -105,6 +105,9 @@ struct dma_iova_record {
 	unsigned long *starts;
 	unsigned long *pending;
 	struct pci_p2pdma_map_state p2p;	/* provider cache */
+	struct iommu_dma_iova_batch batch;	/* ... and map cache: */
+	unsigned long batch_attrs;		/* what @batch is for */
+	u8 batch_dir;				/* ... DMA_NONE: nothing */
 	bool borrowed;		/* @runs is the caller's */
 	struct dma_iova_chunk inline_runs[DMA_IOVA_INLINE_RUNS];
 	unsigned long bits[];
@@ -296,6 +299,7 @@ static struct dma_iova_record *alloc_record(unsigned long nbits, gfp_t gfp)
 	rec->pending = rec->bits + 2 * words;
 	rec->runs = rec->inline_runs;
 	rec->max_runs = DMA_IOVA_INLINE_RUNS;
+	rec->batch_dir = DMA_NONE;
 	return rec;
 }
 
@@ -1228,15 +1232,20 @@ static int link_page(struct dma_iova_mapping *map, size_t offset,
 		     unsigned long attrs)
 {
 	struct dma_iova_chunk *r = append_run(map, dir, attrs);
-	struct iommu_dma_iova_batch batch;
+	struct dma_iova_record *rec = map->rec;
 	int ret;
 
 	if (!r || size != PAGE_SIZE || !pfn_valid(PHYS_PFN(phys)) ||
 	    !appends_to(map, r, offset, phys, size,
 			pfn_to_page(PHYS_PFN(phys))))
 		return 0;
-	iommu_dma_iova_batch_init(map->dev, &batch, dir, attrs);
-	ret = append_chunk(map, &batch, r, offset, phys, size);
+	/* One lookup of domain and protection for a mapping's page links. */
+	if (rec->batch_dir != dir || rec->batch_attrs != attrs) {
+		iommu_dma_iova_batch_init(map->dev, &rec->batch, dir, attrs);
+		rec->batch_dir = dir;
+		rec->batch_attrs = attrs;
+	}
+	ret = append_chunk(map, &rec->batch, r, offset, phys, size);
 	return ret ?: 1;
 }
 
