@@ -3,8 +3,9 @@
 """Turn a scripts/bench.sh run into a table, results.json and plots.
 
 Reads DIR/vm.log (the guest's "bench:" lines, one per dma_map_benchmark run)
-and DIR/qemu-trace.log (QEMU's invalidation-descriptor events, framed per run
-by the guest's marker writes to edu's config register 0xfc). Each run
+and QEMU's invalidation-descriptor events, framed per run by the guest's
+marker writes to edu's config register 0xfc, from DIR/qemu-trace.log or,
+for timed runs, from the untimed traced boot in DIR/count/. Each run
 reports the median of its operations; every configuration ran its modes
 interleaved (A B C, A B C, ...) for several
 rounds in one boot, so that a drift of the emulator's speed hits all modes
@@ -103,6 +104,27 @@ def count_invalidations(trace, runs):
 			run["iotlb_inv"] = iotlb
 			run["iotlb_inv_per_op"] = round(iotlb / run["loops"], 3)
 			run["inv_desc_per_op"] = round(desc / run["loops"], 3)
+
+
+def add_counts(runs, count_dir):
+	"""Invalidations per operation from the untimed, traced boot."""
+	log = os.path.join(count_dir, "vm.log")
+	if not os.path.exists(log):
+		return
+	counted = parse_runs(log)
+	count_invalidations(os.path.join(count_dir, "qemu-trace.log"), counted)
+	per = {}
+	for r in counted.values():
+		if "iotlb_inv" in r:
+			per[(r["policy"], r["mode"], r["chunks"], r["order"],
+			     r["threads"])] = r
+	for r in runs.values():
+		c = per.get((r["policy"], r["mode"], r["chunks"], r["order"],
+			     r["threads"]))
+		if c and "error" not in r:
+			r["iotlb_inv"] = c["iotlb_inv_per_op"] * r["loops"]
+			r["iotlb_inv_per_op"] = c["iotlb_inv_per_op"]
+			r["inv_desc_per_op"] = c["inv_desc_per_op"]
 
 
 def spread(values):
@@ -332,6 +354,7 @@ def main():
 	out = args[0]
 	runs = parse_runs(os.path.join(out, "vm.log"))
 	count_invalidations(os.path.join(out, "qemu-trace.log"), runs)
+	add_counts(runs, os.path.join(out, "count"))
 	if "--smoke" in sys.argv:
 		sys.exit(0 if smoke(runs) else 1)
 	rows = compare(runs)

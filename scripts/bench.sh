@@ -8,12 +8,14 @@
 # for N = 1..65536 chunks of 4 KiB and 1..512 chunks of 2 MiB; blk-dma
 # against 6.12's blk_rq_map_sg + dma_map_sgtable for requests of 1..128
 # bio_vecs; strict and lazy; then link and destroy up to 64 GiB. The modes
-# of a configuration run interleaved for BENCH_ROUNDS (7) rounds and the
-# report uses medians. QEMU traces every invalidation descriptor;
-# scripts/bench-report.py counts them per run, prints the tables and
-# writes out/bench/results.json and the plots. BENCH_OUT names another
-# output directory (to compare two runs with bench-report.py --compare).
-#   scripts/bench.sh           the whole matrix (about 20 minutes here)
+# of a configuration run interleaved for BENCH_ROUNDS (5) rounds in one
+# boot with one vCPU and no tracing, and the report uses medians; a second
+# boot runs every configuration once with QEMU tracing every invalidation
+# descriptor, which scripts/bench-report.py counts per operation. It prints
+# the tables and writes out/bench/results.json and the plots. BENCH_OUT
+# names another output directory (to compare two runs with
+# bench-report.py --compare).
+#   scripts/bench.sh           the whole matrix (about 15 minutes here)
 #   scripts/bench.sh --smoke   N=8, strict, 1 thread: checks that every mode
 #                              runs and is counted (part of `make test`)
 set -euo pipefail
@@ -29,39 +31,71 @@ tool=$("$repo/scripts/bench-tool.sh" "$out")
 chunk_modes="iova-batch iova floor sgtable page iova-fault"
 block_modes="blk-dma blk-sg"
 secs=${BENCH_SECONDS:-1}
-rounds=${BENCH_ROUNDS:-7}
-{
-	echo "# policy threads order seconds chunks rounds modes..."
-	if [ -n "$smoke" ]; then
-		echo "strict 1 0 1 8 1 $chunk_modes $block_modes"
-		echo "lazy 1 0 1 8 1 iova-batch iova blk-dma"
-	else
-		for pol in strict lazy; do
-			for n in 1 8 64 512 4096 65536; do
-				echo "$pol 1 0 $secs $n $rounds $chunk_modes"
-			done
-			for n in 1 8 64 512; do
-				echo "$pol 1 9 $secs $n $rounds $chunk_modes"
-			done
-			for n in 1 8 32 128; do
-				echo "$pol 1 0 $secs $n $rounds $block_modes"
-			done
-			for n in 8 32; do
-				echo "$pol 1 4 $secs $n $rounds $block_modes"
-			done
-			echo "$pol 2 0 $secs 512 $rounds $chunk_modes"
-		done
-		# Scale: 1, 4, 16 and 64 GiB of 4 KiB chunks, one operation each.
-		for n in 262144 1048576 4194304 16777216; do
-			echo "strict 1 0 1 $n 1 iova-batch iova floor"
-		done
-	fi
-} > "$out/plan.txt"
+rounds=${BENCH_ROUNDS:-5}
 
-export DMA_IOVA_OUT=$out VM_MEM=6144 VM_CPUS=2
+# The configurations, "POLICY THREADS ORDER N MODES...".
+configs() {
+	if [ -n "$smoke" ]; then
+		echo "strict 1 0 8 $chunk_modes $block_modes"
+		echo "lazy 1 0 8 iova-batch iova blk-dma"
+		return
+	fi
+	for pol in strict lazy; do
+		for n in 1 8 64 512 4096 65536; do
+			echo "$pol 1 0 $n $chunk_modes"
+		done
+		for n in 8 512; do
+			echo "$pol 1 9 $n $chunk_modes"
+		done
+		for n in 1 8 32 128; do
+			echo "$pol 1 0 $n $block_modes"
+		done
+		for n in 8 32; do
+			echo "$pol 1 4 $n $block_modes"
+		done
+	done
+}
+
+# Plan lines: "POLICY THREADS ORDER SECONDS N ROUNDS MODES...".
+plan() {	# seconds rounds
+	echo "# policy threads order seconds chunks rounds modes..."
+	configs | while read -r pol t order n modes; do
+		echo "$pol $t $order $1 $n $2 $modes"
+	done
+}
+
+boot() {	# dir plan [qemu trace args]
+	DMA_IOVA_OUT=$1 DMA_IOVA_QEMU_ARGS=${3:-} "$repo/scripts/vm.sh" \
+		"$repo/tools/testing/dma-iova/vm/bench.sh $tool $2" |
+		grep --line-buffered -E '^bench:|map_benchmark|BUG|WARNING' || true
+}
+
+trace="-trace vtd_inv_desc* -trace pci_cfg_write -D $out/qemu-trace.log"
+# One vCPU: a second one shares this machine's two cores with QEMU's I/O
+# thread, and that shows in every timing.
+export VM_MEM=6144 VM_CPUS=1
 export VM_TIMEOUT=${VM_TIMEOUT:-3600}
-export DMA_IOVA_QEMU_ARGS="-trace vtd_inv_desc* -trace pci_cfg_write -D $out/qemu-trace.log"
-"$repo/scripts/vm.sh" \
-	"$repo/tools/testing/dma-iova/vm/bench.sh $tool $out/plan.txt" |
-	grep --line-buffered -E '^bench:|map_benchmark|BUG|WARNING' || true
-python3 "$repo/scripts/bench-report.py" ${smoke:+--smoke} "$out"
+if [ -n "$smoke" ]; then
+	plan 1 1 > "$out/plan.txt"
+	boot "$out" "$out/plan.txt" "$trace"
+	python3 "$repo/scripts/bench-report.py" --smoke "$out"
+	exit
+fi
+
+# Timed runs without QEMU's trace (a line per invalidation descriptor,
+# written by the vCPU thread, would time the trace); then one untimed
+# round of every run with it, to count invalidations per operation.
+{
+	plan "$secs" "$rounds"
+	# Scale: 1, 4, 16 and 64 GiB of 4 KiB chunks, one operation each.
+	for n in 262144 1048576 4194304 16777216; do
+		echo "strict 1 0 1 $n 1 iova-batch iova floor"
+	done
+} > "$out/plan.txt"
+boot "$out" "$out/plan.txt"
+mkdir -p "$out/count"
+rm -f "$out/count/qemu-trace.log"
+plan 1 1 > "$out/count/plan.txt"
+trace="-trace vtd_inv_desc* -trace pci_cfg_write -D $out/count/qemu-trace.log"
+boot "$out/count" "$out/count/plan.txt" "$trace"
+python3 "$repo/scripts/bench-report.py" "$out"
