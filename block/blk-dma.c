@@ -48,7 +48,7 @@ struct blk_dma_walk {
 	struct bio_vec batch[BLK_DMA_BATCH];
 };
 
-static void link_batch(struct blk_dma_walk *w)
+static inline void link_batch(struct blk_dma_walk *w)
 {
 	if (w->nr_batch && !w->err)
 		w->err = dma_link_bvecs(w->map, &w->off, w->batch, w->nr_batch,
@@ -56,7 +56,7 @@ static void link_batch(struct blk_dma_walk *w)
 	w->nr_batch = 0;
 }
 
-static void end_run(struct blk_dma_walk *w)
+static inline void end_run(struct blk_dma_walk *w)
 {
 	phys_addr_t phys = bvec_phys(&w->run);
 	size_t mask = w->granule - 1;
@@ -78,7 +78,8 @@ static void end_run(struct blk_dma_walk *w)
 	w->run.bv_len = 0;
 }
 
-static void add_bvec(struct blk_dma_walk *w, const struct bio_vec *bv)
+static inline void add_bvec(struct blk_dma_walk *w,
+			    const struct bio_vec *bv)
 {
 	if (w->run.bv_len &&
 	    bvec_phys(&w->run) + w->run.bv_len == bvec_phys(bv) &&

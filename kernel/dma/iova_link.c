@@ -205,9 +205,12 @@ static int check_range(const struct dma_iova_mapping *map, size_t offset,
 	return 0;
 }
 
-/* Set bits [@start, @end) of a bitmap: the kernel's bitmap_set(). */
-static void set_span(unsigned long *map, unsigned long start,
-		     unsigned long end)
+/*
+ * Set bits [@start, @end) of a bitmap. Inline: on the link fast path a
+ * call costs more than the bit.
+ */
+static __always_inline void set_span(unsigned long *map, unsigned long start,
+				     unsigned long end)
 {
 	if (end - start == 1)
 		__set_bit(start, map);
@@ -1053,8 +1056,8 @@ static int link_direct(struct dma_iova_mapping *map, struct link_chunk *c)
 	return 0;
 }
 
-static void note_pending(struct dma_iova_record *rec, size_t offset,
-			 size_t end)
+static __always_inline void note_pending(struct dma_iova_record *rec,
+					 size_t offset, size_t end)
 {
 	if (rec->pend_start == rec->pend_end) {
 		rec->pend_start = offset;
@@ -1128,20 +1131,25 @@ static int link_failed(struct dma_iova_mapping *map, int ret)
  * record's last run @r, which it joins (granules past the last run are
  * free by construction, so there is nothing to check them against).
  */
-static bool appends_to(const struct dma_iova_mapping *map,
-		       const struct dma_iova_chunk *r, size_t off,
-		       phys_addr_t phys, size_t len, struct page *page)
+static __always_inline bool appends_to(const struct dma_iova_mapping *map,
+				       const struct dma_iova_chunk *r,
+				       size_t off, phys_addr_t phys,
+				       size_t len, struct page *page)
 {
 	return !((phys | len | off) & (granule(map) - 1)) && len &&
 	       off >= run_end(r) && off <= map->size &&
 	       len <= map->size - off && !is_pci_p2pdma_page(page);
 }
 
-/* Map and record a chunk appends_to() accepted. */
-static int append_chunk(struct dma_iova_mapping *map,
-			const struct iommu_dma_iova_batch *batch,
-			struct dma_iova_chunk *r, size_t off, phys_addr_t phys,
-			size_t len)
+/*
+ * Map and record a chunk appends_to() accepted. Inline in the loops that
+ * call it: per chunk, a function call and return (with the return-thunk
+ * mitigations of current CPUs) cost more than this bookkeeping.
+ */
+static __always_inline int append_chunk(struct dma_iova_mapping *map,
+					const struct iommu_dma_iova_batch *batch,
+					struct dma_iova_chunk *r, size_t off,
+					phys_addr_t phys, size_t len)
 {
 	struct dma_iova_record *rec = map->rec;
 	unsigned long gs = gidx(map, off), ge = gidx(map, off + len);
@@ -1163,6 +1171,24 @@ static int append_chunk(struct dma_iova_mapping *map,
 	trace_dma_iova_link(map, off, len, phys, map->addr + off,
 			    DMA_CHUNK_HOST, r->dir, 0);
 	return 0;
+}
+
+/*
+ * Domain and protection for host maps of @dir and @attrs, looked up once
+ * per mapping rather than once per chunk.
+ */
+static const struct iommu_dma_iova_batch *
+map_batch(struct dma_iova_mapping *map, enum dma_data_direction dir,
+	  unsigned long attrs)
+{
+	struct dma_iova_record *rec = map->rec;
+
+	if (rec->batch_dir != dir || rec->batch_attrs != attrs) {
+		iommu_dma_iova_batch_init(map->dev, &rec->batch, dir, attrs);
+		rec->batch_dir = dir;
+		rec->batch_attrs = attrs;
+	}
+	return &rec->batch;
 }
 
 /* The record's last run, if host chunks of @dir and @attrs may join it. */
@@ -1232,20 +1258,14 @@ static int link_page(struct dma_iova_mapping *map, size_t offset,
 		     unsigned long attrs)
 {
 	struct dma_iova_chunk *r = append_run(map, dir, attrs);
-	struct dma_iova_record *rec = map->rec;
 	int ret;
 
 	if (!r || size != PAGE_SIZE || !pfn_valid(PHYS_PFN(phys)) ||
 	    !appends_to(map, r, offset, phys, size,
 			pfn_to_page(PHYS_PFN(phys))))
 		return 0;
-	/* One lookup of domain and protection for a mapping's page links. */
-	if (rec->batch_dir != dir || rec->batch_attrs != attrs) {
-		iommu_dma_iova_batch_init(map->dev, &rec->batch, dir, attrs);
-		rec->batch_dir = dir;
-		rec->batch_attrs = attrs;
-	}
-	ret = append_chunk(map, &rec->batch, r, offset, phys, size);
+	ret = append_chunk(map, map_batch(map, dir, attrs), r, offset, phys,
+			   size);
 	return ret ?: 1;
 }
 
@@ -1339,7 +1359,7 @@ int dma_link_bvecs(struct dma_iova_mapping *map, size_t *offset,
 	size_t off = *offset, mask = dma_iova_granule(map) - 1;
 	bool valid = link_args_valid(map, dir, attrs);
 	bool iommu = valid && dma_iova_uses_iommu(map);
-	struct iommu_dma_iova_batch batch;
+	const struct iommu_dma_iova_batch *batch = NULL;
 	unsigned int i;
 
 	if (!nr) {
@@ -1353,7 +1373,7 @@ int dma_link_bvecs(struct dma_iova_mapping *map, size_t *offset,
 	if (valid)
 		might_alloc(map->gfp);
 	if (iommu)
-		iommu_dma_iova_batch_init(map->dev, &batch, dir, attrs);
+		batch = map_batch(map, dir, attrs);
 	for (i = 0; i < nr;) {
 		struct page *page = bv[i].bv_page;
 		phys_addr_t phys = bvec_phys(&bv[i]);
@@ -1362,7 +1382,7 @@ int dma_link_bvecs(struct dma_iova_mapping *map, size_t *offset,
 		int ret;
 
 		if (iommu) {
-			ret = link_appends(map, &batch, bv, nr, &i, &off, dir,
+			ret = link_appends(map, batch, bv, nr, &i, &off, dir,
 					   attrs);
 			if (ret)
 				return ret;

@@ -152,6 +152,8 @@ static bool test_unlink_never_allocates(void)
 	ASSERT_EQ(dma_link_bvecs(&map, &off, bv, n, DMA_FROM_DEVICE, 0), 0);
 	ASSERT_EQ(dma_iova_commit(&map), 0);
 	ASSERT_EQ(nr_runs(&map), 1);
+	ASSERT_EQ(mock.map_calls, n);
+	ASSERT_EQ(mock.batch_inits, 1);	/* domain and prot looked up once */
 
 	calls = mock.calls[FAIL_KMALLOC] + mock.calls[FAIL_HOOK];
 	mock.fail_at[FAIL_KMALLOC] = mock.calls[FAIL_KMALLOC] + 1;
