@@ -14,6 +14,7 @@
 #include <asm/sections.h>
 #include <kunit/device.h>
 #include <kunit/test.h>
+#include <linux/bvec.h>
 #include <linux/debugfs.h>
 #include <linux/dma-direct.h>
 #include <linux/dma-iova.h>
@@ -206,8 +207,9 @@ static void dma_iova_link_bvecs_should_make_one_run(struct kunit *test)
 	size_t off = 0x400;
 	unsigned int i, k;
 
+	/* First halves of order-1 blocks: no two pages are adjacent. */
 	for (i = 0; i < 16; i++) {
-		pg[i] = pages_get(test, 0, 0);
+		pg[i] = pages_get(test, 1, 0);
 		memset(phys_to_virt(pg[i]), 0x10 + i, SZ_4K);
 		bvec_set_page(&bv[i], pfn_to_page(PHYS_PFN(pg[i])),
 			      i ? SZ_4K : SZ_4K - 0x400, i ? 0 : 0x400);
