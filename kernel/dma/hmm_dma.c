@@ -1,0 +1,419 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * DMA mapping for hmm_range_fault() users (RDMA on-demand paging, GPU
+ * shared virtual memory).
+ *
+ * A mirror reserves the IOVA of its whole range once. Pages are mapped at
+ * their index as faults report them, in batches with one IOTLB sync each,
+ * and unmapped on invalidation with one IOTLB invalidation, never
+ * allocating. Unlike dma_link_range() there is no chunk record: the pfn
+ * array a mirror keeps anyway is the record, with the state of each page in
+ * spare bits of its entry, so a map costs 8 bytes per page in all.
+ *
+ * Locking: the caller serialises all calls on one map (e.g. with the mutex
+ * its invalidation callback takes). Nothing here sleeps except
+ * hmm_dma_map_alloc() when its gfp allows it.
+ */
+#include <linux/dma-direct.h>
+#include <linux/dma-iova.h>
+#include <linux/fault-inject.h>
+#include <linux/hmm-dma.h>
+#include <linux/memremap.h>
+#include <linux/mm.h>
+#include <linux/slab.h>
+
+/* The state bits must stay clear of any pfn a 64-bit machine can have. */
+static_assert(BIT_ULL(52 - PAGE_SHIFT) <= HMM_DMA_P2P_BUS);
+
+#ifdef CONFIG_FAULT_INJECTION
+/* The lower-layer calls fail under fail_dma_iova, as in iova_link.c. */
+static bool hmm_dma_should_fail(void)
+{
+	return should_fail(&fail_dma_iova, 1);
+}
+#else
+static bool hmm_dma_should_fail(void)
+{
+	return false;
+}
+#endif
+
+/**
+ * hmm_dma_map_alloc() - set up the DMA state of a mirrored range
+ * @dev: device that will do the DMA
+ * @map: caller-owned state, fully initialised by this call
+ * @npages: pages in the range
+ * @gfp: allocation flags for the pfn array and the IOVA
+ *
+ * Allocates the pfn array (8 bytes per page) and, when @dev uses an IOMMU
+ * DMA domain, reserves @npages pages of IOVA. Nothing is mapped yet.
+ *
+ * Context: May sleep if @gfp allows it.
+ * Return: 0; -EINVAL for a missing or DMA-incapable device, no pages or a
+ * range the device cannot address; -EOPNOTSUPP when single pages cannot be
+ * mapped for @dev: an IOMMU granule larger than PAGE_SIZE, or a direct
+ * mapping that would bounce or need cache maintenance (a mirror cannot keep
+ * the CPU's and the device's views apart); -ENOMEM. On error @map holds
+ * nothing and hmm_dma_map_free() on it is a no-op.
+ */
+int hmm_dma_map_alloc(struct device *dev, struct hmm_dma_map *map,
+		      unsigned long npages, gfp_t gfp)
+{
+	size_t gran, len;
+
+	memset(map, 0, sizeof(*map));
+	if (!dev || !dev->dma_mask || !npages ||
+	    check_mul_overflow(npages, PAGE_SIZE, &len))
+		return -EINVAL;
+	gran = iommu_dma_iova_granule(dev);
+	if (gran > PAGE_SIZE ||
+	    (!gran && (dma_dev_need_sync(dev) || dma_addressing_limited(dev))))
+		return -EOPNOTSUPP;
+	if (gran && len - 1 > dma_get_mask(dev))
+		return -EINVAL;
+
+	map->pfns = kvcalloc(npages, sizeof(*map->pfns), gfp);
+	if (!map->pfns)
+		return -ENOMEM;
+	if (gran) {
+		map->iova = hmm_dma_should_fail() ? 0 :
+			    iommu_dma_iova_alloc(dev, len);
+		if (!map->iova) {
+			kvfree(map->pfns);
+			map->pfns = NULL;
+			return -ENOMEM;
+		}
+		iommu_dma_iova_batch_init(dev, &map->batch, DMA_BIDIRECTIONAL,
+					  0);
+	}
+	map->dev = dev;
+	map->npages = npages;
+	return 0;
+}
+EXPORT_SYMBOL_GPL(hmm_dma_map_alloc);
+
+static bool range_valid(const struct hmm_dma_map *map, unsigned long first,
+			unsigned long n)
+{
+	return n && first < map->npages && n <= map->npages - first;
+}
+
+/* HMM_DMA_* kind bits of @page for the device, or -errno. */
+static int page_kind(struct hmm_dma_map *map, struct page *page,
+		     unsigned long *kind)
+{
+	*kind = 0;
+	if (!is_pci_p2pdma_page(page))
+		return 0;
+	if (hmm_dma_should_fail())
+		return -EREMOTEIO;
+	switch (pci_p2pdma_classify(&map->p2p, map->dev, page)) {
+	case PCI_P2PDMA_MAP_BUS_ADDR:
+		*kind = HMM_DMA_P2P_BUS;
+		return 0;
+	case PCI_P2PDMA_MAP_THRU_HOST_BRIDGE:
+		*kind = HMM_DMA_P2P;
+		return 0;
+	default:
+		return -EREMOTEIO;
+	}
+}
+
+/* An entry written by this batch, not yet published as mapped. */
+static bool is_new(unsigned long pfn)
+{
+	return pfn && !(pfn & HMM_DMA_MAPPED);
+}
+
+/* The entry's page is reached through the IOVA (not by bus address). */
+static bool in_iova(unsigned long pfn)
+{
+	return pfn && !(pfn & HMM_DMA_P2P_BUS);
+}
+
+/* Pages @a and @b can be mapped by one call: adjacent, of one kind. */
+static bool mergeable(unsigned long a, unsigned long b)
+{
+	return (a & HMM_DMA_P2P) == (b & HMM_DMA_P2P) &&
+	       page_to_pfn(hmm_dma_page(b)) == page_to_pfn(hmm_dma_page(a)) + 1;
+}
+
+static int map_pages(struct hmm_dma_map *map, unsigned long idx,
+		     unsigned long pfn, unsigned long n)
+{
+	phys_addr_t phys = page_to_phys(hmm_dma_page(pfn));
+	dma_addr_t iova = map->iova + idx * PAGE_SIZE;
+	size_t len = n * PAGE_SIZE;
+
+	if (hmm_dma_should_fail())
+		return -ENOMEM;
+	if (pfn & HMM_DMA_P2P)
+		return iommu_dma_iova_map(map->dev, iova, phys, len,
+					  DMA_BIDIRECTIONAL, 0, true);
+	if (!dev_is_dma_coherent(map->dev))
+		arch_sync_dma_for_device(phys, len, DMA_BIDIRECTIONAL);
+	return iommu_dma_iova_batch_map(&map->batch, iova, phys, len);
+}
+
+/*
+ * Unmap the pages of [@first, @first + @n) that @sel picks and that are in
+ * the IOVA, index-contiguous stretches at a time, into @gather. Return
+ * whether anything was unmapped.
+ */
+static bool unmap_pages(struct hmm_dma_map *map, unsigned long first,
+			unsigned long n, bool (*sel)(unsigned long),
+			struct iommu_iotlb_gather *gather)
+{
+	unsigned long i, start = 0, *pfn = map->pfns;
+	bool open = false, any = false;
+	size_t len, done;
+
+	for (i = first; i <= first + n; i++) {
+		bool in = i < first + n && sel(pfn[i]) && in_iova(pfn[i]);
+
+		if (in && !open) {
+			start = i;
+			open = true;
+		} else if (!in && open) {
+			len = (i - start) * PAGE_SIZE;
+			done = iommu_dma_iova_unmap(map->dev,
+						    map->iova + start * PAGE_SIZE,
+						    len, gather);
+			WARN_ON_ONCE(done != len);
+			open = false;
+			any = true;
+		}
+	}
+	return any;
+}
+
+/* Undo a failed batch: unmap what it mapped, forget what it wrote. */
+static void unwind_batch(struct hmm_dma_map *map, unsigned long first,
+			 unsigned long mapped, unsigned long n)
+{
+	struct iommu_iotlb_gather gather;
+	unsigned long i;
+
+	if (map->iova && mapped) {
+		iommu_dma_iova_gather_init(map->dev, &gather, false);
+		if (unmap_pages(map, first, mapped, is_new, &gather))
+			iommu_dma_iova_flush(map->dev, &gather);
+	}
+	for (i = first; i < first + n; i++)
+		if (is_new(map->pfns[i]))
+			map->pfns[i] = 0;
+}
+
+/*
+ * Map the new entries of [@first, @first + @n), physically contiguous
+ * pages of one kind with one call; *@mapped gets how far it got.
+ */
+static int map_new(struct hmm_dma_map *map, unsigned long first,
+		   unsigned long n, unsigned long *mapped)
+{
+	unsigned long i, j, end = first + n, *pfn = map->pfns;
+	int ret;
+
+	for (i = first; i < end; i = j) {
+		j = i + 1;
+		if (!is_new(pfn[i]) || !in_iova(pfn[i]))
+			continue;
+		while (j < end && is_new(pfn[j]) && in_iova(pfn[j]) &&
+		       mergeable(pfn[j - 1], pfn[j]))
+			j++;
+		ret = map_pages(map, i, pfn[i], j - i);
+		if (ret) {
+			*mapped = i - first;
+			return ret;
+		}
+	}
+	*mapped = n;
+	return 0;
+}
+
+/**
+ * hmm_dma_map_pfns() - map pages hmm_range_fault() reported
+ * @map: map set up by hmm_dma_map_alloc()
+ * @first: index of the first page
+ * @hmm_pfns: hmm_range_fault() output for pages @first to @first + @n - 1
+ * @n: number of pages
+ *
+ * Maps each page not mapped yet at its index: host memory and PCI P2P
+ * memory through the host bridge in the IOVA, P2P memory behind a shared
+ * switch by bus address; physically contiguous pages with one IOMMU call.
+ * Then makes the batch visible to the device with one IOTLB sync and only
+ * then publishes it in @map->pfns. Pages mapped by earlier calls are left
+ * as they are; the invalidation callback must have unmapped any page whose
+ * pfn changed since.
+ *
+ * Context: Any context; the caller holds the lock that serialises @map
+ * against its invalidations, after checking that @hmm_pfns is still valid
+ * (mmu_interval_read_retry()).
+ * Return: 0; -EINVAL for a range outside @map; -EFAULT if a page is not
+ * valid in @hmm_pfns or differs from the one still mapped at its index;
+ * -EREMOTEIO for P2P memory the device cannot reach; -ENOMEM or the IOMMU
+ * driver's error. On error nothing of this batch is left mapped.
+ */
+int hmm_dma_map_pfns(struct hmm_dma_map *map, unsigned long first,
+		     const unsigned long *hmm_pfns, unsigned long n)
+{
+	unsigned long i, kind, fresh = 0, mapped = 0, *pfn = map->pfns;
+	int ret = 0;
+
+	if (!range_valid(map, first, n))
+		return -EINVAL;
+	for (i = 0; i < n && !ret; i++) {
+		unsigned long want = hmm_pfns[i];
+
+		if (!(want & HMM_PFN_VALID) || (want & HMM_PFN_ERROR)) {
+			ret = -EFAULT;
+		} else if (pfn[first + i] & HMM_DMA_MAPPED) {
+			if (WARN_ON_ONCE(hmm_dma_page(pfn[first + i]) !=
+					 hmm_pfn_to_page(want)))
+				ret = -EFAULT;
+		} else {
+			ret = page_kind(map, hmm_pfn_to_page(want), &kind);
+			pfn[first + i] = (want & ~HMM_DMA_STATE) | kind;
+			fresh += in_iova(pfn[first + i]);
+		}
+	}
+	if (!ret && map->iova && fresh)
+		ret = map_new(map, first, n, &mapped);
+	if (!ret && map->iova && fresh)
+		ret = hmm_dma_should_fail() ? -EIO :
+		      iommu_dma_iova_sync_map(map->dev,
+					      map->iova + first * PAGE_SIZE,
+					      n * PAGE_SIZE);
+	if (ret) {
+		unwind_batch(map, first, mapped, n);
+		return ret;
+	}
+	for (i = first; i < first + n; i++)
+		if (is_new(pfn[i]))
+			pfn[i] |= HMM_DMA_MAPPED;
+	return 0;
+}
+EXPORT_SYMBOL_GPL(hmm_dma_map_pfns);
+
+static bool is_mapped(unsigned long pfn)
+{
+	return pfn & HMM_DMA_MAPPED;
+}
+
+/* The device lost the page: hand it back to the CPU. */
+static void release_page(struct hmm_dma_map *map, unsigned long pfn)
+{
+	struct page *page = hmm_dma_page(pfn);
+
+	if (pfn & (HMM_DMA_P2P | HMM_DMA_P2P_BUS))
+		return;
+	if (!dev_is_dma_coherent(map->dev))
+		arch_sync_dma_for_cpu(page_to_phys(page), PAGE_SIZE,
+				      DMA_BIDIRECTIONAL);
+	/* it was mapped writable: the device may have written to it */
+	if (pfn & HMM_PFN_WRITE)
+		set_page_dirty(compound_head(page));
+}
+
+static unsigned long unmap_range(struct hmm_dma_map *map, unsigned long first,
+				 unsigned long n,
+				 struct iommu_iotlb_gather *gather)
+{
+	unsigned long i, count = 0;
+
+	if (map->iova && unmap_pages(map, first, n, is_mapped, gather))
+		iommu_dma_iova_flush(map->dev, gather);
+	for (i = first; i < first + n; i++) {
+		if (!is_mapped(map->pfns[i]))
+			continue;
+		release_page(map, map->pfns[i]);
+		map->pfns[i] = 0;
+		count++;
+	}
+	return count;
+}
+
+/**
+ * hmm_dma_unmap_range() - unmap the mapped pages of a range
+ * @map: map set up by hmm_dma_map_alloc()
+ * @first: index of the first page
+ * @n: number of pages
+ *
+ * Unmaps every mapped page in the range with one IOTLB invalidation (done
+ * before returning, lazy domains included: the pages are about to go), then
+ * marks host pages that were mapped writable dirty and clears their
+ * entries. Allocates nothing, so it is safe in an invalidation callback
+ * under reclaim.
+ *
+ * Context: Any context; the caller holds the lock that serialises @map.
+ * Return: the number of pages unmapped.
+ */
+unsigned long hmm_dma_unmap_range(struct hmm_dma_map *map,
+				  unsigned long first, unsigned long n)
+{
+	struct iommu_iotlb_gather gather = {};
+
+	if (WARN_ON_ONCE(!range_valid(map, first, n)))
+		return 0;
+	if (map->iova)
+		iommu_dma_iova_gather_init(map->dev, &gather, false);
+	return unmap_range(map, first, n, &gather);
+}
+EXPORT_SYMBOL_GPL(hmm_dma_unmap_range);
+
+/**
+ * hmm_dma_addr() - DMA address of a mapped page
+ * @map: map set up by hmm_dma_map_alloc()
+ * @idx: index of the page
+ *
+ * Context: Any context; the caller holds the lock that serialises @map.
+ * Return: the DMA address the device uses for the page, or
+ * %DMA_MAPPING_ERROR if it is not mapped.
+ */
+dma_addr_t hmm_dma_addr(struct hmm_dma_map *map, unsigned long idx)
+{
+	unsigned long pfn;
+	struct page *page;
+
+	if (idx >= map->npages || !is_mapped(map->pfns[idx]))
+		return DMA_MAPPING_ERROR;
+	pfn = map->pfns[idx];
+	page = hmm_dma_page(pfn);
+	if (pfn & HMM_DMA_P2P_BUS) {
+		/* cached: one compare unless the provider changed */
+		pci_p2pdma_classify(&map->p2p, map->dev, page);
+		return page_to_phys(page) + map->p2p.bus_off;
+	}
+	if (map->iova)
+		return map->iova + idx * PAGE_SIZE;
+	return phys_to_dma(map->dev, page_to_phys(page));
+}
+EXPORT_SYMBOL_GPL(hmm_dma_addr);
+
+/**
+ * hmm_dma_map_free() - unmap everything and release a map
+ * @map: map set up by hmm_dma_map_alloc(), or one whose setup failed
+ *
+ * As hmm_dma_unmap_range() over the whole range (in lazy mode the IOTLB
+ * invalidation is queued with the IOVA, as dma_unmap_page() does), then
+ * releases the IOVA and the pfn array.
+ *
+ * Context: Process context if the pfn array may have been vmalloc'ed;
+ * the caller holds the lock that serialises @map.
+ */
+void hmm_dma_map_free(struct hmm_dma_map *map)
+{
+	struct iommu_iotlb_gather gather = {};
+
+	if (!map->pfns)
+		return;
+	if (map->iova)
+		iommu_dma_iova_gather_init(map->dev, &gather, true);
+	unmap_range(map, 0, map->npages, &gather);
+	if (map->iova)
+		iommu_dma_iova_free(map->dev, map->iova,
+				    map->npages * PAGE_SIZE, &gather);
+	kvfree(map->pfns);
+	memset(map, 0, sizeof(*map));
+}
+EXPORT_SYMBOL_GPL(hmm_dma_map_free);
