@@ -8,7 +8,7 @@
 #define _RDMA_IB_UMEM_LINK_H
 
 #include <linux/dma-iova.h>
-#include <linux/hmm.h>
+#include <linux/hmm-dma.h>
 #include <linux/mmu_notifier.h>
 #include <linux/mutex.h>
 
@@ -72,17 +72,6 @@ struct ib_umem_link_block_iter {
 	unsigned long pgsz;
 };
 
-/*
- * Per-page state of an on-demand-paging region, kept in its pfn list next
- * to the pfn and HMM flags of each page (bits HMM does not use for pfns).
- */
-#define IB_UMEM_LINK_PFN_MAPPED		BIT(HMM_PFN_ORDER_SHIFT - 1)
-#define IB_UMEM_LINK_PFN_P2P		BIT(HMM_PFN_ORDER_SHIFT - 2)
-#define IB_UMEM_LINK_PFN_P2P_BUS	BIT(HMM_PFN_ORDER_SHIFT - 3)
-#define IB_UMEM_LINK_PFN_STATE		(IB_UMEM_LINK_PFN_MAPPED |	\
-					 IB_UMEM_LINK_PFN_P2P |		\
-					 IB_UMEM_LINK_PFN_P2P_BUS)
-
 struct ib_umem_link_odp;
 
 /**
@@ -97,12 +86,12 @@ struct ib_umem_link_odp_ops {
 
 /**
  * struct ib_umem_link_odp - an on-demand-paging region on one IOVA range
- * @umem: the region; its IOVA is reserved at registration
+ * @umem: the region (its @map is unused: pages are mapped through @dma)
  * @notifier: invalidations of the user range
  * @umem_mutex: serialises faults, invalidations and the driver's use of
  *	the mapped pages
- * @pfn_list: one entry per page: HMM pfn and flags plus
- *	IB_UMEM_LINK_PFN_* state
+ * @dma: DMA state of the pages: the IOVA reserved at registration and one
+ *	pfn entry per page (hmm_range_fault() output plus HMM_DMA_* state)
  * @start: first page of the region
  * @end: end of the last page of the region
  * @ops: driver callbacks
@@ -112,7 +101,7 @@ struct ib_umem_link_odp {
 	struct ib_umem_link umem;
 	struct mmu_interval_notifier notifier;
 	struct mutex umem_mutex; /* faults vs. invalidations */
-	unsigned long *pfn_list;
+	struct hmm_dma_map dma;
 	unsigned long start;
 	unsigned long end;
 	const struct ib_umem_link_odp_ops *ops;
@@ -124,12 +113,14 @@ struct ib_umem_link_odp {
  * @umem: the region; its IOVA is reserved at registration
  * @attach: dynamic attachment to the exporter
  * @phys: the buffer's physical ranges while linked, %NULL otherwise
+ * @pinned: the buffer is pinned (ib_umem_link_dmabuf_get_pinned())
  * @priv: driver data
  */
 struct ib_umem_link_dmabuf {
 	struct ib_umem_link umem;
 	struct dma_buf_attachment *attach;
 	struct dma_buf_phys_list *phys;
+	bool pinned;
 	void *priv;
 };
 
@@ -160,6 +151,10 @@ struct ib_umem_link_dmabuf *
 ib_umem_link_dmabuf_get(struct ib_device *device, struct dma_buf *dmabuf,
 			unsigned long offset, size_t size, int access,
 			const struct dma_buf_attach_ops *ops, void *priv);
+struct ib_umem_link_dmabuf *
+ib_umem_link_dmabuf_get_pinned(struct ib_device *device,
+			       struct dma_buf *dmabuf, unsigned long offset,
+			       size_t size, int access);
 int ib_umem_link_dmabuf_map_pages(struct ib_umem_link_dmabuf *umem);
 void ib_umem_link_dmabuf_unmap_pages(struct ib_umem_link_dmabuf *umem);
 void ib_umem_link_dmabuf_release(struct ib_umem_link_dmabuf *umem);

@@ -450,6 +450,16 @@ static struct ib_umem_link_odp *odp_get(struct kunit *test,
 	return odp;
 }
 
+/* Pages of @odp mapped for the device, from the helper's pfn array. */
+static unsigned long odp_mapped(struct ib_umem_link_odp *odp)
+{
+	unsigned long i, n = 0;
+
+	for (i = 0; i < (odp->end - odp->start) >> PAGE_SHIFT; i++)
+		n += !!(odp->dma.pfns[i] & HMM_DMA_MAPPED);
+	return n;
+}
+
 static void odp_map(struct kunit *test, struct ib_umem_link_odp *odp,
 		    unsigned long va, size_t len)
 {
@@ -464,8 +474,7 @@ static void expect_odp_page(struct kunit *test, struct mr_env *env,
 			    bool mapped)
 {
 	unsigned long va = odp->start + i * PAGE_SIZE;
-	dma_addr_t want = dma_iova_addr(&odp->umem.map) + odp->umem.map_offset +
-			  i * PAGE_SIZE;
+	dma_addr_t want = hmm_dma_iova(&odp->dma) + i * PAGE_SIZE;
 	dma_addr_t dma;
 
 	mutex_lock(&odp->umem_mutex);
@@ -473,16 +482,16 @@ static void expect_odp_page(struct kunit *test, struct mr_env *env,
 	mutex_unlock(&odp->umem_mutex);
 	if (!mapped) {
 		KUNIT_EXPECT_EQ_MSG(test, dma, DMA_MAPPING_ERROR, "page %u", i);
-		KUNIT_EXPECT_EQ_MSG(test, odp->pfn_list[i], 0, "page %u", i);
+		KUNIT_EXPECT_EQ_MSG(test, odp->dma.pfns[i], 0, "page %u", i);
 		KUNIT_EXPECT_EQ_MSG(test,
 				    iommu_iova_to_phys(env->iova->domain, want),
 				    0, "page %u", i);
 		return;
 	}
 	KUNIT_EXPECT_EQ_MSG(test, dma, want, "page %u", i);
-	KUNIT_EXPECT_EQ_MSG(test, odp->pfn_list[i] & IB_UMEM_LINK_PFN_STATE,
-			    IB_UMEM_LINK_PFN_MAPPED, "page %u", i);
-	KUNIT_EXPECT_TRUE(test, odp->pfn_list[i] & HMM_PFN_WRITE);
+	KUNIT_EXPECT_EQ_MSG(test, odp->dma.pfns[i] & HMM_DMA_STATE,
+			    HMM_DMA_MAPPED, "page %u", i);
+	KUNIT_EXPECT_TRUE(test, odp->dma.pfns[i] & HMM_PFN_WRITE);
 	KUNIT_EXPECT_EQ_MSG(test, iommu_iova_to_phys(env->iova->domain, want),
 			    page_to_phys(user_page(test, va)), "page %u", i);
 }
@@ -503,18 +512,18 @@ static void umem_link_odp_fault_should_link_pages(struct kunit *test)
 	user_fill(test, va, len);
 	odp = odp_get(test, env, va, len);
 	ctx = odp->priv;
-	KUNIT_EXPECT_EQ(test, dma_iova_nr_chunks(&odp->umem.map), 0);
+	KUNIT_EXPECT_EQ(test, odp_mapped(odp), 0);
 
 	odp_map(test, odp, va + 2 * PAGE_SIZE, 8 * PAGE_SIZE);
 	for (i = 0; i < 16; i++)
 		expect_odp_page(test, env, odp, i, i >= 2 && i < 10);
-	KUNIT_EXPECT_EQ(test, dma_iova_nr_chunks(&odp->umem.map), 8);
+	KUNIT_EXPECT_EQ(test, odp_mapped(odp), 8);
 
 	/* a second fault over mapped pages links only the new ones */
 	odp_map(test, odp, va + 8 * PAGE_SIZE, 4 * PAGE_SIZE);
-	KUNIT_EXPECT_EQ(test, dma_iova_nr_chunks(&odp->umem.map), 10);
+	KUNIT_EXPECT_EQ(test, odp_mapped(odp), 10);
 
-	device_write(test, env, dma_iova_addr(&odp->umem.map) + odp->umem.map_offset +
+	device_write(test, env, hmm_dma_iova(&odp->dma) +
 		     4 * PAGE_SIZE - XFER / 2);
 	expect_user_bytes(test, env, va + 4 * PAGE_SIZE - XFER / 2);
 	KUNIT_EXPECT_EQ(test, ctx->invalidations, 0);
@@ -589,19 +598,19 @@ static void umem_link_odp_invalidation_should_flush_once(struct kunit *test)
 			    "IOTLB syncs for one 4-page invalidation");
 	for (i = 0; i < 16; i++)
 		expect_odp_page(test, env, odp, i, i < 2 || (i >= 6 && i < 12));
-	KUNIT_EXPECT_EQ(test, dma_iova_nr_chunks(&odp->umem.map), 8);
+	KUNIT_EXPECT_EQ(test, odp_mapped(odp), 8);
 
 	KUNIT_ASSERT_EQ(test, vm_munmap(va + 8 * PAGE_SIZE, 8 * PAGE_SIZE), 0);
 	KUNIT_EXPECT_EQ(test, ctx->invalidations, 2);
 	KUNIT_EXPECT_EQ_MSG(test, atomic_read(&fc->n), 2,
 			    "IOTLB syncs after a 4-mapped-page munmap");
-	KUNIT_EXPECT_EQ(test, dma_iova_nr_chunks(&odp->umem.map), 4);
+	KUNIT_EXPECT_EQ(test, odp_mapped(odp), 4);
 
 	/* refault: new pages at the same place in the IOVA */
 	odp_map(test, odp, va + 2 * PAGE_SIZE, 4 * PAGE_SIZE);
 	for (i = 0; i < 8; i++)
 		expect_odp_page(test, env, odp, i, true);
-	device_write(test, env, dma_iova_addr(&odp->umem.map) + odp->umem.map_offset +
+	device_write(test, env, hmm_dma_iova(&odp->dma) +
 		     3 * PAGE_SIZE - XFER / 2);
 	expect_user_bytes(test, env, va + 3 * PAGE_SIZE - XFER / 2);
 }
@@ -621,7 +630,6 @@ static void umem_link_odp_p2p_pages_should_carry_their_type(struct kunit *test)
 	unsigned long va = user_map_p2p(test, cmb_dev, len);
 	struct ib_umem_link_odp *odp;
 	struct ib_umem_link *pinned;
-	const struct dma_iova_chunk *c;
 	unsigned int i;
 
 	pci_dev_put(cmb_dev);
@@ -633,25 +641,18 @@ static void umem_link_odp_p2p_pages_should_carry_their_type(struct kunit *test)
 	odp = odp_get(test, env, va, len);
 	odp_map(test, odp, va, len);
 	for (i = 0; i < 4; i++) {
-		unsigned long pfn = odp->pfn_list[i];
-		struct page *page = hmm_pfn_to_page(pfn &
-						    ~IB_UMEM_LINK_PFN_STATE);
-		dma_addr_t iova = dma_iova_addr(&odp->umem.map) + odp->umem.map_offset +
-				  i * PAGE_SIZE;
+		unsigned long pfn = odp->dma.pfns[i];
+		struct page *page = hmm_dma_page(pfn);
+		dma_addr_t iova = hmm_dma_iova(&odp->dma) + i * PAGE_SIZE;
 
-		KUNIT_EXPECT_EQ_MSG(test, pfn & IB_UMEM_LINK_PFN_STATE,
-				    IB_UMEM_LINK_PFN_MAPPED |
-				    IB_UMEM_LINK_PFN_P2P, "page %u", i);
+		KUNIT_EXPECT_EQ_MSG(test, pfn & HMM_DMA_STATE,
+				    HMM_DMA_MAPPED | HMM_DMA_P2P, "page %u", i);
 		KUNIT_EXPECT_TRUE(test, is_pci_p2pdma_page(page));
-		c = dma_iova_find_chunk(&odp->umem.map,
-					iova - dma_iova_addr(&odp->umem.map));
-		KUNIT_ASSERT_NOT_NULL(test, c);
-		KUNIT_EXPECT_EQ(test, c->type, DMA_CHUNK_P2P_HOST_BRIDGE);
 		KUNIT_EXPECT_EQ(test, iommu_iova_to_phys(env->iova->domain,
 							 iova),
 				page_to_phys(page));
 	}
-	device_write(test, env, dma_iova_addr(&odp->umem.map) + odp->umem.map_offset +
+	device_write(test, env, hmm_dma_iova(&odp->dma) +
 		     2 * PAGE_SIZE - XFER / 2);
 	expect_user_bytes(test, env, va + 2 * PAGE_SIZE - XFER / 2);
 }
@@ -673,32 +674,30 @@ static void umem_link_odp_bus_address_p2p_should_skip_the_iova(struct kunit *tes
 
 	odp_map(test, odp, va, len);
 	for (i = 0; i < 2; i++) {
-		unsigned long pfn = odp->pfn_list[i];
-		struct page *page = hmm_pfn_to_page(pfn &
-						    ~IB_UMEM_LINK_PFN_STATE);
+		unsigned long pfn = odp->dma.pfns[i];
+		struct page *page = hmm_dma_page(pfn);
 		dma_addr_t dma;
 
 		mutex_lock(&odp->umem_mutex);
 		dma = ib_umem_link_odp_dma_addr(odp, va + i * PAGE_SIZE);
 		mutex_unlock(&odp->umem_mutex);
-		KUNIT_EXPECT_EQ_MSG(test, pfn & IB_UMEM_LINK_PFN_STATE,
-				    IB_UMEM_LINK_PFN_MAPPED |
-				    IB_UMEM_LINK_PFN_P2P_BUS, "page %u", i);
+		KUNIT_EXPECT_EQ_MSG(test, pfn & HMM_DMA_STATE,
+				    HMM_DMA_MAPPED | HMM_DMA_P2P_BUS,
+				    "page %u", i);
 		KUNIT_EXPECT_EQ(test, dma,
 				pci_p2pmem_virt_to_bus(cmb_dev,
 						       page_address(page)));
 		KUNIT_EXPECT_EQ(test,
 				iommu_iova_to_phys(env->iova->domain,
-						   dma_iova_addr(&odp->umem.map) +
-						   odp->umem.map_offset +
+						   hmm_dma_iova(&odp->dma) +
 						   i * PAGE_SIZE), 0);
 	}
 	pci_dev_put(cmb_dev);
 
 	KUNIT_ASSERT_EQ(test, vm_munmap(va, len), 0);
-	KUNIT_EXPECT_EQ(test, dma_iova_nr_chunks(&odp->umem.map), 0);
+	KUNIT_EXPECT_EQ(test, odp_mapped(odp), 0);
 	for (i = 0; i < 2; i++)
-		KUNIT_EXPECT_EQ(test, odp->pfn_list[i], 0);
+		KUNIT_EXPECT_EQ(test, odp->dma.pfns[i], 0);
 }
 
 /* Bad requests and failures half-way leave the region as it was. */
@@ -754,9 +753,9 @@ static void umem_link_odp_failures_should_unwind(struct kunit *test)
 		}
 		failed++;
 		KUNIT_EXPECT_FALSE(test, mutex_is_locked(&odp->umem_mutex));
-		KUNIT_EXPECT_EQ(test, dma_iova_nr_chunks(&odp->umem.map), 0);
+		KUNIT_EXPECT_EQ(test, odp_mapped(odp), 0);
 		for (i = 0; i < 8; i++)
-			KUNIT_EXPECT_EQ(test, odp->pfn_list[i], 0);
+			KUNIT_EXPECT_EQ(test, odp->dma.pfns[i], 0);
 	}
 	KUNIT_EXPECT_GE(test, failed, 4);
 	for (i = 0; i < 8; i++)
@@ -769,7 +768,7 @@ static void umem_link_odp_failures_should_unwind(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, ib_umem_link_odp_map_and_lock(odp, va + 4 *
 				PAGE_SIZE, 4 * PAGE_SIZE, true), -EFAULT);
 	KUNIT_EXPECT_FALSE(test, mutex_is_locked(&odp->umem_mutex));
-	KUNIT_EXPECT_EQ(test, dma_iova_nr_chunks(&odp->umem.map), 4);
+	KUNIT_EXPECT_EQ(test, odp_mapped(odp), 4);
 }
 
 /* dma-buf */

@@ -7,10 +7,13 @@
  * A region reserves its IOVA once and links physically contiguous runs of
  * memory at the offsets they have in the region, so with an IOMMU the
  * device sees one contiguous DMA range whatever the pages are: host memory
- * and PCI peer memory mixed. The chunk record of the mapping is the only
- * list of what is linked; unmap, invalidation and release read it.
+ * and PCI peer memory mixed. For pinned and dma-buf regions the chunk
+ * record of the mapping is the only list of what is linked; ODP regions
+ * map page by page through the DMA core's HMM helper (linux/hmm-dma.h),
+ * whose pfn array is theirs.
  */
 
+#include <linux/bvec.h>
 #include <linux/dma-buf.h>
 #include <linux/dma-mapping.h>
 #include <linux/dma-resv.h>
@@ -23,9 +26,6 @@
 #include <linux/slab.h>
 #include <rdma/ib_umem_link.h>
 #include <rdma/ib_verbs.h>
-
-/* Our page state must not collide with the pfns HMM stores. */
-static_assert(BIT_ULL(52 - PAGE_SHIFT) < IB_UMEM_LINK_PFN_P2P_BUS);
 
 /* Pages pinned or faulted per call and IOTLB sync: one PMD's worth. */
 #define BATCH_PAGES	(PAGE_SIZE / sizeof(unsigned long))
@@ -97,46 +97,42 @@ static void note_pin(struct ib_umem_link *umem, struct page *first,
 
 /*
  * Link pinned pages @pages[0..@n), which hold the region's bytes
- * [@*pos, ...), as physically contiguous runs of one memory kind, and note
- * each run for unpinning; room for @n runs is reserved.
+ * [@*pos, ...), with one batched call (@bv has room for @n entries), and
+ * note the physically contiguous runs for unpinning; room for @n runs is
+ * reserved.
  */
 static int link_runs(struct ib_umem_link *umem, struct page **pages,
-		     unsigned long n, size_t *pos, unsigned long attrs)
+		     struct bio_vec *bv, unsigned long n, size_t *pos,
+		     unsigned long attrs)
 {
-	size_t start = *pos, len = 0;
+	size_t start = umem->map_offset + *pos, off = start;
 	unsigned long i, first = 0;
-	phys_addr_t phys = 0;
 	int ret;
 
 	for (i = 0; i < n; i++) {
-		unsigned int off = i ? 0 : offset_in_page(umem->address + *pos);
+		unsigned int in = i ? 0 : offset_in_page(umem->address + *pos);
 		size_t bytes = min_t(size_t, umem->length - *pos,
-				     PAGE_SIZE - off);
+				     PAGE_SIZE - in);
 
-		if (len && (page_to_phys(pages[i]) != phys + len ||
-			    !zone_device_pages_have_same_pgmap(pages[i],
-							       pages[i - 1]))) {
-			ret = dma_link_range(&umem->map,
-					     umem->map_offset + start, phys,
-					     len, DMA_BIDIRECTIONAL, attrs);
-			if (ret)
-				return ret;
-			note_pin(umem, pages[first], i - first);
-			start += len;
-			len = 0;
-		}
-		if (!len) {
-			phys = page_to_phys(pages[i]) + off;
-			first = i;
-		}
-		len += bytes;
+		bvec_set_page(&bv[i], pages[i], bytes, in);
 		*pos += bytes;
 	}
-	ret = dma_link_range(&umem->map, umem->map_offset + start, phys, len,
-			     DMA_BIDIRECTIONAL, attrs);
-	if (!ret)
-		note_pin(umem, pages[first], n - first);
-	return ret;
+	ret = dma_link_bvecs(&umem->map, &off, bv, n, DMA_BIDIRECTIONAL,
+			     attrs);
+	if (ret)
+		return ret;
+	/* An IOMMU granule above PAGE_SIZE moved scattered pages apart. */
+	if (off != umem->map_offset + *pos) {
+		WARN_ON_ONCE(dma_unlink_range(&umem->map, start, off - start));
+		return -EINVAL;
+	}
+	for (i = 1; i <= n; i++) {
+		if (i < n && page_to_pfn(pages[i]) == page_to_pfn(pages[i - 1]) + 1)
+			continue;
+		note_pin(umem, pages[first], i - first);
+		first = i;
+	}
+	return 0;
 }
 
 /* After the device lost them, as 6.12's __ib_umem_release() does. */
@@ -167,7 +163,8 @@ static void unaccount_pinned(struct ib_umem_link *umem)
  * for the caller to release.
  */
 static int pin_and_link(struct ib_umem_link *umem, struct page **pages,
-			unsigned int gup_flags, unsigned long attrs)
+			struct bio_vec *bv, unsigned int gup_flags,
+			unsigned long attrs)
 {
 	unsigned long npages = region_npages(umem->address, umem->length);
 	size_t pos = 0;
@@ -188,7 +185,7 @@ static int pin_and_link(struct ib_umem_link *umem, struct page **pages,
 					     pages);
 		if (pinned <= 0)
 			return pinned ?: -EFAULT;
-		ret = link_runs(umem, pages, pinned, &pos, attrs) ?:
+		ret = link_runs(umem, pages, bv, pinned, &pos, attrs) ?:
 		      dma_iova_commit(&umem->map);
 		if (ret) {
 			/* The core unlinked the batch: unpin it here. */
@@ -210,9 +207,8 @@ static int pin_and_link(struct ib_umem_link *umem, struct page **pages,
  * @access: IB_ACCESS_* flags of the region
  *
  * Pins the pages of the current process, reserves one IOVA range for the
- * region and links each physically contiguous run (a huge page is one run)
- * at its offset in the region, committing with one IOTLB sync per 2 MiB
- * batch of pages.
+ * region and links them at their offsets in the region with one batched
+ * call (dma_link_bvecs()) and one IOTLB sync per 2 MiB batch of pages.
  * No scatterlist is kept: the runs of pinned pages (16 bytes each, a huge
  * page is one) are, for unpinning.
  * Use ib_umem_link_find_best_pgsz() and ib_umem_link_for_each_block() to
@@ -224,8 +220,9 @@ static int pin_and_link(struct ib_umem_link *umem, struct page **pages,
  * overflowing or on-demand-paging request, -ENOMEM beyond RLIMIT_MEMLOCK
  * or without memory, -EFAULT (or the pin error) when a page cannot be
  * pinned (PCI peer memory cannot be pinned long-term: register it with
- * ib_umem_link_odp_get() or as a dma-buf), or the error of dma_link_range()
- * or dma_iova_commit(). On failure nothing stays pinned, accounted, linked
+ * ib_umem_link_odp_get() or as a dma-buf), -EINVAL when scattered pages
+ * cannot keep their offsets (an IOMMU granule above PAGE_SIZE), or the
+ * error of dma_link_bvecs() or dma_iova_commit(). On failure nothing stays pinned, accounted, linked
  * or reserved.
  */
 struct ib_umem_link *ib_umem_link_get(struct ib_device *device,
@@ -237,6 +234,7 @@ struct ib_umem_link *ib_umem_link_get(struct ib_device *device,
 	unsigned long npages, lock_limit, end;
 	struct ib_umem_link *umem;
 	struct page **pages;
+	struct bio_vec *bv;
 	int ret;
 
 	if (!size || check_add_overflow(addr, size, &end) ||
@@ -265,16 +263,20 @@ struct ib_umem_link *ib_umem_link_get(struct ib_device *device,
 	}
 
 	pages = (struct page **)__get_free_page(GFP_KERNEL);
-	if (!pages) {
+	bv = kvmalloc_array(BATCH_PAGES, sizeof(*bv), GFP_KERNEL);
+	if (!pages || !bv) {
+		free_page((unsigned long)pages);
+		kvfree(bv);
 		ret = -ENOMEM;
 		goto out_release;
 	}
 	if (umem->writable)
 		gup_flags |= FOLL_WRITE;
-	ret = pin_and_link(umem, pages, gup_flags,
+	ret = pin_and_link(umem, pages, bv, gup_flags,
 			   access & IB_ACCESS_RELAXED_ORDERING ?
 			   DMA_ATTR_WEAK_ORDERING : 0);
 	free_page((unsigned long)pages);
+	kvfree(bv);
 	if (ret)
 		goto out_release;
 	return umem;
@@ -396,59 +398,24 @@ size_t ib_umem_link_num_dma_blocks(struct ib_umem_link *umem,
 }
 EXPORT_SYMBOL_GPL(ib_umem_link_num_dma_blocks);
 
-/* ODP: pages are linked one by one, so any invalidation unlinks whole chunks. */
+/*
+ * ODP: the pages of a region are mapped through the DMA core's HMM helper,
+ * at their index in the region's IOVA; the helper's pfn array is the only
+ * per-page state.
+ */
 
-static size_t odp_offset(struct ib_umem_link_odp *odp, unsigned long va)
+static unsigned long odp_index(struct ib_umem_link_odp *odp, unsigned long va)
 {
-	return odp->umem.map_offset + (va - odp->start);
+	return (va - odp->start) >> PAGE_SHIFT;
 }
 
-static struct page *odp_page(unsigned long pfn)
-{
-	return hmm_pfn_to_page(pfn & ~IB_UMEM_LINK_PFN_STATE);
-}
-
-static unsigned long chunk_state(const struct dma_iova_chunk *c)
-{
-	switch (c->type) {
-	case DMA_CHUNK_P2P_HOST_BRIDGE:
-		return IB_UMEM_LINK_PFN_MAPPED | IB_UMEM_LINK_PFN_P2P;
-	case DMA_CHUNK_P2P_BUS:
-		return IB_UMEM_LINK_PFN_MAPPED | IB_UMEM_LINK_PFN_P2P_BUS;
-	default:
-		return IB_UMEM_LINK_PFN_MAPPED;
-	}
-}
-
-/* Unlink every mapped page in [@start, @end) with one IOTLB invalidation. */
+/* Unmap every mapped page in [@start, @end) with one IOTLB invalidation. */
 static void odp_unmap_range(struct ib_umem_link_odp *odp, unsigned long start,
 			    unsigned long end)
 {
-	unsigned long first = ULONG_MAX, last = 0, va, *pfn;
-
 	lockdep_assert_held(&odp->umem_mutex);
-	for (va = start; va < end; va += PAGE_SIZE) {
-		pfn = &odp->pfn_list[(va - odp->start) >> PAGE_SHIFT];
-		if (!(*pfn & IB_UMEM_LINK_PFN_MAPPED))
-			continue;
-		first = min(first, va);
-		last = va;
-	}
-	if (first > last)
-		return;
-
-	WARN_ON_ONCE(dma_unlink_range(&odp->umem.map, odp_offset(odp, first),
-				      last + PAGE_SIZE - first));
-
-	for (va = first; va <= last; va += PAGE_SIZE) {
-		pfn = &odp->pfn_list[(va - odp->start) >> PAGE_SHIFT];
-		if (!(*pfn & IB_UMEM_LINK_PFN_MAPPED))
-			continue;
-		if ((*pfn & HMM_PFN_WRITE) && !(*pfn & (IB_UMEM_LINK_PFN_P2P |
-						       IB_UMEM_LINK_PFN_P2P_BUS)))
-			set_page_dirty(compound_head(odp_page(*pfn)));
-		*pfn = 0;
-	}
+	hmm_dma_unmap_range(&odp->dma, odp_index(odp, start),
+			    (end - start) >> PAGE_SHIFT);
 }
 
 static bool odp_invalidate(struct mmu_interval_notifier *mni,
@@ -488,9 +455,9 @@ static const struct mmu_interval_notifier_ops odp_notifier_ops = {
  * @ops: driver callbacks, may be %NULL
  * @priv: driver data, kept in the region
  *
- * Reserves the region's IOVA now; pages are linked on faults by
- * ib_umem_link_odp_map_and_lock() and unlinked when the CPU mapping
- * changes, one IOTLB invalidation per change.
+ * Reserves the region's IOVA now (hmm_dma_map_alloc()); pages are mapped
+ * on faults by ib_umem_link_odp_map_and_lock() and unmapped when the CPU
+ * mapping changes, one IOTLB invalidation per change.
  *
  * Context: Process context; may sleep.
  * Return: the region or an ERR_PTR(): -EOPNOTSUPP for a device that does
@@ -515,6 +482,11 @@ ib_umem_link_odp_get(struct ib_device *device, unsigned long addr,
 	start = ALIGN_DOWN(addr, PAGE_SIZE);
 	end = ALIGN(end, PAGE_SIZE);
 
+	/* Software RDMA devices (rxe, siw) do no DMA: use ib_umem_get(). */
+	dev = device->dma_device;
+	if (!dev)
+		return ERR_PTR(-EOPNOTSUPP);
+
 	odp = kzalloc(sizeof(*odp), GFP_KERNEL);
 	if (!odp)
 		return ERR_PTR(-ENOMEM);
@@ -523,97 +495,34 @@ ib_umem_link_odp_get(struct ib_device *device, unsigned long addr,
 	odp->ops = ops;
 	odp->priv = priv;
 	mutex_init(&odp->umem_mutex);
-	odp->pfn_list = kvcalloc((end - start) >> PAGE_SHIFT,
-				 sizeof(*odp->pfn_list), GFP_KERNEL);
-	if (!odp->pfn_list) {
-		ret = -ENOMEM;
-		goto out_free;
-	}
-	/*
-	 * Faults grow the chunk record under umem_mutex, which invalidations
-	 * from reclaim take too: no reclaim there.
-	 */
-	ret = region_init(&odp->umem, device, start, end - start, access,
-			  GFP_NOWAIT | __GFP_NOWARN);
-	if (ret)
-		goto out_free;
+	odp->umem.ibdev = device;
+	odp->umem.owning_mm = mm;
 	odp->umem.address = addr;
 	odp->umem.length = size;
-	odp->umem.owning_mm = mm;
-
-	dev = device->dma_device;
-	if (!dma_iova_uses_iommu(&odp->umem.map) &&
-	    (dma_dev_need_sync(dev) || dma_addressing_limited(dev))) {
-		ret = -EOPNOTSUPP;
-		goto out_free_iova;
-	}
+	odp->umem.writable = ib_access_writable(access);
+	ret = hmm_dma_map_alloc(dev, &odp->dma, (end - start) >> PAGE_SHIFT,
+				GFP_KERNEL);
+	if (ret)
+		goto out_free;
 
 	mmgrab(mm);
 	ret = mmu_interval_notifier_insert(&odp->notifier, mm, start,
 					   end - start, &odp_notifier_ops);
 	if (ret) {
 		mmdrop(mm);
-		goto out_free_iova;
+		goto out_free_dma;
 	}
 	return odp;
 
-out_free_iova:
-	dma_free_iova(&odp->umem.map);
+out_free_dma:
+	hmm_dma_map_free(&odp->dma);
 out_free:
-	kvfree(odp->pfn_list);
 	kfree(odp);
 	return ERR_PTR(ret);
 }
 EXPORT_SYMBOL_GPL(ib_umem_link_odp_get);
 
-/*
- * Link the pages @hmm_pfns reports for [@va, @va + @n pages), skipping
- * those still linked from an earlier fault, and commit them with one IOTLB
- * sync. The page state is published only once the batch is committed.
- */
-static int odp_link_pages(struct ib_umem_link_odp *odp, unsigned long va,
-			  unsigned long *hmm_pfns, unsigned long n)
-{
-	unsigned long i, *pfn = &odp->pfn_list[(va - odp->start) >> PAGE_SHIFT];
-	bool linked = false;
-	int ret;
-
-	/* an invalidation would have unlinked a page that moved */
-	for (i = 0; i < n; i++)
-		if (WARN_ON_ONCE((pfn[i] & IB_UMEM_LINK_PFN_MAPPED) &&
-				 odp_page(pfn[i]) != hmm_pfn_to_page(hmm_pfns[i])))
-			return -EFAULT;
-
-	for (i = 0; i < n; i++) {
-		if (pfn[i] & IB_UMEM_LINK_PFN_MAPPED)
-			continue;
-		ret = dma_link_range(&odp->umem.map,
-				     odp_offset(odp, va + i * PAGE_SIZE),
-				     page_to_phys(hmm_pfn_to_page(hmm_pfns[i])),
-				     PAGE_SIZE, DMA_BIDIRECTIONAL, 0);
-		if (ret)
-			return ret;
-		linked = true;
-	}
-	if (linked) {
-		ret = dma_iova_commit(&odp->umem.map);
-		if (ret)
-			return ret;
-	}
-
-	for (i = 0; i < n; i++) {
-		size_t off = odp_offset(odp, va + i * PAGE_SIZE);
-		unsigned long state = pfn[i] & IB_UMEM_LINK_PFN_STATE;
-
-		if (!state)
-			state = chunk_state(dma_iova_find_chunk(&odp->umem.map,
-								off));
-		pfn[i] = (hmm_pfns[i] & ~IB_UMEM_LINK_PFN_STATE) | state;
-	}
-	return 0;
-}
-
-/* Fault [@va, @va + @n pages) in and link it; return with the mutex held. */
+/* Fault [@va, @va + @n pages) in and map it; return with the mutex held. */
 static int odp_map_batch(struct ib_umem_link_odp *odp, unsigned long va,
 			 unsigned long n, unsigned long *hmm_pfns, bool write)
 {
@@ -649,7 +558,8 @@ static int odp_map_batch(struct ib_umem_link_odp *odp, unsigned long va,
 		mutex_lock(&odp->umem_mutex);
 		if (!mmu_interval_read_retry(&odp->notifier,
 					     range.notifier_seq)) {
-			ret = odp_link_pages(odp, va, hmm_pfns, n);
+			ret = hmm_dma_map_pfns(&odp->dma, odp_index(odp, va),
+					       hmm_pfns, n);
 			if (ret)
 				mutex_unlock(&odp->umem_mutex);
 			break;
@@ -668,17 +578,17 @@ static int odp_map_batch(struct ib_umem_link_odp *odp, unsigned long va,
  * @size: bytes to map
  * @write: fault the pages in writable
  *
- * Faults the pages in with hmm_range_fault() and links each one not yet
- * linked at its offset in the region's IOVA, one IOTLB sync per batch of
- * pages. On success returns with @odp->umem_mutex held so that the driver
+ * Faults the pages in with hmm_range_fault() and maps each one not yet
+ * mapped at its place in the region's IOVA (hmm_dma_map_pfns()), one IOTLB
+ * sync per batch of pages. On success returns with @odp->umem_mutex held so that the driver
  * can program the device before an invalidation can unlink the pages; the
  * driver unlocks it.
  *
  * Context: Process context; may sleep. Takes @odp->umem_mutex.
  * Return: 0 with the mutex held; -EINVAL if the range is empty or outside
  * the region; -EPERM for @write on a read-only region; the error of
- * hmm_range_fault() (-EFAULT, -EBUSY after retrying, ...) or of the link.
- * On error the mutex is not held; pages linked by earlier batches stay.
+ * hmm_range_fault() (-EFAULT, -EBUSY after retrying, ...) or of the map.
+ * On error the mutex is not held; pages mapped by earlier batches stay.
  */
 int ib_umem_link_odp_map_and_lock(struct ib_umem_link_odp *odp,
 				  unsigned long addr, size_t size, bool write)
@@ -724,15 +634,13 @@ EXPORT_SYMBOL_GPL(ib_umem_link_odp_map_and_lock);
 dma_addr_t ib_umem_link_odp_dma_addr(struct ib_umem_link_odp *odp,
 				     unsigned long addr)
 {
-	const struct dma_iova_chunk *c;
-	size_t off;
+	dma_addr_t dma;
 
 	lockdep_assert_held(&odp->umem_mutex);
 	if (addr < odp->start || addr >= odp->end)
 		return DMA_MAPPING_ERROR;
-	off = odp_offset(odp, addr);
-	c = dma_iova_find_chunk(&odp->umem.map, off);
-	return c ? c->dma_addr + (off - c->offset) : DMA_MAPPING_ERROR;
+	dma = hmm_dma_addr(&odp->dma, odp_index(odp, addr));
+	return dma == DMA_MAPPING_ERROR ? dma : dma + offset_in_page(addr);
 }
 EXPORT_SYMBOL_GPL(ib_umem_link_odp_dma_addr);
 
@@ -746,13 +654,17 @@ void ib_umem_link_odp_release(struct ib_umem_link_odp *odp)
 {
 	if (!odp)
 		return;
-	mmu_interval_notifier_remove(&odp->notifier);
+	/*
+	 * As ib_umem_odp_release(): unmap while the notifier still runs, so
+	 * that no page the device can reach is freed by reclaim, migration
+	 * or munmap (ODP holds no page references), then stop notifications.
+	 */
 	mutex_lock(&odp->umem_mutex);
 	odp_unmap_range(odp, odp->start, odp->end);
 	mutex_unlock(&odp->umem_mutex);
-	dma_destroy_iova(&odp->umem.map);
+	mmu_interval_notifier_remove(&odp->notifier);
+	hmm_dma_map_free(&odp->dma);
 	mmdrop(odp->umem.owning_mm);
-	kvfree(odp->pfn_list);
 	kfree(odp);
 }
 EXPORT_SYMBOL_GPL(ib_umem_link_odp_release);
@@ -818,6 +730,66 @@ out_free:
 }
 EXPORT_SYMBOL_GPL(ib_umem_link_dmabuf_get);
 
+static void dmabuf_pinned_move_notify(struct dma_buf_attachment *attach)
+{
+	struct ib_umem_link_dmabuf *umem = attach->importer_priv;
+
+	ibdev_warn_ratelimited(umem->umem.ibdev,
+			       "move_notify on a pinned dma-buf region\n");
+}
+
+static const struct dma_buf_attach_ops dmabuf_pinned_ops = {
+	.allow_peer2peer = true,
+	.move_notify = dmabuf_pinned_move_notify,
+};
+
+/**
+ * ib_umem_link_dmabuf_get_pinned() - import a dma-buf as a pinned region
+ * @device: device the region is for
+ * @dmabuf: the buffer; a reference is taken
+ * @offset: offset of the region in the buffer
+ * @size: length of the region
+ * @access: IB_ACCESS_* flags of the region
+ *
+ * For drivers that cannot handle move_notify, as 6.12's
+ * ib_umem_dmabuf_get_pinned(): attaches, pins the buffer so the exporter
+ * never moves it, and links its memory now.
+ *
+ * Context: Process context; may sleep. Takes the reservation lock.
+ * Return: the region or an ERR_PTR(): as ib_umem_link_dmabuf_get(), the
+ * error of dma_buf_pin() or of ib_umem_link_dmabuf_map_pages().
+ */
+struct ib_umem_link_dmabuf *
+ib_umem_link_dmabuf_get_pinned(struct ib_device *device,
+			       struct dma_buf *dmabuf, unsigned long offset,
+			       size_t size, int access)
+{
+	struct ib_umem_link_dmabuf *umem;
+	int ret;
+
+	umem = ib_umem_link_dmabuf_get(device, dmabuf, offset, size, access,
+				       &dmabuf_pinned_ops, NULL);
+	if (IS_ERR(umem))
+		return umem;
+
+	dma_resv_lock(dmabuf->resv, NULL);
+	ret = dma_buf_pin(umem->attach);
+	if (ret)
+		goto err_release;
+	umem->pinned = true;
+	ret = ib_umem_link_dmabuf_map_pages(umem);
+	if (ret)
+		goto err_release;
+	dma_resv_unlock(dmabuf->resv);
+	return umem;
+
+err_release:
+	dma_resv_unlock(dmabuf->resv);
+	ib_umem_link_dmabuf_release(umem);
+	return ERR_PTR(ret);
+}
+EXPORT_SYMBOL_GPL(ib_umem_link_dmabuf_get_pinned);
+
 /* Link the part of @list that lies in the region. */
 static int dmabuf_link(struct ib_umem_link_dmabuf *umem,
 		       const struct dma_buf_phys_list *list)
@@ -854,22 +826,26 @@ static int dmabuf_link(struct ib_umem_link_dmabuf *umem,
  * @umem: the region
  *
  * Gets the exporter's physical ranges and links them into the region's
- * IOVA with one IOTLB sync. Does nothing if already linked.
+ * IOVA with one IOTLB sync, unless they are linked already, then waits for
+ * the exporter's kernel fences (a move's copy) as 6.12's
+ * ib_umem_dmabuf_map_pages() does.
  *
- * Context: Process context with the buffer's reservation lock held.
+ * Context: Process context with the buffer's reservation lock held; may
+ * sleep.
  * Return: 0; the error of dma_buf_map_attachment_phys(); -EINVAL if the
  * buffer is shorter than the region or a range is not aligned like its
  * offset; the link error (e.g. -EREMOTEIO for peer memory the device
- * cannot reach). On error nothing is linked.
+ * cannot reach), with nothing linked; the error of the fence wait, with
+ * the ranges linked (as 6.12 keeps its mapping then).
  */
 int ib_umem_link_dmabuf_map_pages(struct ib_umem_link_dmabuf *umem)
 {
 	struct dma_buf_phys_list *list;
-	int ret;
+	long ret;
 
 	dma_resv_assert_held(umem->attach->dmabuf->resv);
 	if (umem->phys)
-		return 0;
+		goto wait_fence;
 
 	list = dma_buf_map_attachment_phys(umem->attach);
 	if (IS_ERR(list))
@@ -881,7 +857,19 @@ int ib_umem_link_dmabuf_map_pages(struct ib_umem_link_dmabuf *umem)
 		return ret;
 	}
 	umem->phys = list;
-	return 0;
+
+wait_fence:
+	/*
+	 * As ib_umem_dmabuf_map_pages(): the ranges are valid now, but after
+	 * a move their contents may still be in flight; wait for the
+	 * exporter's kernel fences (the copy) before the device uses them.
+	 */
+	ret = dma_resv_wait_timeout(umem->attach->dmabuf->resv,
+				    DMA_RESV_USAGE_KERNEL, false,
+				    MAX_SCHEDULE_TIMEOUT);
+	if (ret < 0)
+		return ret;
+	return ret ? 0 : -ETIMEDOUT;
 }
 EXPORT_SYMBOL_GPL(ib_umem_link_dmabuf_map_pages);
 
@@ -912,6 +900,9 @@ EXPORT_SYMBOL_GPL(ib_umem_link_dmabuf_unmap_pages);
  * ib_umem_link_dmabuf_release() - unmap, detach and free a dma-buf region
  * @umem: the region, may be %NULL
  *
+ * Unlinks the memory, unpins a pinned region's buffer, detaches and drops
+ * the buffer reference, in 6.12's ib_umem_dmabuf_release() order.
+ *
  * Context: Process context; may sleep. Takes the reservation lock.
  */
 void ib_umem_link_dmabuf_release(struct ib_umem_link_dmabuf *umem)
@@ -923,6 +914,8 @@ void ib_umem_link_dmabuf_release(struct ib_umem_link_dmabuf *umem)
 	dmabuf = umem->attach->dmabuf;
 	dma_resv_lock(dmabuf->resv, NULL);
 	ib_umem_link_dmabuf_unmap_pages(umem);
+	if (umem->pinned)
+		dma_buf_unpin(umem->attach);
 	dma_resv_unlock(dmabuf->resv);
 	dma_free_iova(&umem->umem.map);
 	dma_buf_detach(dmabuf, umem->attach);
