@@ -131,11 +131,44 @@ static bool in_iova(unsigned long pfn)
 	return pfn && !(pfn & HMM_DMA_P2P_BUS);
 }
 
-/* Pages @a and @b can be mapped by one call: adjacent, of one kind. */
+/*
+ * Page @b can join page @a in one IOMMU call: the next page of the same
+ * CPU huge mapping (hmm_pfn_to_map_order()), of one kind. The IOMMU may
+ * then use a large page, which only an unmap of the whole block removes;
+ * the CPU invalidates such a mapping as a whole, and
+ * hmm_dma_unmap_range() widens to it.
+ */
 static bool mergeable(unsigned long a, unsigned long b)
 {
-	return (a & HMM_DMA_P2P) == (b & HMM_DMA_P2P) &&
-	       page_to_pfn(hmm_dma_page(b)) == page_to_pfn(hmm_dma_page(a)) + 1;
+	unsigned long mask = (1UL << hmm_pfn_to_map_order(b)) - 1;
+	unsigned long pfn = page_to_pfn(hmm_dma_page(b));
+
+	return (pfn & mask) && pfn == page_to_pfn(hmm_dma_page(a)) + 1 &&
+	       (a & HMM_DMA_P2P) == (b & HMM_DMA_P2P);
+}
+
+/* First index of the CPU huge mapping that entry @idx belongs to. */
+static unsigned long block_start(const struct hmm_dma_map *map,
+				 unsigned long idx)
+{
+	unsigned long pfn = map->pfns[idx];
+	unsigned long off = page_to_pfn(hmm_dma_page(pfn)) &
+			    ((1UL << hmm_pfn_to_map_order(pfn)) - 1);
+
+	return (pfn & HMM_DMA_MAPPED) ? idx - min(off, idx) : idx;
+}
+
+/* End index of the CPU huge mapping that entry @idx belongs to. */
+static unsigned long block_end(const struct hmm_dma_map *map,
+			       unsigned long idx)
+{
+	unsigned long pfn = map->pfns[idx];
+	unsigned long size = 1UL << hmm_pfn_to_map_order(pfn);
+	unsigned long off = page_to_pfn(hmm_dma_page(pfn)) & (size - 1);
+
+	if (!(pfn & HMM_DMA_MAPPED))
+		return idx + 1;
+	return idx + min(size - off, map->npages - idx);
 }
 
 static int map_pages(struct hmm_dma_map *map, unsigned long idx,
@@ -240,7 +273,8 @@ static int map_new(struct hmm_dma_map *map, unsigned long first,
  *
  * Maps each page not mapped yet at its index: host memory and PCI P2P
  * memory through the host bridge in the IOVA, P2P memory behind a shared
- * switch by bus address; physically contiguous pages with one IOMMU call.
+ * switch by bus address; the pages of one CPU huge mapping with one IOMMU
+ * call.
  * Then makes the batch visible to the device with one IOTLB sync and only
  * then publishes it in @map->pfns. Pages mapped by earlier calls are left
  * as they are; the invalidation callback must have unmapped any page whose
@@ -339,11 +373,13 @@ static unsigned long unmap_range(struct hmm_dma_map *map, unsigned long first,
  * @first: index of the first page
  * @n: number of pages
  *
- * Unmaps every mapped page in the range with one IOTLB invalidation (done
- * before returning, lazy domains included: the pages are about to go), then
- * marks host pages that were mapped writable dirty and clears their
- * entries. Allocates nothing, so it is safe in an invalidation callback
- * under reclaim.
+ * Unmaps every mapped page in the range, one IOMMU call per stretch of
+ * consecutive mapped pages and one IOTLB sync for them all (done before
+ * returning, lazy domains included: the pages are about to go), then marks
+ * host pages that were mapped writable dirty and clears their entries. A
+ * CPU huge mapping the range cuts is unmapped whole, as the CPU side
+ * invalidates it. Allocates nothing, so it is safe in an invalidation
+ * callback under reclaim.
  *
  * Context: Any context; the caller holds the lock that serialises @map.
  * Return: the number of pages unmapped.
@@ -352,12 +388,15 @@ unsigned long hmm_dma_unmap_range(struct hmm_dma_map *map,
 				  unsigned long first, unsigned long n)
 {
 	struct iommu_iotlb_gather gather = {};
+	unsigned long start, end;
 
 	if (WARN_ON_ONCE(!range_valid(map, first, n)))
 		return 0;
+	start = block_start(map, first);
+	end = block_end(map, first + n - 1);
 	if (map->iova)
 		iommu_dma_iova_gather_init(map->dev, &gather, false);
-	return unmap_range(map, first, n, &gather);
+	return unmap_range(map, start, end - start, &gather);
 }
 EXPORT_SYMBOL_GPL(hmm_dma_unmap_range);
 

@@ -19,6 +19,7 @@
 #include <linux/mount.h>
 #include <linux/kprobes.h>
 #include <linux/mman.h>
+#include <linux/prandom.h>
 #include <linux/sched/mm.h>
 #include <linux/uaccess.h>
 #include <rdma/ib_umem_link.h>
@@ -549,16 +550,17 @@ static void flush_counter_stop(void *kp)
 	unregister_kprobe(kp);
 }
 
-/* Count the Intel IOMMU driver's IOTLB syncs for @domain. */
-static struct flush_counter *flush_counter_start(struct kunit *test,
-						 struct iommu_domain *domain)
+/* Count calls of @symbol, which takes @domain first. */
+static struct flush_counter *call_counter_start(struct kunit *test,
+						struct iommu_domain *domain,
+						const char *symbol)
 {
 	struct flush_counter *fc = kunit_kzalloc(test, sizeof(*fc), GFP_KERNEL);
 	int ret;
 
 	KUNIT_ASSERT_NOT_NULL(test, fc);
 	fc->domain = domain;
-	fc->kp.symbol_name = "intel_iommu_tlb_sync";
+	fc->kp.symbol_name = symbol;
 	fc->kp.pre_handler = flush_counter_hit;
 	ret = register_kprobe(&fc->kp);
 	KUNIT_ASSERT_EQ_MSG(test, ret, 0, "kprobe on %s", fc->kp.symbol_name);
@@ -566,6 +568,13 @@ static struct flush_counter *flush_counter_start(struct kunit *test,
 			kunit_add_action_or_reset(test, flush_counter_stop,
 						  &fc->kp), 0);
 	return fc;
+}
+
+/* Count the Intel IOMMU driver's IOTLB syncs for @domain. */
+static struct flush_counter *flush_counter_start(struct kunit *test,
+						 struct iommu_domain *domain)
+{
+	return call_counter_start(test, domain, "intel_iommu_tlb_sync");
 }
 
 /*
@@ -1034,6 +1043,226 @@ static void umem_link_dmabuf_failures_should_unwind(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, atomic_read(&exp->mapped), 0);
 }
 
+/* Large regions, as users register them */
+
+static void mask_restore(void *dev)
+{
+	WARN_ON(dma_set_mask_and_coherent(dev, DMA_BIT_MASK(EDU_DMA_BITS)));
+}
+
+/*
+ * Let the edu device address 1 TiB for one test: QEMU runs it with a
+ * 40-bit dma_mask, the driver keeps 28 bits otherwise.
+ */
+static void wide_mask(struct kunit *test, struct device *dev)
+{
+	KUNIT_ASSERT_EQ(test, dma_set_mask_and_coherent(dev, DMA_BIT_MASK(40)),
+			0);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, mask_restore,
+							dev), 0);
+}
+
+static u64 ms(u64 ns)
+{
+	return div_u64(ns, NSEC_PER_MSEC);
+}
+
+/* Maximal stretches of set bits of @model in [@first, @first + @n). */
+static unsigned long model_stretches(const unsigned long *model,
+				     unsigned long first, unsigned long n)
+{
+	unsigned long i, nr = 0;
+
+	for (i = first; i < first + n; i++)
+		nr += test_bit(i, model) && (i == first || !test_bit(i - 1, model));
+	return nr;
+}
+
+/* Pages whose HMM_DMA_MAPPED bit differs from @model. */
+static unsigned long odp_model_diff(struct ib_umem_link_odp *odp,
+				    const unsigned long *model)
+{
+	unsigned long i, n = (odp->end - odp->start) >> PAGE_SHIFT, bad = 0;
+
+	for (i = 0; i < n; i++)
+		bad += !!(odp->dma.pfns[i] & HMM_DMA_MAPPED) != test_bit(i, model);
+	return bad;
+}
+
+static const size_t large_sizes[] = { SZ_64M, SZ_1G };
+
+static void large_size_desc(const size_t *size, char *desc)
+{
+	snprintf(desc, KUNIT_PARAM_DESC_SIZE, "%zu MiB", *size >> 20);
+}
+
+KUNIT_ARRAY_PARAM(large, large_sizes, large_size_desc);
+
+/*
+ * An ODP region of 64 MiB and of 1 GiB (262144 pages): faulted fully in
+ * batches, invalidated in 256 random ranges, then faulted back a page at a
+ * time in random order. The mapped state always matches a model of what
+ * the CPU side did, an invalidation costs at most one IOTLB flush, and the
+ * device's writes through the IOVA land. Times and memory are reported per
+ * page, so that the two sizes compare (linear time means equal figures).
+ */
+static void umem_link_odp_large_region_should_scale(struct kunit *test)
+{
+	const size_t len = *(const size_t *)test->param_value;
+	unsigned long npages = len >> PAGE_SHIFT, i, k, first, n, inv;
+	unsigned long sparse = npages / 64, iommu_pages, stretches = 0, hit = 0;
+	struct mr_env *env = mr_env_get(test, 0);
+	struct flush_counter *fc, *unmaps;
+	struct ib_umem_link_odp *odp;
+	struct odp_ctx *ctx;
+	struct rnd_state rnd;
+	unsigned long *model;
+	u64 t0, t_full, t_inval, t_sparse;
+	unsigned long va;
+
+	wide_mask(test, env_dev(env->iova));
+	model = kunit_kzalloc(test, BITS_TO_LONGS(npages) * sizeof(long),
+			      GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, model);
+	prandom_seed_state(&rnd, len);
+	va = user_map(test, len);
+	/* 4 KiB pages: a THP split would invalidate beyond a range's ends */
+	KUNIT_ASSERT_EQ(test, do_madvise(current->mm, va, len,
+					 MADV_NOHUGEPAGE), 0);
+	iommu_pages = global_node_page_state(NR_IOMMU_PAGES);
+	odp = odp_get(test, env, va, len);
+	ctx = odp->priv;
+
+	t0 = ktime_get_ns();
+	odp_map(test, odp, va, len);
+	t_full = ktime_get_ns() - t0;
+	bitmap_fill(model, npages);
+	KUNIT_EXPECT_EQ(test, odp_model_diff(odp, model), 0);
+	iommu_pages = global_node_page_state(NR_IOMMU_PAGES) - iommu_pages;
+	for (k = 0; k < 32; k++)
+		expect_odp_page(test, env, odp,
+				prandom_u32_state(&rnd) % npages, true);
+	i = prandom_u32_state(&rnd) % npages;
+	device_write(test, env, hmm_dma_iova(&odp->dma) + i * PAGE_SIZE);
+	expect_user_bytes(test, env, va + i * PAGE_SIZE);
+
+	fc = flush_counter_start(test, env->iova->domain);
+	unmaps = call_counter_start(test, env->iova->domain, "iommu_unmap_fast");
+	inv = ctx->invalidations;
+	t0 = ktime_get_ns();
+	for (k = 0; k < 256; k++) {
+		first = prandom_u32_state(&rnd) % npages;
+		n = min(1 + prandom_u32_state(&rnd) % (npages / 128),
+			npages - first);
+		stretches += model_stretches(model, first, n);
+		hit += !!model_stretches(model, first, n);
+		KUNIT_ASSERT_EQ(test, do_madvise(current->mm,
+						 va + first * PAGE_SIZE,
+						 n * PAGE_SIZE, MADV_DONTNEED),
+				0);
+		bitmap_clear(model, first, n);
+	}
+	t_inval = ktime_get_ns() - t0;
+	inv = ctx->invalidations - inv;
+	KUNIT_EXPECT_GE(test, inv, 256);
+	/*
+	 * One unmap call per mapped stretch and one IOTLB sync per range
+	 * from us; VT-d's gather syncs early whenever the next unmap is
+	 * disjoint or of another page size, so count syncs, do not bound.
+	 */
+	KUNIT_EXPECT_EQ(test, atomic_read(&unmaps->n), stretches);
+	KUNIT_EXPECT_GE(test, atomic_read(&fc->n), hit);
+	KUNIT_EXPECT_EQ(test, odp_model_diff(odp, model), 0);
+
+	t0 = ktime_get_ns();
+	for (k = 0; k < sparse; k++) {
+		i = prandom_u32_state(&rnd) % npages;
+		odp_map(test, odp, va + i * PAGE_SIZE, PAGE_SIZE);
+		__set_bit(i, model);
+	}
+	t_sparse = ktime_get_ns() - t0;
+	KUNIT_EXPECT_EQ(test, odp_model_diff(odp, model), 0);
+	KUNIT_EXPECT_EQ(test, odp_mapped(odp), bitmap_weight(model, npages));
+	device_write(test, env, hmm_dma_iova(&odp->dma) + i * PAGE_SIZE);
+	expect_user_bytes(test, env, va + i * PAGE_SIZE);
+
+	kunit_info(test, "ODP %zu MiB: %lu pages; DMA state %zu B (%zu B/page, nothing per mapped page), IOMMU page tables %lu KiB\n",
+		   len >> 20, npages, npages * sizeof(*odp->dma.pfns) +
+		   sizeof(odp->dma), sizeof(*odp->dma.pfns),
+		   iommu_pages << (PAGE_SHIFT - 10));
+	kunit_info(test, "ODP %zu MiB: full fault %llu ms (%llu ns/page); 256 random invalidations %llu ms (%lu hit %lu mapped stretches: %d unmaps, %d IOTLB syncs); %lu one-page faults in random order %llu ms (%llu ns/page)\n",
+		   len >> 20, ms(t_full), div_u64(t_full, npages), ms(t_inval),
+		   hit, stretches, atomic_read(&unmaps->n), atomic_read(&fc->n),
+		   sparse, ms(t_sparse),
+		   div_u64(t_sparse, sparse));
+}
+
+/*
+ * A pinned region of 64 MiB and of 1 GiB: one run in the record whatever
+ * the pages, every byte checked resolves to its page, the device's write
+ * lands; time and memory reported per page.
+ */
+static void umem_link_pinned_large_region_should_scale(struct kunit *test)
+{
+	const size_t len = *(const size_t *)test->param_value;
+	unsigned long npages = len >> PAGE_SHIFT, k, va;
+	struct mr_env *env = mr_env_get(test, 0);
+	struct ib_umem_link *umem;
+	struct dma_iova_seg seg;
+	struct rnd_state rnd;
+	u64 t0, t_get, t_rel;
+	size_t off;
+
+	wide_mask(test, env_dev(env->iova));
+	prandom_seed_state(&rnd, len);
+	va = user_map(test, len);
+	user_fill(test, va, len);
+
+	t0 = ktime_get_ns();
+	umem = ib_umem_link_get(env->ibdev, va, len, IB_ACCESS_LOCAL_WRITE);
+	t_get = ktime_get_ns() - t0;
+	KUNIT_ASSERT_FALSE_MSG(test, IS_ERR(umem), "%pe", umem);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test,
+							umem_release_action,
+							umem), 0);
+	KUNIT_EXPECT_EQ(test, nr_segs(&umem->map, &seg), 1);
+	KUNIT_EXPECT_EQ(test, seg.len, len);
+	for (k = 0; k < 32; k++)
+		expect_region_resolves(test, env, umem, dma_iova_addr(&umem->map),
+				       (prandom_u32_state(&rnd) % npages) *
+				       PAGE_SIZE);
+	off = (prandom_u32_state(&rnd) % npages) * PAGE_SIZE;
+	device_write(test, env, dma_iova_addr(&umem->map) + off);
+	expect_user_bytes(test, env, va + off);
+	kunit_info(test, "pinned %zu MiB: %lu pages, %lu pinned runs; record %zu B + runs %zu B (%llu mB/page)\n",
+		   len >> 20, npages, umem->nr_pins,
+		   dma_iova_record_bytes(&umem->map),
+		   umem->max_pins * sizeof(*umem->pins),
+		   div_u64((u64)(dma_iova_record_bytes(&umem->map) +
+				 umem->max_pins * sizeof(*umem->pins)) * 1000,
+			   npages));
+
+	t0 = ktime_get_ns();
+	kunit_release_action(test, umem_release_action, umem);
+	t_rel = ktime_get_ns() - t0;
+	kunit_info(test, "pinned %zu MiB: pin+link %llu ms (%llu ns/page), release %llu ms (%llu ns/page)\n",
+		   len >> 20, ms(t_get), div_u64(t_get, npages), ms(t_rel),
+		   div_u64(t_rel, npages));
+}
+
+static struct kunit_case umem_link_large_cases[] = {
+	KUNIT_CASE_PARAM_ATTR(umem_link_odp_large_region_should_scale,
+			      large_gen_params, { .speed = KUNIT_SPEED_SLOW }),
+	KUNIT_CASE_PARAM_ATTR(umem_link_pinned_large_region_should_scale,
+			      large_gen_params, { .speed = KUNIT_SPEED_SLOW }),
+	{}
+};
+
+static struct kunit_suite umem_link_large_suite = {
+	.name = "umem_link_large",
+	.test_cases = umem_link_large_cases,
+};
+
 static struct kunit_case umem_link_cases[] = {
 	KUNIT_CASE(umem_link_pinned_region_should_be_one_segment),
 	KUNIT_CASE(umem_link_best_pgsz_should_follow_the_iova),
@@ -1075,7 +1304,7 @@ static struct kunit_suite umem_link_dmabuf_suite = {
 };
 
 kunit_test_suites(&umem_link_suite, &umem_link_odp_suite,
-		  &umem_link_dmabuf_suite);
+		  &umem_link_dmabuf_suite, &umem_link_large_suite);
 
 MODULE_DESCRIPTION("KUnit tests for RDMA memory regions on one IOVA range");
 MODULE_LICENSE("GPL");

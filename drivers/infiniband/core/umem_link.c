@@ -617,6 +617,7 @@ int ib_umem_link_odp_map_and_lock(struct ib_umem_link_odp *odp,
 		if (ret || va == end)
 			break;
 		mutex_unlock(&odp->umem_mutex);
+		cond_resched();
 	}
 	kvfree(hmm_pfns);
 	return ret;

@@ -4,6 +4,9 @@
 # Intel IOMMU, two edu DMA engines and two NVMe controllers with a CMB (real
 # PCI P2P memory). One edu/NVMe pair sits on the root complex (P2P through
 # the host bridge), the other behind a PCIe switch (P2P by bus address).
+# The edu devices decode 40-bit DMA addresses (QEMU's default is 28 bits):
+# the test driver keeps 28, the 1 GiB region cases widen it. 3 GiB of RAM
+# hold a 1 GiB region beside KASAN's shadow.
 # The CPU reports an AMD Zen family so that the kernel allows host-bridge
 # P2P (drivers/pci/p2pdma.c: cpu_supports_p2pdma()); TCG does not care.
 #
@@ -33,12 +36,14 @@ CONFIG_SERIAL_8250_CONSOLE=y''',
 			   kernel_command_line='console=ttyS0 swiotlb=force ' +
 				os.environ.get('DMA_IOVA_CMDLINE', ''),
 			   extra_qemu_params=[
+				# after kunit.py's -m 1024: 1 GiB regions
+				'-m', '3072',
 				'-machine', 'q35',
 				'-cpu', 'qemu64,vendor=AuthenticAMD,family=23',
 				'-device', 'intel-iommu',
 				# DMAR faults and IOTLB invalidations, seen from outside
 				'-trace', 'vtd_dmar_fault',
-				'-device', 'edu,id=edu0',
+				'-device', 'edu,id=edu0,dma_mask=0xffffffffff',
 				'-device', 'nvme,id=nvme0,serial=dmaiova0,cmb_size_mb=16',
 				'-drive', disk('nvm0n1', 512),
 				'-device', 'nvme-ns,drive=nvm0n1,bus=nvme0,nsid=1',
@@ -51,5 +56,5 @@ CONFIG_SERIAL_8250_CONSOLE=y''',
 				'-device', 'nvme,id=nvme1,serial=dmaiova1,cmb_size_mb=16,bus=dn1',
 				'-drive', disk('nvm1n1', 64),
 				'-device', 'nvme-ns,drive=nvm1n1,bus=nvme1,nsid=1',
-				'-device', 'edu,id=edu1,bus=dn2',
+				'-device', 'edu,id=edu1,bus=dn2,dma_mask=0xffffffffff',
 			   ] + os.environ.get('DMA_IOVA_QEMU_ARGS', '').split())
