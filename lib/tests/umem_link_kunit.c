@@ -935,6 +935,87 @@ static void umem_link_dmabuf_move_should_relink(struct kunit *test)
 }
 
 /*
+ * A move whose copy is still in flight: move_notify unlinks, and the next
+ * map links the new place and returns only once the exporter's fence for
+ * the copy has signalled, so the device never sees the bytes before they
+ * arrive (6.12's ib_umem_dmabuf_map_pages() waits the same way).
+ */
+static void umem_link_dmabuf_map_should_wait_for_the_move(struct kunit *test)
+{
+	struct mr_env *env = mr_env_get(test, 0);
+	struct dma_buf_phys_vec vecs[] = {
+		{ pages_get(test, 0, 0), PAGE_SIZE },
+	};
+	phys_addr_t moved = pages_get(test, 0, 0);
+	struct test_exporter *exp = exporter_get(test, vecs, 1);
+	struct ib_umem_link_dmabuf *umem = dmabuf_import(test, env->ibdev, exp);
+	struct test_move *mv;
+
+	memset(phys_to_virt(vecs[0].paddr), 0x5a, PAGE_SIZE);
+	memset(phys_to_virt(moved), 0, PAGE_SIZE);
+	KUNIT_ASSERT_EQ(test, dmabuf_map(umem), 0);
+
+	mv = test_exporter_move_fenced(exp, 0, moved, msecs_to_jiffies(200));
+	KUNIT_ASSERT_FALSE_MSG(test, IS_ERR(mv), "%pe", mv);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, test_move_done,
+							mv), 0);
+	KUNIT_EXPECT_NULL(test, umem->phys);
+
+	KUNIT_ASSERT_EQ(test, dmabuf_map(umem), 0);
+	KUNIT_EXPECT_TRUE_MSG(test, dma_fence_is_signaled(&mv->fence),
+			      "map returned before the move's copy landed");
+	KUNIT_EXPECT_EQ(test, *(u8 *)phys_to_virt(moved), 0x5a);
+	expect_resolves(test, env->iova->domain, &umem->umem.map, 0, moved,
+			PAGE_SIZE);
+}
+
+/*
+ * A pinned import (for drivers without move_notify): the exporter is
+ * pinned and the memory linked at once; release unlinks and unpins. A
+ * pinned import the device cannot reach leaves nothing pinned or mapped.
+ */
+static void umem_link_dmabuf_pinned_import_should_pin_and_link(struct kunit *test)
+{
+	struct mr_env *env = mr_env_get(test, 0);
+	struct p2p_buf *cmb = p2p_get(test, env->iova->edu.pdev, SZ_8K);
+	struct dma_buf_phys_vec vecs[] = {
+		{ pages_get(test, 0, 0), PAGE_SIZE },
+		{ virt_to_phys(cmb->va), SZ_8K },
+	};
+	struct test_exporter *exp = exporter_get(test, vecs, 2);
+	struct device *nopci = kunit_device_register(test, "umem_link_nopin");
+	struct ib_umem_link_dmabuf *umem;
+	struct dma_iova_seg seg;
+
+	umem = ib_umem_link_dmabuf_get_pinned(env->ibdev, exp->dmabuf, 0,
+					      3 * PAGE_SIZE,
+					      IB_ACCESS_LOCAL_WRITE);
+	KUNIT_ASSERT_FALSE_MSG(test, IS_ERR(umem), "%pe", umem);
+	KUNIT_EXPECT_TRUE(test, umem->pinned);
+	/* ours, plus the map's own pin without CONFIG_DMABUF_MOVE_NOTIFY */
+	KUNIT_EXPECT_EQ(test, atomic_read(&exp->pinned),
+			IS_ENABLED(CONFIG_DMABUF_MOVE_NOTIFY) ? 1 : 2);
+	KUNIT_EXPECT_EQ(test, atomic_read(&exp->mapped), 1);
+	KUNIT_ASSERT_EQ(test, nr_segs(&umem->umem.map, &seg), 1);
+	KUNIT_EXPECT_EQ(test, seg.len, 3 * PAGE_SIZE);
+	device_write(test, env, seg.addr + PAGE_SIZE - XFER / 2);
+	KUNIT_EXPECT_MEMEQ(test, cmb->va, env->src + XFER / 2, XFER / 2);
+	ib_umem_link_dmabuf_release(umem);
+	KUNIT_EXPECT_EQ(test, atomic_read(&exp->pinned), 0);
+	KUNIT_EXPECT_EQ(test, atomic_read(&exp->mapped), 0);
+	expect_unmapped(test, env->iova->domain, seg.addr, seg.len);
+
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, nopci);
+	nopci->coherent_dma_mask = DMA_BIT_MASK(64);
+	nopci->dma_mask = &nopci->coherent_dma_mask;
+	umem = ib_umem_link_dmabuf_get_pinned(ibdev_get(test, nopci),
+					      exp->dmabuf, 0, 3 * PAGE_SIZE, 0);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(umem), -EREMOTEIO);
+	KUNIT_EXPECT_EQ(test, atomic_read(&exp->pinned), 0);
+	KUNIT_EXPECT_EQ(test, atomic_read(&exp->mapped), 0);
+}
+
+/*
  * Behind a shared switch the CMB is reached by bus address: a segment of
  * its own between the two host segments in the IOVA, and HW blocks never
  * straddle a segment edge. The device writes into the host parts (QEMU
@@ -1293,6 +1374,8 @@ static struct kunit_suite umem_link_odp_suite = {
 static struct kunit_case umem_link_dmabuf_cases[] = {
 	KUNIT_CASE(umem_link_dmabuf_host_and_cmb_should_share_the_iova),
 	KUNIT_CASE(umem_link_dmabuf_move_should_relink),
+	KUNIT_CASE(umem_link_dmabuf_map_should_wait_for_the_move),
+	KUNIT_CASE(umem_link_dmabuf_pinned_import_should_pin_and_link),
 	KUNIT_CASE(umem_link_dmabuf_bus_address_p2p_should_be_own_segment),
 	KUNIT_CASE(umem_link_dmabuf_failures_should_unwind),
 	{}
