@@ -13,7 +13,8 @@ alike. The report gives, per configuration:
   - the median time of an operation per mode over the rounds, with the
     spread (max - min) / median of the rounds' means,
   - ratios of those medians (batched link / floor, one call per chunk /
-    floor, sgtable / batched, page / iova-fault, blk-sg / blk-dma), each
+    floor, sgtable / batched, page / iova-fault, page / hmm, page /
+    hmm-page, odp-upstream / hmm, blk-sg / blk-dma), each
     with the spread of the same ratio taken round by round,
   - IOTLB invalidation descriptors per operation, and bookkeeping bytes per
     mapped 4 KiB page,
@@ -32,6 +33,7 @@ import sys
 
 PHASES = ("setup", "map", "sync", "unmap")
 CHUNK_MODES = ("iova-batch", "iova", "floor", "sgtable", "page", "iova-fault")
+ODP_MODES = ("page", "iova-fault", "hmm", "hmm-page", "odp-upstream")
 BLOCK_MODES = ("blk-dma", "blk-sg")
 # (name, numerator, denominator): "a/b" < 1 means a is faster
 RATIOS = (
@@ -40,6 +42,9 @@ RATIOS = (
 	("sg/batch", "sgtable", "iova-batch"),
 	("sg/iova", "sgtable", "iova"),
 	("page/fault", "page", "iova-fault"),
+	("page/hmm", "page", "hmm"),
+	("page/hmm1", "page", "hmm-page"),
+	("upstream/hmm", "odp-upstream", "hmm"),
 	("blksg/blkdma", "blk-sg", "blk-dma"),
 )
 IOTLB = re.compile(r"\bvtd_inv_desc_iotlb_\w+")
@@ -304,7 +309,7 @@ def smoke(runs):
 			bad += 1
 			continue
 		if r["policy"] == "strict" and \
-		   r["mode"] in ("iova", "iova-batch", "blk-dma") and \
+		   r["mode"] in ("iova", "iova-batch", "hmm", "blk-dma") and \
 		   r["iotlb_inv"] != r["loops"]:
 			print("FAIL %s: %d IOTLB invalidations for %d operations" %
 			      (name, r["iotlb_inv"], r["loops"]))
@@ -361,6 +366,11 @@ def main():
 	print_table(rows, CHUNK_MODES, ("batch/floor", "iova/floor", "sg/batch",
 					"page/fault"),
 		    "chunked modes: N physically discontiguous chunks")
+	print_table([r for r in rows if "hmm" in r["median_ns"]], ODP_MODES,
+		    ("page/hmm", "page/hmm1", "upstream/hmm", "page/fault"),
+		    "ODP-shaped: N pages faulted in and invalidated; hmm maps "
+		    "512 per call, hmm-page one (6.12's ODP keeps 16 B/page: "
+		    "pfn_list + dma_list)")
 	print_table(rows, BLOCK_MODES, ("blksg/blkdma",),
 		    "block: a request of N bio_vecs, blk-dma against 6.12's "
 		    "blk_rq_map_sg + dma_map_sgtable")

@@ -4,7 +4,9 @@
 # `make bench`: boot the VM once and run dma_map_benchmark (patches/0011) on
 # edu0 behind the emulated Intel IOMMU in every mode - ours batched
 # (iova-batch) and one call per chunk (iova), the raw IOMMU floor,
-# dma_map_sgtable, per-page dma_map_page and the ODP-shaped iova-fault -
+# dma_map_sgtable, per-page dma_map_page, the ODP-shaped iova-fault, the
+# HMM helper batched (hmm) and a page at a time (hmm-page) and upstream
+# 6.16's ODP shape (odp-upstream, link + sync and unlink per page) -
 # for N = 1..65536 chunks of 4 KiB and 1..512 chunks of 2 MiB; blk-dma
 # against 6.12's blk_rq_map_sg + dma_map_sgtable for requests of 1..128
 # bio_vecs; strict and lazy; then link and destroy up to 64 GiB. The modes
@@ -29,6 +31,7 @@ rm -f "$out/qemu-trace.log" "$out/vm.log"
 tool=$("$repo/scripts/bench-tool.sh" "$out")
 
 chunk_modes="iova-batch iova floor sgtable page iova-fault"
+odp_modes="hmm hmm-page odp-upstream"
 block_modes="blk-dma blk-sg"
 secs=${BENCH_SECONDS:-1}
 rounds=${BENCH_ROUNDS:-5}
@@ -36,13 +39,13 @@ rounds=${BENCH_ROUNDS:-5}
 # The configurations, "POLICY THREADS ORDER N MODES...".
 configs() {
 	if [ -n "$smoke" ]; then
-		echo "strict 1 0 8 $chunk_modes $block_modes"
-		echo "lazy 1 0 8 iova-batch iova blk-dma"
+		echo "strict 1 0 8 $chunk_modes $odp_modes $block_modes"
+		echo "lazy 1 0 8 iova-batch iova hmm blk-dma"
 		return
 	fi
 	for pol in strict lazy; do
 		for n in 1 8 64 512 4096 65536; do
-			echo "$pol 1 0 $n $chunk_modes"
+			echo "$pol 1 0 $n $chunk_modes $odp_modes"
 		done
 		for n in 8 512; do
 			echo "$pol 1 9 $n $chunk_modes"

@@ -22,6 +22,7 @@ perl scripts/checkpatch.pl --strict --no-tree --terse "$repo"/patches/*.patch ||
 perl scripts/kernel-doc -none -Wall "$repo/include/linux/dma-iova.h" \
 	"$repo/include/linux/blk-dma.h" "$repo/block/blk-dma.c" \
 	"$repo/kernel/dma/iova_link.c" "$repo/kernel/dma/iova_debug.c" \
+	"$repo/include/linux/hmm-dma.h" "$repo/kernel/dma/hmm_dma.c" \
 	"$repo/include/rdma/ib_umem_link.h" \
 	"$repo/drivers/infiniband/core/umem_link.c" || rc=1
 [ $rc -eq 0 ] && echo "check: clean"

@@ -222,8 +222,8 @@ static int pin_and_link(struct ib_umem_link *umem, struct page **pages,
  * pinned (PCI peer memory cannot be pinned long-term: register it with
  * ib_umem_link_odp_get() or as a dma-buf), -EINVAL when scattered pages
  * cannot keep their offsets (an IOMMU granule above PAGE_SIZE), or the
- * error of dma_link_bvecs() or dma_iova_commit(). On failure nothing stays pinned, accounted, linked
- * or reserved.
+ * error of dma_link_bvecs() or dma_iova_commit(). On failure nothing
+ * stays pinned, accounted, linked or reserved.
  */
 struct ib_umem_link *ib_umem_link_get(struct ib_device *device,
 				      unsigned long addr, size_t size,
