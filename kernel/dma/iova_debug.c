@@ -244,6 +244,9 @@ static bool phys_on_stack(phys_addr_t phys)
 
 static bool bad_source(phys_addr_t phys, phys_addr_t last)
 {
+	/* No struct pages at all: PCI MMIO, the core looks its provider up. */
+	if (!pfn_valid(PHYS_PFN(phys)) && !pfn_valid(PHYS_PFN(last)))
+		return false;
 	if (!pfn_valid(PHYS_PFN(phys)) || !pfn_valid(PHYS_PFN(last)))
 		return true;
 	if (is_pci_p2pdma_page(pfn_to_page(PHYS_PFN(phys))) !=

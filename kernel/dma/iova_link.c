@@ -105,6 +105,7 @@ struct dma_iova_record {
 	unsigned long *starts;
 	unsigned long *pending;
 	struct pci_p2pdma_map_state p2p;	/* provider cache */
+	struct pci_p2pdma_phys_state mmio;	/* ... for BARs without pages */
 	struct iommu_dma_iova_batch batch;	/* ... and map cache: */
 	unsigned long batch_attrs;		/* what @batch is for */
 	u8 batch_dir;				/* ... DMA_NONE: nothing */
@@ -283,6 +284,7 @@ static void free_record(struct dma_iova_record *rec)
 	if (rec->runs != rec->inline_runs && !rec->borrowed)
 		free_any_context(rec->runs);
 	free_any_context(rec->bounce);
+	pci_p2pdma_phys_state_release(&rec->mmio);
 	free_any_context(rec);
 }
 
@@ -503,26 +505,15 @@ static bool chunk_needs_bounce(const struct dma_iova_mapping *map,
 	       iommu_dma_iova_need_bounce(map->dev, size, dir);
 }
 
-/*
- * How the device reaches [@phys, @phys + @size), whose first page is @page
- * and which lies in one memory kind: the chunk type or -errno; *@bus_addr
- * gets the bus address of bus-address P2P memory.
- */
-static int classify_page(struct dma_iova_mapping *map, struct page *page,
-			 phys_addr_t phys, size_t size,
-			 enum dma_data_direction dir, dma_addr_t *bus_addr)
+/* The chunk type of P2P memory the device reaches as @how says. */
+static int p2p_chunk_type(struct dma_iova_mapping *map,
+			  enum pci_p2pdma_map_type how, u64 bus_off,
+			  phys_addr_t phys, size_t size,
+			  enum dma_data_direction dir, dma_addr_t *bus_addr)
 {
-	struct dma_iova_record *rec = map->rec;
-
-	if (!is_pci_p2pdma_page(page))
-		return chunk_needs_bounce(map, phys, size, dir) ?
-		       DMA_CHUNK_BOUNCE : DMA_CHUNK_HOST;
-
-	if (iova_should_fail())
-		return -EREMOTEIO;
-	switch (pci_p2pdma_classify(&rec->p2p, map->dev, page)) {
+	switch (how) {
 	case PCI_P2PDMA_MAP_BUS_ADDR:
-		*bus_addr = phys + rec->p2p.bus_off;
+		*bus_addr = phys + bus_off;
 		return DMA_CHUNK_P2P_BUS;
 	case PCI_P2PDMA_MAP_THRU_HOST_BRIDGE:
 		/* MMIO is never bounced: the device would see its neighbours. */
@@ -533,6 +524,50 @@ static int classify_page(struct dma_iova_mapping *map, struct page *page,
 	}
 }
 
+/*
+ * How the device reaches [@phys, @phys + @size), whose first page is @page
+ * and which lies in one memory kind: the chunk type or -errno; *@bus_addr
+ * gets the bus address of bus-address P2P memory.
+ */
+static int classify_page(struct dma_iova_mapping *map, struct page *page,
+			 phys_addr_t phys, size_t size,
+			 enum dma_data_direction dir, dma_addr_t *bus_addr)
+{
+	struct dma_iova_record *rec = map->rec;
+	enum pci_p2pdma_map_type how;
+
+	if (!is_pci_p2pdma_page(page))
+		return chunk_needs_bounce(map, phys, size, dir) ?
+		       DMA_CHUNK_BOUNCE : DMA_CHUNK_HOST;
+
+	if (iova_should_fail())
+		return -EREMOTEIO;
+	how = pci_p2pdma_classify(&rec->p2p, map->dev, page);
+	return p2p_chunk_type(map, how, rec->p2p.bus_off, phys, size, dir,
+			      bus_addr);
+}
+
+/*
+ * Memory without struct pages can only be a PCI BAR that no P2PDMA
+ * pagemap covers (a BAR exported through dma-buf, as VFIO does): look
+ * its provider up by address.
+ */
+static int classify_mmio(struct dma_iova_mapping *map, phys_addr_t phys,
+			 size_t size, enum dma_data_direction dir,
+			 dma_addr_t *bus_addr)
+{
+	struct dma_iova_record *rec = map->rec;
+	enum pci_p2pdma_map_type how;
+
+	if (iova_should_fail())
+		return -EREMOTEIO;
+	how = pci_p2pdma_classify_phys(&rec->mmio, map->dev, phys, size);
+	if (how == PCI_P2PDMA_MAP_UNKNOWN)
+		return -EINVAL;
+	return p2p_chunk_type(map, how, rec->mmio.bus_off, phys, size, dir,
+			      bus_addr);
+}
+
 /* As classify_page() for a chunk given by physical address alone. */
 static int classify_phys(struct dma_iova_mapping *map, phys_addr_t phys,
 			 size_t size, enum dma_data_direction dir,
@@ -541,14 +576,16 @@ static int classify_phys(struct dma_iova_mapping *map, phys_addr_t phys,
 	struct page *first, *last;
 	phys_addr_t end;
 
-	/* Chunks are RAM or P2PDMA memory, both backed by struct pages. */
-	if (check_add_overflow(phys, (phys_addr_t)size - 1, &end) ||
-	    !pfn_valid(PHYS_PFN(phys)) ||
+	if (check_add_overflow(phys, (phys_addr_t)size - 1, &end))
+		return -EINVAL;
+	if (!pfn_valid(PHYS_PFN(phys)) && !pfn_valid(PHYS_PFN(end)))
+		return classify_mmio(map, phys, size, dir, bus_addr);
+	/* A chunk never spans memory kinds or two providers. */
+	if (!pfn_valid(PHYS_PFN(phys)) ||
 	    (PHYS_PFN(end) != PHYS_PFN(phys) && !pfn_valid(PHYS_PFN(end))))
 		return -EINVAL;
 	first = pfn_to_page(PHYS_PFN(phys));
 	last = pfn_to_page(PHYS_PFN(end));
-	/* A chunk never spans memory kinds or two providers. */
 	if (is_pci_p2pdma_page(first) != is_pci_p2pdma_page(last) ||
 	    (is_pci_p2pdma_page(first) && last->pgmap != first->pgmap))
 		return -EINVAL;

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * A dma-buf exporter for tests and the boot demo: its buffer is a list of
- * physical ranges (host pages, NVMe CMB peer memory) that it hands out
+ * physical ranges (host pages, NVMe CMB peer memory, PCI BAR memory without
+ * struct pages) that it hands out
  * through &dma_buf_ops.map_phys, and that a test can move.
  */
 #ifndef _LIB_TESTS_UMEM_LINK_EXPORTER_H
@@ -28,9 +29,13 @@ static inline bool test_exporter_has_p2p(struct test_exporter *exp)
 {
 	unsigned int i;
 
-	for (i = 0; i < exp->nr; i++)
-		if (is_pci_p2pdma_page(pfn_to_page(PHYS_PFN(exp->vecs[i].paddr))))
+	for (i = 0; i < exp->nr; i++) {
+		unsigned long pfn = PHYS_PFN(exp->vecs[i].paddr);
+
+		/* P2PDMA pages, or a BAR without struct pages */
+		if (!pfn_valid(pfn) || is_pci_p2pdma_page(pfn_to_page(pfn)))
 			return true;
+	}
 	return false;
 }
 

@@ -1015,6 +1015,95 @@ static void umem_link_dmabuf_pinned_import_should_pin_and_link(struct kunit *tes
 	KUNIT_EXPECT_EQ(test, atomic_read(&exp->mapped), 0);
 }
 
+KUNIT_DEFINE_ACTION_WRAPPER(pci_dev_put_action, pci_dev_put, struct pci_dev *);
+KUNIT_DEFINE_ACTION_WRAPPER(pci_disable_action, pci_disable_device,
+			    struct pci_dev *);
+
+/*
+ * QEMU's ivshmem-plain: BAR 2 is plain memory that no driver claims, so it
+ * has no struct pages, as a BAR VFIO exports; enabled for decoding here.
+ */
+static struct pci_dev *bar_provider(struct kunit *test)
+{
+	struct pci_dev *pdev = pci_get_device(PCI_VENDOR_ID_REDHAT_QUMRANET,
+					      0x1110, NULL);
+
+	KUNIT_ASSERT_NOT_NULL_MSG(test, pdev, "no ivshmem-plain device");
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test,
+							pci_dev_put_action,
+							pdev), 0);
+	KUNIT_ASSERT_EQ(test, pci_enable_device_mem(pdev), 0);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test,
+							pci_disable_action,
+							pdev), 0);
+	KUNIT_ASSERT_GE(test, pci_resource_len(pdev, 2), SZ_64K);
+	KUNIT_ASSERT_FALSE(test, pfn_valid(PHYS_PFN(pci_resource_start(pdev,
+									2))));
+	return pdev;
+}
+
+/*
+ * An exporter's BAR memory that has no struct pages, between two host
+ * pages: the core finds its provider by address, links it through the host
+ * bridge as MMIO, and the device writes across both boundaries into host
+ * memory and the BAR. A device that cannot reach the BAR gets -EREMOTEIO.
+ */
+static void umem_link_dmabuf_bar_without_pages_should_link(struct kunit *test)
+{
+	struct mr_env *env = mr_env_get(test, 0);
+	struct pci_dev *bar = bar_provider(test);
+	phys_addr_t bar_phys = pci_resource_start(bar, 2);
+	struct dma_buf_phys_vec vecs[] = {
+		{ pages_get(test, 0, 0), PAGE_SIZE },
+		{ bar_phys + SZ_16K, SZ_8K },
+		{ pages_get(test, 0, 0), PAGE_SIZE },
+	};
+	struct test_exporter *exp = exporter_get(test, vecs, 3);
+	struct ib_umem_link_dmabuf *umem = dmabuf_import(test, env->ibdev, exp);
+	struct device *nopci = kunit_device_register(test, "umem_link_nobar");
+	struct dma_iova_mapping *map = &umem->umem.map;
+	struct dma_iova_seg seg;
+	void __iomem *io;
+	u8 *got;
+
+	io = pci_iomap_range(bar, 2, SZ_16K, SZ_8K);
+	KUNIT_ASSERT_NOT_NULL(test, io);
+	memset_io(io, 0, SZ_8K);
+	got = kunit_kzalloc(test, XFER, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, got);
+
+	KUNIT_ASSERT_EQ(test, dmabuf_map(umem), 0);
+	KUNIT_ASSERT_EQ(test, dma_iova_nr_chunks(map), 3);
+	KUNIT_EXPECT_EQ(test, type_at(map, umem->umem.map_offset + PAGE_SIZE),
+			DMA_CHUNK_P2P_HOST_BRIDGE);
+	KUNIT_ASSERT_EQ(test, nr_segs(map, &seg), 1);
+	KUNIT_EXPECT_EQ(test, seg.len, 4 * PAGE_SIZE);
+	expect_resolves(test, env->iova->domain, map, PAGE_SIZE, vecs[1].paddr,
+			SZ_8K);
+
+	device_write(test, env, seg.addr + PAGE_SIZE - XFER / 2);
+	KUNIT_EXPECT_MEMEQ(test, phys_to_virt(vecs[0].paddr) + PAGE_SIZE -
+			   XFER / 2, env->src, XFER / 2);
+	memcpy_fromio(got, io, XFER / 2);
+	KUNIT_EXPECT_MEMEQ(test, got, env->src + XFER / 2, XFER / 2);
+	device_write(test, env, seg.addr + 3 * PAGE_SIZE - XFER / 2);
+	memcpy_fromio(got, io + SZ_8K - XFER / 2, XFER / 2);
+	KUNIT_EXPECT_MEMEQ(test, got, env->src, XFER / 2);
+	KUNIT_EXPECT_MEMEQ(test, phys_to_virt(vecs[2].paddr),
+			   env->src + XFER / 2, XFER / 2);
+	pci_iounmap(bar, io);
+	kunit_release_action(test, dmabuf_release_action, umem);
+	expect_unmapped(test, env->iova->domain, seg.addr, seg.len);
+
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, nopci);
+	nopci->coherent_dma_mask = DMA_BIT_MASK(64);
+	nopci->dma_mask = &nopci->coherent_dma_mask;
+	umem = dmabuf_import(test, ibdev_get(test, nopci), exp);
+	KUNIT_EXPECT_EQ(test, dmabuf_map(umem), -EREMOTEIO);
+	KUNIT_EXPECT_EQ(test, dma_iova_nr_chunks(&umem->umem.map), 0);
+	KUNIT_EXPECT_EQ(test, atomic_read(&exp->mapped), 0);
+}
+
 /*
  * Behind a shared switch the CMB is reached by bus address: a segment of
  * its own between the two host segments in the IOVA, and HW blocks never
@@ -1376,6 +1465,7 @@ static struct kunit_case umem_link_dmabuf_cases[] = {
 	KUNIT_CASE(umem_link_dmabuf_move_should_relink),
 	KUNIT_CASE(umem_link_dmabuf_map_should_wait_for_the_move),
 	KUNIT_CASE(umem_link_dmabuf_pinned_import_should_pin_and_link),
+	KUNIT_CASE(umem_link_dmabuf_bar_without_pages_should_link),
 	KUNIT_CASE(umem_link_dmabuf_bus_address_p2p_should_be_own_segment),
 	KUNIT_CASE(umem_link_dmabuf_failures_should_unwind),
 	{}

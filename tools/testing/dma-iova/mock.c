@@ -19,6 +19,7 @@ struct dev_pagemap mock_p2p[3] = {
 	{ "p2p-switch", PCI_P2PDMA_MAP_BUS_ADDR, MOCK_BUS_OFFSET },
 	{ "p2p-unreachable", PCI_P2PDMA_MAP_NOT_SUPPORTED, 0 },
 };
+struct pci_dev mock_bar_dev;
 u8 *mock_mem;
 int harness_verbose;
 
@@ -45,6 +46,7 @@ void mock_reset(void)
 
 	free(mock.ext);
 	memset(&mock, 0, sizeof(mock));
+	mock_bar_dev.refs = 0;
 	mock.swiotlb_active = true;
 	if (!mock_mem)
 		mock_mem = malloc((size_t)MOCK_NR_PAGES * PAGE_SIZE);
@@ -87,6 +89,8 @@ bool mock_check_clean(void)
 	CLEAN(!mock.nr_direct, "%u direct mappings still live", mock.nr_direct);
 	CLEAN(!mock.kmalloc_live, "%ld allocations leaked", mock.kmalloc_live);
 	CLEAN(debug_shadows() == 0, "%u IOVA debug shadows left", debug_shadows());
+	CLEAN(!mock_bar_dev.refs, "%d BAR provider references held",
+	      mock_bar_dev.refs);
 #undef CLEAN
 	return ok;
 }
@@ -143,10 +147,48 @@ enum pci_p2pdma_map_type pci_p2pdma_classify(struct pci_p2pdma_map_state *s,
 	return s->map;
 }
 
+static bool phys_in_bar(phys_addr_t phys)
+{
+	return phys >= MOCK_BAR_BASE && phys < MOCK_BAR_BASE + MOCK_BAR_SIZE;
+}
+
+/* The BAR is reached through the host bridge by PCI clients. */
+enum pci_p2pdma_map_type
+pci_p2pdma_classify_phys(struct pci_p2pdma_phys_state *s, struct device *dev,
+			 phys_addr_t phys, size_t size)
+{
+	phys_addr_t end = phys + size - 1;
+
+	if (!size || end < phys)
+		return PCI_P2PDMA_MAP_UNKNOWN;
+	if (s->provider && phys >= s->start && end <= s->end)
+		return s->map;
+	if (!phys_in_bar(phys) || !phys_in_bar(end))
+		return PCI_P2PDMA_MAP_UNKNOWN;
+	mock.p2p_lookups++;
+	pci_p2pdma_phys_state_release(s);
+	mock_bar_dev.refs++;
+	s->provider = &mock_bar_dev;
+	s->start = MOCK_BAR_BASE;
+	s->end = MOCK_BAR_BASE + MOCK_BAR_SIZE - 1;
+	s->map = dev->is_pci ? PCI_P2PDMA_MAP_THRU_HOST_BRIDGE :
+			       PCI_P2PDMA_MAP_NOT_SUPPORTED;
+	s->bus_off = 0;
+	return s->map;
+}
+
+void pci_p2pdma_phys_state_release(struct pci_p2pdma_phys_state *s)
+{
+	if (s->provider)
+		s->provider->refs--;
+	s->provider = NULL;
+}
+
+/* PCI memory: P2PDMA pages or the BAR without pages. */
 static bool phys_is_p2p(phys_addr_t phys)
 {
-	return pfn_valid(PHYS_PFN(phys)) &&
-	       is_pci_p2pdma_page(pfn_to_page(PHYS_PFN(phys)));
+	return phys_in_bar(phys) || (pfn_valid(PHYS_PFN(phys)) &&
+	       is_pci_p2pdma_page(pfn_to_page(PHYS_PFN(phys))));
 }
 
 /* ---- IOMMU -------------------------------------------------------------- */

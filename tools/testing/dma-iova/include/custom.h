@@ -22,6 +22,8 @@
 #define MOCK_BUS_OFFSET		0x7000000000ULL
 #define MOCK_DIRECT_OFFSET	0x4000000000ULL	/* dma-direct: phys + this */
 #define MOCK_IOVA_LIMIT		(1ULL << 48)
+#define MOCK_BAR_BASE		0x300000000ULL	/* PCI BAR, no struct pages */
+#define MOCK_BAR_SIZE		0x100000ULL
 
 struct dev_pagemap {
 	const char *name;
@@ -31,6 +33,11 @@ struct dev_pagemap {
 
 struct page {
 	struct dev_pagemap *pgmap;
+};
+
+/* The provider of the BAR at MOCK_BAR_BASE; counts references taken. */
+struct pci_dev {
+	int refs;
 };
 
 struct device {
@@ -97,6 +104,7 @@ struct mock_state {
 extern struct mock_state mock;
 extern struct page mock_pages[MOCK_NR_PAGES];
 extern struct dev_pagemap mock_p2p[3];
+extern struct pci_dev mock_bar_dev;
 extern u8 *mock_mem;
 
 #define WARN_ON_ONCE(cond) ({						\
@@ -282,6 +290,10 @@ bool dma_debug_report_error(struct device *dev);
 enum pci_p2pdma_map_type pci_p2pdma_classify(struct pci_p2pdma_map_state *s,
 					     struct device *dev,
 					     struct page *page);
+enum pci_p2pdma_map_type
+pci_p2pdma_classify_phys(struct pci_p2pdma_phys_state *s, struct device *dev,
+			 phys_addr_t phys, size_t size);
+void pci_p2pdma_phys_state_release(struct pci_p2pdma_phys_state *s);
 
 size_t iommu_dma_iova_granule(struct device *dev);
 dma_addr_t iommu_dma_iova_alloc(struct device *dev, size_t size);

@@ -38,6 +38,15 @@ struct pci_p2pdma_map_state {
 	u64 bus_off;
 };
 
+struct pci_dev;
+
+struct pci_p2pdma_phys_state {
+	struct pci_dev *provider;
+	phys_addr_t start, end;
+	int map;
+	u64 bus_off;
+};
+
 struct iommu_iotlb_gather {
 	unsigned long start;
 	unsigned long end;

@@ -4,7 +4,8 @@
 # Intel IOMMU, two edu DMA engines and two NVMe controllers with a CMB (real
 # PCI P2P memory). One edu/NVMe pair sits on the root complex (P2P through
 # the host bridge), the other behind a PCIe switch (P2P by bus address).
-# The edu devices decode 40-bit DMA addresses (QEMU's default is 28 bits):
+# ivshmem-plain gives a memory BAR with no driver and no struct pages (the
+# way VFIO exports MMIO). The edu devices decode 40-bit DMA addresses (QEMU's default is 28 bits):
 # the test driver keeps 28, the 1 GiB region cases widen it. 3 GiB of RAM
 # hold a 1 GiB region beside KASAN's shadow.
 # The CPU reports an AMD Zen family so that the kernel allows host-bridge
@@ -57,4 +58,8 @@ CONFIG_SERIAL_8250_CONSOLE=y''',
 				'-drive', disk('nvm1n1', 64),
 				'-device', 'nvme-ns,drive=nvm1n1,bus=nvme1,nsid=1',
 				'-device', 'edu,id=edu1,bus=dn2,dma_mask=0xffffffffff',
+				# a BAR of plain memory that no driver claims: no
+				# struct pages, exported as dma-buf ranges
+				'-object', 'memory-backend-ram,id=barmem,size=1M',
+				'-device', 'ivshmem-plain,memdev=barmem,id=bar0',
 			   ] + os.environ.get('DMA_IOVA_QEMU_ARGS', '').split())

@@ -119,10 +119,56 @@ static bool test_p2p_provider_cache(void)
 	return true;
 }
 
+/*
+ * A BAR without struct pages (a dma-buf exporter's MMIO): classified by its
+ * provider, linked through the host bridge as MMIO between host chunks,
+ * the provider looked up once and its reference dropped with the record.
+ * Ranges no BAR holds, or half RAM and half BAR, are refused; a device
+ * that cannot reach the BAR gets -EREMOTEIO.
+ */
+static bool test_p2p_bar_without_pages(void)
+{
+	struct device nopci = iommu_dev;
+	struct dma_iova_mapping map;
+
+	ASSERT_EQ(dma_alloc_iova(&iommu_dev, &map, SZ_64K, 0, 0), 0);
+	ASSERT_EQ(dma_link_range(&map, 0, mock_phys(1), SZ_4K, DMA_TO_DEVICE,
+				 0), 0);
+	ASSERT_EQ(dma_link_range(&map, SZ_4K, MOCK_BAR_BASE + SZ_8K, SZ_8K,
+				 DMA_TO_DEVICE, 0), 0);
+	ASSERT_EQ(dma_link_range(&map, 3 * SZ_4K, MOCK_BAR_BASE, SZ_4K,
+				 DMA_TO_DEVICE, 0), 0);
+	ASSERT_EQ(dma_iova_commit(&map), 0);
+	ASSERT_EQ(chunk_at(&map, SZ_4K)->type, DMA_CHUNK_P2P_HOST_BRIDGE);
+	ASSERT_EQ(chunk_at(&map, 3 * SZ_4K)->type, DMA_CHUNK_P2P_HOST_BRIDGE);
+	ASSERT_TRUE(resolves(&map, SZ_4K, MOCK_BAR_BASE + SZ_8K, SZ_8K));
+	ASSERT_EQ(mock.p2p_lookups, 1);
+	ASSERT_EQ(mock_bar_dev.refs, 1);
+
+	/* nobody's memory; RAM and BAR in one chunk */
+	ASSERT_EQ(dma_link_range(&map, 4 * SZ_4K, MOCK_BAR_BASE + MOCK_BAR_SIZE,
+				 SZ_4K, DMA_TO_DEVICE, 0), -EINVAL);
+	ASSERT_EQ(dma_link_range(&map, 4 * SZ_4K, mock_phys(MOCK_NR_PAGES - 1),
+				 MOCK_BAR_BASE - mock_phys(MOCK_NR_PAGES - 1) +
+				 SZ_4K, DMA_TO_DEVICE, 0), -EINVAL);
+	ASSERT_EQ(dma_iova_nr_chunks(&map), 3);
+	dma_destroy_iova(&map);
+	ASSERT_EQ(mock_bar_dev.refs, 0);
+
+	nopci.is_pci = false;
+	ASSERT_EQ(dma_alloc_iova(&nopci, &map, SZ_64K, 0, 0), 0);
+	ASSERT_EQ(dma_link_range(&map, 0, MOCK_BAR_BASE, SZ_4K, DMA_TO_DEVICE,
+				 0), -EREMOTEIO);
+	ASSERT_EQ(dma_iova_nr_chunks(&map), 0);
+	dma_destroy_iova(&map);
+	return true;
+}
+
 static void run_p2p_tests(void)
 {
 	TEST(p2p_mixed_mapping);
 	TEST(b4_host_bridge_p2p_is_mmio_and_never_synced);
 	TEST(p2p_unreachable_maps_nothing);
 	TEST(p2p_provider_cache);
+	TEST(p2p_bar_without_pages);
 }
