@@ -1027,6 +1027,7 @@ static struct pci_dev *bar_provider(struct kunit *test)
 {
 	struct pci_dev *pdev = pci_get_device(PCI_VENDOR_ID_REDHAT_QUMRANET,
 					      0x1110, NULL);
+	unsigned long pfn;
 
 	KUNIT_ASSERT_NOT_NULL_MSG(test, pdev, "no ivshmem-plain device");
 	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test,
@@ -1037,8 +1038,8 @@ static struct pci_dev *bar_provider(struct kunit *test)
 							pci_disable_action,
 							pdev), 0);
 	KUNIT_ASSERT_GE(test, pci_resource_len(pdev, 2), SZ_64K);
-	KUNIT_ASSERT_FALSE(test, pfn_valid(PHYS_PFN(pci_resource_start(pdev,
-									2))));
+	pfn = PHYS_PFN(pci_resource_start(pdev, 2));
+	KUNIT_ASSERT_FALSE(test, pfn_valid(pfn));
 	return pdev;
 }
 
