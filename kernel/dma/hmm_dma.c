@@ -396,6 +396,12 @@ unsigned long hmm_dma_unmap_range(struct hmm_dma_map *map,
 	end = block_end(map, first + n - 1);
 	if (map->iova)
 		iommu_dma_iova_gather_init(map->dev, &gather, false);
+	/*
+	 * The pgmap cache holds no reference, and removing a P2P provider
+	 * invalidates the mirror first: look the next provider up afresh, so
+	 * that one reusing the old pgmap's address is not taken for it.
+	 */
+	map->p2p.pgmap = NULL;
 	return unmap_range(map, start, end - start, &gather);
 }
 EXPORT_SYMBOL_GPL(hmm_dma_unmap_range);

@@ -76,6 +76,7 @@ static bool iova_should_fail(void)
 /* Run flags, used without an IOMMU only. */
 #define RUN_PENDING	BIT(0)
 #define RUN_DOOMED	BIT(1)
+#define RUN_RESOURCE	BIT(2)	/* MMIO without struct pages */
 
 /* The swiotlb side of a bounced chunk. */
 struct dma_iova_bounce {
@@ -1072,12 +1073,20 @@ static int link_direct(struct dma_iova_mapping *map, struct link_chunk *c)
 	struct dma_iova_record *rec = map->rec;
 	struct device *dev = map->dev;
 	struct dma_iova_chunk *r;
+	bool resource;
 	int ret;
 
 	ret = reserve_runs(map, 1);
 	if (ret)
 		return ret;
-	if (c->type == DMA_CHUNK_P2P_HOST_BRIDGE)
+	/*
+	 * P2PDMA pages through the host bridge map like host pages, with
+	 * phys_to_dma() as 6.12's dma-direct does; only MMIO that has no
+	 * struct pages needs dma_map_resource().
+	 */
+	resource = c->type == DMA_CHUNK_P2P_HOST_BRIDGE &&
+		   !pfn_valid(PHYS_PFN(c->phys));
+	if (resource)
 		c->dma_addr = dma_map_resource(dev, c->phys, c->size, c->dir,
 					       c->attrs);
 	else if (c->type != DMA_CHUNK_P2P_BUS)
@@ -1089,7 +1098,7 @@ static int link_direct(struct dma_iova_mapping *map, struct link_chunk *c)
 		return -ENOMEM;
 	r = insert_runs(rec, run_index(rec, c->offset), 1);
 	fill_run(r, c);
-	r->__flags = RUN_PENDING;
+	r->__flags = RUN_PENDING | (resource ? RUN_RESOURCE : 0);
 	return 0;
 }
 
@@ -1784,7 +1793,7 @@ static void teardown_iommu(struct dma_iova_mapping *map, unsigned long *sel,
 static void unmap_direct_run(struct dma_iova_mapping *map,
 			     const struct dma_iova_chunk *r)
 {
-	if (r->type == DMA_CHUNK_P2P_HOST_BRIDGE)
+	if (r->__flags & RUN_RESOURCE)
 		dma_unmap_resource(map->dev, r->dma_addr, r->size, r->dir,
 				   r->attrs);
 	else if (r->type != DMA_CHUNK_P2P_BUS)
@@ -1980,16 +1989,24 @@ static int __dma_unlink_ranges(struct dma_iova_mapping *map,
 	if (dma_iova_uses_iommu(map)) {
 		teardown_iommu(map, rec->linked, ranges, nr, true, false, NULL,
 			       NULL);
-		return 0;
-	}
-	for (i = 0; i < nr; i++) {
-		size_t end = ranges[i].offset + ranges[i].size;
+	} else {
+		for (i = 0; i < nr; i++) {
+			size_t end = ranges[i].offset + ranges[i].size;
 
-		for (j = run_index(rec, ranges[i].offset);
-		     j < rec->nr_runs && rec->runs[j].offset < end; j++)
-			rec->runs[j].__flags |= RUN_DOOMED;
+			for (j = run_index(rec, ranges[i].offset);
+			     j < rec->nr_runs && rec->runs[j].offset < end; j++)
+				rec->runs[j].__flags |= RUN_DOOMED;
+		}
+		teardown_direct(map, NULL, NULL);
 	}
-	teardown_direct(map, NULL, NULL);
+	/*
+	 * The pgmap cache holds no reference: once nothing is linked, a
+	 * provider may go away and another one reuse its pgmap's address
+	 * (a long-lived ODP or dma-buf mapping sees exactly that after its
+	 * invalidation), so look the next provider up afresh.
+	 */
+	if (!rec->nr_chunks)
+		rec->p2p.pgmap = NULL;
 	return 0;
 }
 

@@ -271,6 +271,11 @@ static void umem_link_best_pgsz_should_follow_the_iova(struct kunit *test)
 	/* device VA = IOVA: any supported size fits one segment */
 	pgsz = ib_umem_link_find_best_pgsz(umem, SZ_4K | SZ_2M, seg.addr);
 	KUNIT_EXPECT_EQ(test, pgsz, SZ_2M);
+	/* capped as in 6.12: the smallest size covering 12 KiB suffices */
+	pgsz = ib_umem_link_find_best_pgsz(umem, SZ_4K | SZ_64K | SZ_2M,
+					   seg.addr);
+	KUNIT_EXPECT_EQ(test, pgsz, (seg.addr ^ (seg.addr + len - 1)) < SZ_64K ?
+			SZ_64K : SZ_2M);
 	/* user VA: the largest size both addresses agree on */
 	pgsz = ib_umem_link_find_best_pgsz(umem, SZ_4K | SZ_64K | SZ_2M, va);
 	KUNIT_EXPECT_TRUE(test,

@@ -321,8 +321,10 @@ EXPORT_SYMBOL_GPL(ib_umem_link_release);
  *
  * Reads the DMA segments of the region instead of a scatterlist: with an
  * IOMMU the region is one segment, so the block size is only limited by
- * how the IOVA and @virt line up. A block may not straddle two segments,
- * and within a block the DMA address and @virt must have the same offset.
+ * how the IOVA and @virt line up and, as in ib_umem_find_best_pgsz(), by
+ * the region's length and alignment. A block may not straddle two
+ * segments, and within a block the DMA address and @virt must have the
+ * same offset.
  *
  * Context: Any context; the caller keeps the region's mapping stable.
  * Return: the block size, or 0 if none in @pgsz_bitmap fits.
@@ -333,12 +335,20 @@ unsigned long ib_umem_link_find_best_pgsz(struct ib_umem_link *umem,
 {
 	struct dma_iova_iter iter;
 	struct dma_iova_seg seg;
-	unsigned long bad = 0, va = virt;
+	unsigned long bad = 0, va = virt, last_va;
 	bool first = true;
+	unsigned int bits;
 
 	pgsz_bitmap &= GENMASK(BITS_PER_LONG - 1, PAGE_SHIFT);
-	if (!pgsz_bitmap)
+	if (!pgsz_bitmap || check_add_overflow(virt, umem->length - 1, &last_va))
 		return 0;
+	/*
+	 * As ib_umem_find_best_pgsz(): no block larger than the smallest
+	 * supported size that covers the region's span of @virt bits.
+	 */
+	bits = bits_per(virt ^ last_va);
+	if (bits < BITS_PER_LONG)
+		bad |= pgsz_bitmap & GENMASK(BITS_PER_LONG - 1, bits);
 
 	dma_iova_for_each_seg(&umem->map, &iter, &seg) {
 		if (!first)

@@ -574,17 +574,19 @@ static dma_addr_t direct_map(struct device *dev, phys_addr_t phys, size_t size,
 {
 	if (dev->iommu_granule)
 		mock_error("direct map for a device behind the IOMMU");
-	if (res != phys_is_p2p(phys))
+	/* MMIO without struct pages is a resource; P2PDMA pages are pages */
+	if (res != phys_in_bar(phys))
 		mock_error("%s mapping of %s memory", res ? "resource" : "page",
-			   phys_is_p2p(phys) ? "P2P" : "RAM");
+			   phys_in_bar(phys) ? "pageless MMIO" : "paged");
 	if (site_fails(FAIL_DIRECT_MAP) || mock.nr_direct == 64)
 		return DMA_MAPPING_ERROR;
-	mock.direct[mock.nr_direct].addr = phys + MOCK_DIRECT_OFFSET;
+	/* dma_map_resource() passes MMIO addresses through untranslated */
+	mock.direct[mock.nr_direct].addr = phys + (res ? 0 : MOCK_DIRECT_OFFSET);
 	mock.direct[mock.nr_direct].len = size;
 	mock.direct[mock.nr_direct].dir = dir;
 	mock.direct[mock.nr_direct].res = res;
 	mock.nr_direct++;
-	return phys + MOCK_DIRECT_OFFSET;
+	return mock.direct[mock.nr_direct - 1].addr;
 }
 
 /* Best fit, like dma-debug: the same address may be mapped twice. */

@@ -20,10 +20,15 @@ static bool test_direct_maps_per_chunk(void)
 				 DMA_BIDIRECTIONAL, 0), 0);
 	ASSERT_EQ(dma_link_range(&map, 5 * SZ_4K, p2p_phys(1, 0), SZ_4K,
 				 DMA_BIDIRECTIONAL, 0), 0);
+	ASSERT_EQ(dma_link_range(&map, 6 * SZ_4K, MOCK_BAR_BASE, SZ_4K,
+				 DMA_BIDIRECTIONAL, 0), 0);
 	ASSERT_EQ(dma_iova_commit(&map), 0);
-	ASSERT_EQ(mock.nr_direct, 4);	/* bus-address P2P needs none */
+	ASSERT_EQ(mock.nr_direct, 5);	/* bus-address P2P needs none */
 	ASSERT_EQ(chunk_at(&map, SZ_16K)->type, DMA_CHUNK_P2P_HOST_BRIDGE);
 	ASSERT_EQ(chunk_at(&map, 5 * SZ_4K)->type, DMA_CHUNK_P2P_BUS);
+	/* P2PDMA pages get phys_to_dma() as in 6.12, pageless MMIO does not */
+	ASSERT_EQ(chunk_at(&map, 6 * SZ_4K)->dma_addr, MOCK_BAR_BASE);
+	ASSERT_EQ(dma_unlink_range(&map, 6 * SZ_4K, SZ_4K), 0);
 
 	ASSERT_EQ(count_segs(&map, seg, 4), 4);
 	ASSERT_EQ(seg[0].addr, mock_phys(10) + MOCK_DIRECT_OFFSET);
