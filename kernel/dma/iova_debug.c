@@ -23,22 +23,29 @@ struct iova_debug_entry {
 	dma_addr_t addr;
 	size_t size;
 	unsigned long nr_chunks;
+	struct xarray lines;	/* chunk offset -> its iova_debug_line */
+	size_t pend_lo, pend_hi;	/* chunks linked since the last commit */
 	unsigned int alloc_nr;
 	unsigned int link_nr;
 	unsigned long alloc_stack[IOVA_DEBUG_STACK];
 	unsigned long link_stack[IOVA_DEBUG_STACK];
 };
 
-/* First cacheline of a device-writable host chunk, for check I14. */
+/*
+ * A cacheline in which device-writable host chunks of one state start, for
+ * check I14. The lines of all states are indexed by cacheline in
+ * @iova_lines (a short list per cacheline, one element per state), those
+ * of one state by chunk offset in its entry: each check costs a lookup.
+ */
 struct iova_debug_line {
-	struct hlist_node node;
-	unsigned long line;
+	struct iova_debug_line *next;	/* another state's, same cacheline */
 	const struct dma_iova_mapping *map;
-	size_t offset;
+	unsigned long line;
+	unsigned int users;		/* chunks of @map starting in it */
 };
 
 static DEFINE_HASHTABLE(iova_states, IOVA_DEBUG_HASH_BITS);
-static DEFINE_HASHTABLE(iova_lines, IOVA_DEBUG_HASH_BITS);
+static DEFINE_XARRAY(iova_lines);
 static DEFINE_SPINLOCK(iova_debug_lock);
 static unsigned int iova_debug_counts[DMA_IOVA_DBG_NR];
 static bool iova_debug_off;	/* out of memory for shadows */
@@ -152,42 +159,67 @@ static struct iova_debug_entry *check_state(struct dma_iova_mapping *map,
 	return e;
 }
 
-static void drop_lines(const struct dma_iova_mapping *map, bool all)
+static void put_line(struct iova_debug_line *l)
+{
+	struct iova_debug_line **p, *head = xa_load(&iova_lines, l->line);
+
+	if (--l->users)
+		return;
+	for (p = &head; *p != l; p = &(*p)->next)
+		;
+	*p = l->next;
+	if (head)
+		xa_store(&iova_lines, l->line, head, GFP_ATOMIC);
+	else
+		xa_erase(&iova_lines, l->line);
+	kfree(l);
+}
+
+/*
+ * Forget the tracked chunks of @e that start in [@first, @last] and are no
+ * longer linked (all of them with @all).
+ */
+static void drop_lines(struct iova_debug_entry *e, size_t first, size_t last,
+		       bool all)
 {
 	struct iova_debug_line *l;
-	struct hlist_node *tmp;
-	unsigned int bkt;
+	unsigned long off;
 
-	hash_for_each_safe(iova_lines, bkt, tmp, l, node) {
-		if (l->map != map)
-			continue;
-		if (all || !dma_iova_find_chunk(map, l->offset)) {
-			hash_del(&l->node);
-			kfree(l);
+	xa_for_each_range(&e->lines, off, l, first, last) {
+		if (all || !dma_iova_find_chunk(e->map, off)) {
+			xa_erase(&e->lines, off);
+			put_line(l);
 		}
 	}
 }
 
 /*
- * After a call that may have added or removed chunks: follow the state.
- * Only removals leave tracked cachelines behind, so only they pay for the
- * walk over the cacheline table.
+ * After a call that may have removed chunks of the batch since the last
+ * commit (a failed link or commit unwinds it): follow the chunk count.
  */
 static struct iova_debug_entry *follow(struct dma_iova_mapping *map)
 {
 	struct iova_debug_entry *e = lookup(map);
 
 	if (e && e->nr_chunks != dma_iova_nr_chunks(map)) {
-		if (dma_iova_nr_chunks(map) < e->nr_chunks)
-			drop_lines(map, false);
+		if (dma_iova_nr_chunks(map) < e->nr_chunks &&
+		    e->pend_lo <= e->pend_hi)
+			drop_lines(e, e->pend_lo, e->pend_hi, false);
 		e->nr_chunks = dma_iova_nr_chunks(map);
 	}
 	return e;
 }
 
+static void no_pending(struct iova_debug_entry *e)
+{
+	e->pend_lo = SIZE_MAX;
+	e->pend_hi = 0;
+}
+
 static void drop_entry(struct iova_debug_entry *e)
 {
-	drop_lines(e->map, true);
+	drop_lines(e, 0, SIZE_MAX, true);
+	xa_destroy(&e->lines);
 	hash_del(&e->node);
 	kfree(e);
 }
@@ -215,6 +247,8 @@ void debug_dma_iova_alloc(struct dma_iova_mapping *map, int ret)
 	e->dev = map->dev;
 	e->addr = map->addr;
 	e->size = map->size;
+	xa_init(&e->lines);
+	no_pending(e);
 	e->alloc_nr = stack_trace_save(e->alloc_stack, IOVA_DEBUG_STACK, 1);
 	hash_add(iova_states, &e->node, (unsigned long)map);
 out:
@@ -304,24 +338,39 @@ static void track_line(struct iova_debug_entry *e,
 		       phys_addr_t phys)
 {
 	unsigned long line = phys >> L1_CACHE_SHIFT;
-	struct iova_debug_line *l;
+	struct iova_debug_line *head, *l, *old, *mine = NULL;
+	bool clash = false;
 
 	if (!c || c->type != DMA_CHUNK_HOST || c->dir == DMA_TO_DEVICE ||
 	    (c->attrs & DMA_ATTR_SKIP_CPU_SYNC))
 		return;
-	hash_for_each_possible(iova_lines, l, node, line) {
-		if (l->line == line && l->map != e->map) {
-			report(e, e->dev, DMA_IOVA_DBG_CACHELINE, offset);
-			break;
+	head = xa_load(&iova_lines, line);
+	for (l = head; l; l = l->next) {
+		if (l->map == e->map)
+			mine = l;
+		else
+			clash = true;
+	}
+	if (clash)
+		report(e, e->dev, DMA_IOVA_DBG_CACHELINE, offset);
+	if (!mine) {
+		mine = kzalloc(sizeof(*mine), GFP_ATOMIC);
+		if (!mine)
+			return;
+		mine->map = e->map;
+		mine->line = line;
+		mine->next = head;
+		if (xa_err(xa_store(&iova_lines, line, mine, GFP_ATOMIC))) {
+			kfree(mine);
+			return;
 		}
 	}
-	l = kzalloc(sizeof(*l), GFP_ATOMIC);
-	if (!l)
-		return;
-	l->line = line;
-	l->map = e->map;
-	l->offset = offset;
-	hash_add(iova_lines, &l->node, line);
+	mine->users++;
+	old = xa_store(&e->lines, offset, mine, GFP_ATOMIC);
+	if (xa_err(old))
+		put_line(mine);
+	else if (old)	/* a chunk that went without our noticing */
+		put_line(old);
 }
 
 void debug_dma_iova_linked(struct dma_iova_mapping *map, size_t offset,
@@ -335,6 +384,7 @@ void debug_dma_iova_linked(struct dma_iova_mapping *map, size_t offset,
 	if (!e)
 		goto out;
 	if (ret) {
+		no_pending(e);
 		if (reported)
 			goto out;
 		if (ret == -EPERM)
@@ -343,6 +393,8 @@ void debug_dma_iova_linked(struct dma_iova_mapping *map, size_t offset,
 			report(e, e->dev, DMA_IOVA_DBG_SOURCE, offset);
 		goto out;
 	}
+	e->pend_lo = min(e->pend_lo, offset);
+	e->pend_hi = max(e->pend_hi, offset);
 	track_line(e, dma_iova_find_chunk(map, offset), offset, phys);
 out:
 	spin_unlock_irqrestore(&iova_debug_lock, flags);
@@ -357,14 +409,16 @@ void debug_dma_iova_commit(struct dma_iova_mapping *map)
 	spin_unlock_irqrestore(&iova_debug_lock, flags);
 }
 
-/* A failed commit unwinds its batch: follow the chunk count. */
 void debug_dma_iova_committed(struct dma_iova_mapping *map, int ret)
 {
+	struct iova_debug_entry *e;
 	unsigned long flags;
 
 	spin_lock_irqsave(&iova_debug_lock, flags);
-	if (ret)
-		follow(map);
+	/* a failed commit unwound its batch; either way none is pending */
+	e = ret ? follow(map) : lookup(map);
+	if (e)
+		no_pending(e);
 	spin_unlock_irqrestore(&iova_debug_lock, flags);
 }
 
@@ -396,14 +450,23 @@ out:
 	return reported;
 }
 
-void debug_dma_iova_unlinked(struct dma_iova_mapping *map, bool reported,
-			     int ret)
+void debug_dma_iova_unlinked(struct dma_iova_mapping *map,
+			     const struct dma_iova_range *ranges,
+			     unsigned int nr, bool reported, int ret)
 {
 	struct iova_debug_entry *e;
 	unsigned long flags;
+	unsigned int r;
 
 	spin_lock_irqsave(&iova_debug_lock, flags);
-	e = follow(map);
+	e = lookup(map);
+	if (e && !ret) {
+		for (r = 0; r < nr; r++)
+			drop_lines(e, ranges[r].offset,
+				   ranges[r].offset + ranges[r].size - 1,
+				   false);
+		e->nr_chunks = dma_iova_nr_chunks(map);
+	}
 	if (e && ret && !reported)
 		report(e, e->dev, DMA_IOVA_DBG_UNLINK, 0);
 	spin_unlock_irqrestore(&iova_debug_lock, flags);

@@ -31,8 +31,9 @@ void debug_dma_iova_committed(struct dma_iova_mapping *map, int ret);
 bool debug_dma_iova_unlink(struct dma_iova_mapping *map,
 			   const struct dma_iova_range *ranges,
 			   unsigned int nr);
-void debug_dma_iova_unlinked(struct dma_iova_mapping *map, bool reported,
-			     int ret);
+void debug_dma_iova_unlinked(struct dma_iova_mapping *map,
+			     const struct dma_iova_range *ranges,
+			     unsigned int nr, bool reported, int ret);
 void debug_dma_iova_sync(struct dma_iova_mapping *map, size_t offset,
 			 size_t size);
 void debug_dma_iova_destroy(struct dma_iova_mapping *map);
@@ -73,7 +74,9 @@ static inline bool debug_dma_iova_unlink(struct dma_iova_mapping *map,
 }
 
 static inline void debug_dma_iova_unlinked(struct dma_iova_mapping *map,
-					   bool reported, int ret)
+					   const struct dma_iova_range *ranges,
+					   unsigned int nr, bool reported,
+					   int ret)
 {
 }
 

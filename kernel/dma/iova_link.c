@@ -2035,7 +2035,7 @@ int dma_unlink_ranges(struct dma_iova_mapping *map,
 	bool reported = debug_dma_iova_unlink(map, ranges, nr);
 	int ret = __dma_unlink_ranges(map, ranges, nr);
 
-	debug_dma_iova_unlinked(map, reported, ret);
+	debug_dma_iova_unlinked(map, ranges, nr, reported, ret);
 	return ret;
 }
 EXPORT_SYMBOL_GPL(dma_unlink_ranges);

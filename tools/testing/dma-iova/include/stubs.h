@@ -99,4 +99,133 @@ static inline void hash_del(struct hlist_node *n)
 		     obj; obj = hlist_entry_safe((obj)->member.next,	\
 						 typeof(*obj), member))
 
+/*
+ * Minimal xarray, same interface as <linux/xarray.h> for what the debug
+ * layer uses: a sorted array, searched by bisection.
+ */
+struct xarray {
+	unsigned long *index;
+	void **entry;
+	unsigned int nr, max;
+};
+
+#define DEFINE_XARRAY(name)	struct xarray name = { 0 }
+#define XA_PRESENT		0
+
+static inline void xa_init(struct xarray *xa)
+{
+	memset(xa, 0, sizeof(*xa));
+}
+
+/* First slot whose index is >= @index. */
+static inline unsigned int xa_slot(const struct xarray *xa,
+				   unsigned long index)
+{
+	unsigned int lo = 0, hi = xa->nr;
+
+	while (lo < hi) {
+		unsigned int mid = (lo + hi) / 2;
+
+		if (xa->index[mid] < index)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+static inline void *xa_load(struct xarray *xa, unsigned long index)
+{
+	unsigned int i = xa_slot(xa, index);
+
+	return i < xa->nr && xa->index[i] == index ? xa->entry[i] : NULL;
+}
+
+static inline void xa_destroy(struct xarray *xa)
+{
+	free(xa->index);
+	free(xa->entry);
+	xa_init(xa);
+}
+
+static inline void *xa_erase(struct xarray *xa, unsigned long index)
+{
+	unsigned int i = xa_slot(xa, index);
+	void *old;
+
+	if (i == xa->nr || xa->index[i] != index)
+		return NULL;
+	old = xa->entry[i];
+	memmove(&xa->index[i], &xa->index[i + 1],
+		(xa->nr - i - 1) * sizeof(*xa->index));
+	memmove(&xa->entry[i], &xa->entry[i + 1],
+		(xa->nr - i - 1) * sizeof(*xa->entry));
+	if (!--xa->nr)
+		xa_destroy(xa);
+	return old;
+}
+
+static inline void *xa_store(struct xarray *xa, unsigned long index,
+			     void *entry, gfp_t gfp)
+{
+	unsigned int i = xa_slot(xa, index);
+	void *old;
+
+	(void)gfp;
+	if (!entry)
+		return xa_erase(xa, index);
+	if (i < xa->nr && xa->index[i] == index) {
+		old = xa->entry[i];
+		xa->entry[i] = entry;
+		return old;
+	}
+	if (xa->nr == xa->max) {
+		xa->max = xa->max ? 2 * xa->max : 8;
+		xa->index = realloc(xa->index, xa->max * sizeof(*xa->index));
+		xa->entry = realloc(xa->entry, xa->max * sizeof(*xa->entry));
+		assert(xa->index && xa->entry);
+	}
+	memmove(&xa->index[i + 1], &xa->index[i],
+		(xa->nr - i) * sizeof(*xa->index));
+	memmove(&xa->entry[i + 1], &xa->entry[i],
+		(xa->nr - i) * sizeof(*xa->entry));
+	xa->index[i] = index;
+	xa->entry[i] = entry;
+	xa->nr++;
+	return NULL;
+}
+
+static inline int xa_err(void *entry)
+{
+	return 0;
+}
+
+static inline void *xa_find(struct xarray *xa, unsigned long *index,
+			    unsigned long max, int filter)
+{
+	unsigned int i = xa_slot(xa, *index);
+
+	if (i == xa->nr || xa->index[i] > max)
+		return NULL;
+	*index = xa->index[i];
+	return xa->entry[i];
+}
+
+static inline void *xa_find_after(struct xarray *xa, unsigned long *index,
+				  unsigned long max, int filter)
+{
+	unsigned long next = *index + 1;
+
+	if (!next)
+		return NULL;
+	*index = next;
+	return xa_find(xa, index, max, filter);
+}
+
+#define xa_for_each_range(xa, index, entry, start, last)		\
+	for (index = start, entry = xa_find(xa, &index, last, XA_PRESENT); \
+	     entry; entry = xa_find_after(xa, &index, last, XA_PRESENT))
+#define xa_for_each(xa, index, entry) \
+	xa_for_each_range(xa, index, entry, 0, ~0UL)
+
 #endif
