@@ -1051,7 +1051,8 @@ static void dma_iova_fault_driver_allocations_should_unwind(struct kunit *test)
 	    !IS_ENABLED(CONFIG_FAULT_INJECTION_DEBUG_FS) ||
 	    !IS_ENABLED(CONFIG_FAULT_INJECTION_STACKTRACE_FILTER) ||
 	    !IS_ENABLED(CONFIG_KPROBES))
-		kunit_skip(test, "needs CONFIG_FAIL_PAGE_ALLOC, its debugfs and stacktrace filter, and kprobes");
+		kunit_skip(test,
+			   "needs FAIL_PAGE_ALLOC, its stacktrace filter, KPROBES");
 	env = fault_setup(test, &mem);
 	knobs = kunit_kzalloc(test, sizeof(*knobs), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, knobs);
@@ -1120,7 +1121,7 @@ static void dma_iova_fault_driver_allocations_should_unwind(struct kunit *test)
 	kunit_info(test, "fail-nth: %u calls failed, %u in the hook, %u below: %s\n",
 		   ours + others, ours, others, trace);
 	KUNIT_EXPECT_LE(test, k, FAIL_NTH_RUNS);
-	/* 15 hook calls as in the sweep above, the page tables below */
+	/* the 15 hook calls of the scenario, the page tables below */
 	KUNIT_EXPECT_EQ(test, ours, 15);
 	KUNIT_EXPECT_GT(test, others, 0);
 }
