@@ -17,7 +17,10 @@
 #include "../../../../kernel/dma/iova_debug.c"
 #include "../mock.c"
 
-#define G		4096UL
+#define SZ_4K		0x1000UL
+#define SZ_16K		0x4000UL
+#define SZ_64K		0x10000UL
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 #define MAX_CHUNKS	48	/* below the mock's 64 slots per table */
 
 unsigned long long fuzz_ops_total;
@@ -41,14 +44,17 @@ static struct model {
 
 static struct dma_iova_mapping map;
 static u64 mask64 = DMA_BIT_MASK(64), mask32 = DMA_BIT_MASK(32);
-static struct device devs[] = {
-	{ .dma_mask = &mask64, .iommu_granule = G, .coherent = true, .is_pci = true },
-	{ .dma_mask = &mask64, .iommu_granule = G, .coherent = true, .is_pci = true, .lazy = true },
-	{ .dma_mask = &mask64, .iommu_granule = G, .coherent = true, .is_pci = true, .needs_bounce = true },
+static const struct device devs[] = {
+	{ .dma_mask = &mask64, .iommu_granule = SZ_4K, .coherent = true, .is_pci = true },
+	{ .dma_mask = &mask64, .iommu_granule = SZ_4K, .coherent = true, .is_pci = true, .lazy = true },
+	{ .dma_mask = &mask64, .iommu_granule = SZ_4K, .coherent = true, .is_pci = true, .needs_bounce = true },
 	{ .dma_mask = &mask64, .coherent = true, .is_pci = true },
-	{ .dma_mask = &mask32, .iommu_granule = G, .is_pci = true },
-	{ .dma_mask = &mask64, .iommu_granule = G, .coherent = true },
+	{ .dma_mask = &mask32, .iommu_granule = SZ_4K, .is_pci = true },
+	{ .dma_mask = &mask64, .iommu_granule = SZ_4K, .coherent = true },
 };
+static struct device dev;	/* the mapping's: one of @devs, maybe regranuled */
+/* The mapping's IOMMU granule (4 KiB without an IOMMU, for the sizes). */
+static size_t G = SZ_4K;
 
 #define CHECK(cond) do {						\
 	if (!(cond)) {							\
@@ -271,21 +277,38 @@ static bool injected(const unsigned int *calls_before)
 	return false;
 }
 
+/*
+ * IOVA granules of 16 and 64 KiB (SMMUv3, 64 KiB IOMMU pages) beside
+ * VT-d's 4 KiB, for devices that do not bounce: the mock swiotlb bounces
+ * at most a page at a time.
+ */
+static size_t pick_granule(const struct device *d, unsigned int pick)
+{
+	if (!d->iommu_granule || d->needs_bounce)
+		return d->iommu_granule;
+	return pick == 6 ? SZ_16K : pick == 7 ? SZ_64K : SZ_4K;
+}
+
 static void op_alloc(struct input *in)
 {
-	struct device *dev = &devs[take(in, 1) % 6];
-	size_t size = take(in, 3) % (64 * G) + 1;
-	size_t align = (size_t)1 << (take(in, 1) % 24);
+	unsigned int pick = take(in, 1);
+	size_t size, align;
 	int ret;
 
-	if (take(in, 1) % 16 == 0)
-		align = 3 * G;	/* not a power of two */
 	dma_destroy_iova(&map);
 	mock_fq_drain();
 	memset(&m, 0, sizeof(m));
-	ret = dma_alloc_iova(dev, &map, size, align, 0);
-	TRACE("alloc dev %ld size %#zx align %#zx: %d\n", (long)(dev - devs),
-	      size, align, ret);
+	dev = devs[pick % ARRAY_SIZE(devs)];
+	dev.iommu_granule = pick_granule(&dev, pick / ARRAY_SIZE(devs) % 8);
+	G = dev.iommu_granule ?: SZ_4K;
+	size = take(in, 3) % (64 * G) + 1;
+	align = (size_t)1 << (take(in, 1) % 24);
+	if (take(in, 1) % 16 == 0)
+		align = 3 * G;	/* not a power of two */
+	ret = dma_alloc_iova(&dev, &map, size, align, 0);
+	TRACE("alloc dev %u granule %#zx size %#zx align %#zx: %d\n",
+	      pick % (unsigned int)ARRAY_SIZE(devs), dev.iommu_granule, size,
+	      align, ret);
 	if (align & (align - 1)) {
 		CHECK(ret == -EINVAL);
 		return;
@@ -294,10 +317,10 @@ static void op_alloc(struct input *in)
 		CHECK(ret == -ENOMEM);
 		return;
 	}
-	CHECK(!dev->iommu_granule ||
+	CHECK(!dev.iommu_granule ||
 	      !(map.addr & (max_t(size_t, align, G) - 1)));
 	m.live = true;
-	m.iommu = dev->iommu_granule;
+	m.iommu = dev.iommu_granule;
 	m.size = size;
 }
 
