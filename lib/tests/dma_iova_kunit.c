@@ -33,6 +33,7 @@
 #include "dma_iova_debug_cases.h"
 #include "dma_iova_edu.h"
 #include "dma_iova_kunit.h"
+#include "kmemleak_check.h"
 
 struct align_case {
 	const char *desc;
@@ -1382,7 +1383,37 @@ static struct kunit_suite dma_iova_test_suite = {
 	.test_cases = dma_iova_test_cases,
 };
 
-kunit_test_suites(&dma_iova_test_suite, &dma_iova_debug_test_suite,
+/*
+ * Runs first (this file links first): what boot left unreferenced is no
+ * business of the suites. Wait until it is old enough to be seen, scan,
+ * and clear it; umem_link_kunit.c's last suite checks for new suspects.
+ */
+static void kmemleak_baseline_should_clear(struct kunit *test)
+{
+	struct kmemleak_file *k;
+
+	if (!IS_ENABLED(CONFIG_DEBUG_KMEMLEAK))
+		kunit_skip(test, "needs CONFIG_DEBUG_KMEMLEAK");
+	k = kmemleak_open(test);
+	msleep(KMEMLEAK_MIN_AGE_MS);
+	kmemleak_scan_twice(test, k);
+	kunit_info(test, "boot left %u suspected leaks; cleared\n",
+		   kmemleak_suspects(kmemleak_report(test, k)));
+	kmemleak_cmd(test, k, "clear");
+	KUNIT_EXPECT_EQ(test, kmemleak_suspects(kmemleak_report(test, k)), 0);
+}
+
+static struct kunit_case kmemleak_baseline_cases[] = {
+	KUNIT_CASE_SLOW(kmemleak_baseline_should_clear),
+	{}
+};
+
+static struct kunit_suite kmemleak_baseline_suite = {
+	.name = "dma_iova_kmemleak_baseline",
+	.test_cases = kmemleak_baseline_cases,
+};
+
+kunit_test_suites(&kmemleak_baseline_suite, &dma_iova_test_suite, &dma_iova_debug_test_suite,
 		  &dma_iova_lockout_test_suite, &dma_iova_fault_test_suite);
 
 MODULE_DESCRIPTION("KUnit tests for the two-step IOVA DMA mapping API");

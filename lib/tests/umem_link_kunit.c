@@ -27,6 +27,7 @@
 
 #include "../../kernel/dma/iova_debug.h"
 #include "dma_iova_kunit.h"
+#include "kmemleak_check.h"
 #include "umem_link_exporter.h"
 
 #define XFER	1024	/* bytes the device writes per check */
@@ -1482,8 +1483,42 @@ static struct kunit_suite umem_link_dmabuf_suite = {
 	.test_cases = umem_link_dmabuf_cases,
 };
 
+/*
+ * Runs last (this file links last): once everything the suites allocated
+ * is old enough for kmemleak to report, scan and fail on any suspect that
+ * appeared since dma_iova_kmemleak_baseline cleared what boot left.
+ */
+static void kmemleak_suites_should_leak_nothing(struct kunit *test)
+{
+	struct kmemleak_file *k;
+	unsigned int n;
+	char *report;
+
+	if (!IS_ENABLED(CONFIG_DEBUG_KMEMLEAK))
+		kunit_skip(test, "needs CONFIG_DEBUG_KMEMLEAK");
+	k = kmemleak_open(test);
+	msleep(KMEMLEAK_MIN_AGE_MS);
+	kmemleak_scan_twice(test, k);
+	report = kmemleak_report(test, k);
+	n = kmemleak_suspects(report);
+	if (n)
+		kunit_err(test, "kmemleak:\n%.2048s\n", report);
+	KUNIT_EXPECT_EQ_MSG(test, n, 0, "new suspected leaks");
+}
+
+static struct kunit_case kmemleak_check_cases[] = {
+	KUNIT_CASE_SLOW(kmemleak_suites_should_leak_nothing),
+	{}
+};
+
+static struct kunit_suite kmemleak_check_suite = {
+	.name = "dma_iova_kmemleak",
+	.test_cases = kmemleak_check_cases,
+};
+
 kunit_test_suites(&umem_link_suite, &umem_link_odp_suite,
-		  &umem_link_dmabuf_suite, &umem_link_large_suite);
+		  &umem_link_dmabuf_suite, &umem_link_large_suite,
+		  &kmemleak_check_suite);
 
 MODULE_DESCRIPTION("KUnit tests for RDMA memory regions on one IOVA range");
 MODULE_LICENSE("GPL");
