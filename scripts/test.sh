@@ -45,24 +45,30 @@ count < <(harness clang CC=clang)
 count < <("$repo/scripts/fuzz.sh" "${DMA_IOVA_FUZZ_SECONDS:-30}" 2>&1)
 make -s -C "$repo/tools/testing/dma-iova" clean
 
+# Long steps stream their output (the first kernel build takes minutes)
+# and are counted from a copy of it afterwards.
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+
 echo ">> KUnit under QEMU"
-k=$("$repo/scripts/kunit.sh" 2>&1)
-st=$?
-echo "$k" | grep -vE ': [0-9]+ passed, [0-9]+ failed$'
-count < <(echo "$k" | grep -E ': [0-9]+ passed, [0-9]+ failed$')
-[ $st -eq 0 ] || [ $fail -gt 0 ] || fail=$((fail + 1))
+"$repo/scripts/kunit.sh" 2>&1 | tee "$log" |
+	grep --line-buffered -vE ': [0-9]+ passed, [0-9]+ failed$'
+st=${PIPESTATUS[0]}
+count < <(grep -E ': [0-9]+ passed, [0-9]+ failed$' "$log")
+[ "$st" -eq 0 ] || [ $fail -gt 0 ] || fail=$((fail + 1))
 
 echo ">> fio on NVMe through blk-dma, in QEMU"
-count < <("$repo/scripts/fio.sh" 2>&1 | grep -v '^>>')
+count < <("$repo/scripts/fio.sh" 2>&1)
 
 echo ">> dma_map_benchmark smoke run (every mode, N=8), in QEMU"
-b=$("$repo/scripts/bench.sh" --smoke 2>&1)
-echo "$b" | grep -E '^(ok|FAIL|error)' || true
-if ! echo "$b" | grep -q '^bench smoke:'; then
-	echo "$b" | tail -n 20
-	b="bench smoke: 0 passed, 1 failed"
+"$repo/scripts/bench.sh" --smoke 2>&1 | tee "$log" |
+	grep --line-buffered -E '^(ok|FAIL|error|>>)' || true
+if grep -q '^bench smoke:' "$log"; then
+	count < <(grep '^bench smoke:' "$log")
+else
+	tail -n 20 "$log"
+	count < <(echo "bench smoke: 0 passed, 1 failed")
 fi
-count < <(echo "$b" | grep '^bench smoke:')
 
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
