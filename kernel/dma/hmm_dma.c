@@ -277,8 +277,8 @@ static int map_new(struct hmm_dma_map *map, unsigned long first,
  * call.
  * Then makes the batch visible to the device with one IOTLB sync and only
  * then publishes it in @map->pfns. Pages mapped by earlier calls are left
- * as they are; the invalidation callback must have unmapped any page whose
- * pfn changed since.
+ * mapped, taking the new HMM flags (a page that became writable); the
+ * invalidation callback must have unmapped any page whose pfn changed since.
  *
  * Context: Any context; the caller holds the lock that serialises @map
  * against its invalidations, after checking that @hmm_pfns is still valid
@@ -305,6 +305,15 @@ int hmm_dma_map_pfns(struct hmm_dma_map *map, unsigned long first,
 			if (WARN_ON_ONCE(hmm_dma_page(pfn[first + i]) !=
 					 hmm_pfn_to_page(want)))
 				ret = -EFAULT;
+			/*
+			 * A transition that did not invalidate, such as
+			 * read-only to writable: take the new flags, as
+			 * ib_umem_odp_map_dma_single_page() resyncs them, so
+			 * that the unmap dirties what the device may write.
+			 */
+			else
+				pfn[first + i] = (want & ~HMM_DMA_STATE) |
+						 (pfn[first + i] & HMM_DMA_STATE);
 		} else {
 			ret = page_kind(map, hmm_pfn_to_page(want), &kind);
 			pfn[first + i] = (want & ~HMM_DMA_STATE) | kind;

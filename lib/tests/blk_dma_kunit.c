@@ -777,6 +777,59 @@ static void roundtrip(struct kunit *test, struct block_device *bdev,
 				      i);
 }
 
+#ifdef CONFIG_FAULT_INJECTION
+static void pressure_off(void *unused)
+{
+	fail_dma_iova.probability = 0;
+	atomic_set(&fail_dma_iova.times, 0);
+}
+
+/*
+ * Memory pressure where nvme-pci allocates per I/O: a third of the
+ * two-step API's calls that allocate (the IOVA, the record, each map, where
+ * the IOMMU driver allocates page tables, and the commit) fail, in
+ * whatever task submits or requeues. Every request still completes and
+ * reads back what was written: nvme-pci answers BLK_STS_RESOURCE, blk-mq
+ * requeues, and with an IOMMU there is no per-I/O pool element to wait
+ * for (6.12 needed an order-2 one here).
+ */
+static void blk_dma_nvme_memory_pressure_should_not_livelock(struct kunit *test)
+{
+	struct block_device *bdev = nvme_disk(test, NVME_DATA_MB, false);
+	unsigned int len[] = { SZ_4K, SZ_8K, SZ_2K, SZ_4K };
+	bool io[4] = {};
+	int failed, i;
+
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, pressure_off,
+							NULL), 0);
+	fail_dma_iova.verbose = 0;
+	fail_dma_iova.interval = 1;
+	fail_dma_iova.task_filter = false;
+	atomic_set(&fail_dma_iova.times, 100000);
+	fail_dma_iova.probability = 33;
+
+	for (i = 0; i < 16; i++) {
+		phys_addr_t src[] = { pages_get(test, 0, 0),
+				      pages_get(test, 1, 0),
+				      pages_get(test, 0, 0) + SZ_2K,
+				      pages_get(test, 0, 0) };
+
+		roundtrip(test, bdev, 8192 + 64 * i, src, len, io, 4);
+	}
+	failed = 100000 - atomic_read(&fail_dma_iova.times);
+	kunit_release_action(test, pressure_off, NULL);
+	kunit_info(test, "16 round trips under pressure: %d calls failed\n",
+		   failed);
+	/* each request makes about six such calls, failing a third of them */
+	KUNIT_EXPECT_GT(test, failed, 32);
+}
+#else
+static void blk_dma_nvme_memory_pressure_should_not_livelock(struct kunit *test)
+{
+	kunit_skip(test, "needs CONFIG_FAULT_INJECTION");
+}
+#endif
+
 /* @size bytes of CMB of the NVMe next to edu @nth (see p2p_get()). */
 static struct p2p_buf *cmb_near_edu(struct kunit *test, unsigned int nth,
 				    size_t size)
@@ -863,6 +916,7 @@ static struct kunit_case blk_dma_nvme_test_cases[] = {
 	KUNIT_CASE(blk_dma_nvme_p2p_host_bridge_roundtrip),
 	KUNIT_CASE(blk_dma_nvme_p2p_bus_addr_roundtrip),
 	KUNIT_CASE(blk_dma_nvme_metadata_roundtrip),
+	KUNIT_CASE(blk_dma_nvme_memory_pressure_should_not_livelock),
 	{}
 };
 

@@ -19,6 +19,7 @@
 #include <linux/dma-direct.h>
 #include <linux/dma-iova.h>
 #include <linux/fault-inject.h>
+#include <linux/hmm-dma.h>
 #include <linux/iommu.h>
 #include <linux/iommu-dma.h>
 #include <linux/kallsyms.h>
@@ -951,49 +952,6 @@ static void dma_iova_fault_every_call_should_unwind(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, dma_iova_debug_live_states(), live);
 }
 
-/*
- * The variable behind one of fail_page_alloc's debugfs knobs. Nothing has
- * mounted debugfs this early, so look the knob up.
- */
-static void *fail_page_alloc_knob(const char *name)
-{
-	struct dentry *dir = debugfs_lookup("fail_page_alloc", NULL), *knob;
-	void *val = NULL;
-
-	if (IS_ERR_OR_NULL(dir))
-		return NULL;
-	knob = debugfs_lookup(name, dir);
-	if (!IS_ERR_OR_NULL(knob)) {
-		val = d_inode(knob)->i_private;
-		dput(knob);
-	}
-	dput(dir);
-	return val;
-}
-
-/*
- * Start and end of function @name (static ones too: a kprobe resolves it),
- * from its symbol "name+0x0/0xSIZE".
- */
-static bool function_extent(const char *name, unsigned long *start,
-			    unsigned long *end)
-{
-	struct kprobe kp = { .symbol_name = name };
-	char sym[KSYM_SYMBOL_LEN], *slash;
-	unsigned long size;
-
-	if (register_kprobe(&kp))
-		return false;
-	*start = (unsigned long)kp.addr - kp.offset;
-	unregister_kprobe(&kp);
-	sprint_symbol(sym, *start);
-	slash = strrchr(sym, '/');
-	if (!slash || kstrtoul(slash + 1, 16, &size) || !size)
-		return false;
-	*end = *start + size;
-	return true;
-}
-
 #define FAIL_NTH_RUNS	48
 
 struct fail_page_alloc_knobs {
@@ -1383,6 +1341,169 @@ static struct kunit_suite dma_iova_test_suite = {
 	.test_cases = dma_iova_test_cases,
 };
 
+/* ---- the HMM helper (linux/hmm-dma.h) on the real IOMMU --------------- */
+
+static void hmm_map_free(void *map)
+{
+	hmm_dma_map_free(map);
+}
+
+static struct hmm_dma_map *hmm_map_get(struct kunit *test, struct device *dev,
+				       unsigned long npages)
+{
+	struct hmm_dma_map *map = kunit_kzalloc(test, sizeof(*map), GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, map);
+	KUNIT_ASSERT_EQ(test, hmm_dma_map_alloc(dev, map, npages, GFP_KERNEL),
+			0);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, hmm_map_free,
+							map), 0);
+	KUNIT_ASSERT_NE(test, hmm_dma_iova(map), 0);
+	return map;
+}
+
+/* What hmm_range_fault() reports for @page, mapped by the CPU at @order. */
+static unsigned long hmm_pfn(struct page *page, bool write, unsigned int order)
+{
+	return page_to_pfn(page) | HMM_PFN_VALID | (write ? HMM_PFN_WRITE : 0) |
+	       ((unsigned long)order << HMM_PFN_ORDER_SHIFT);
+}
+
+/*
+ * Pages map at their index; a refault over mapped pages takes their new
+ * flags (read-only to writable, which did not invalidate); an unmap takes
+ * exactly its range out of the page table and dirties the pages that were
+ * mapped writable.
+ */
+static void hmm_dma_pages_should_map_at_their_index(struct kunit *test)
+{
+	struct iova_env *env = env_get(test, 0);
+	struct hmm_dma_map *map = hmm_map_get(test, env_dev(env), 8);
+	unsigned long pfns[8];
+	struct page *pages[8];
+	unsigned int i;
+
+	for (i = 0; i < 8; i++) {
+		pages[i] = pfn_to_page(PHYS_PFN(pages_get(test, 0, 0)));
+		ClearPageDirty(pages[i]);
+		pfns[i] = hmm_pfn(pages[i], false, 0);
+	}
+	KUNIT_ASSERT_EQ(test, hmm_dma_map_pfns(map, 0, pfns, 8), 0);
+	for (i = 0; i < 8; i++) {
+		KUNIT_EXPECT_EQ(test, map->pfns[i] & HMM_DMA_STATE,
+				HMM_DMA_MAPPED);
+		KUNIT_EXPECT_EQ(test, hmm_dma_addr(map, i),
+				hmm_dma_iova(map) + i * PAGE_SIZE);
+		KUNIT_EXPECT_EQ(test, iommu_iova_to_phys(env->domain,
+							 hmm_dma_addr(map, i)),
+				page_to_phys(pages[i]));
+	}
+	/* pages 2..5 became writable without an invalidation */
+	for (i = 2; i < 6; i++)
+		pfns[i] = hmm_pfn(pages[i], true, 0);
+	KUNIT_ASSERT_EQ(test, hmm_dma_map_pfns(map, 2, pfns + 2, 4), 0);
+	for (i = 0; i < 8; i++)
+		KUNIT_EXPECT_EQ_MSG(test, !!(map->pfns[i] & HMM_PFN_WRITE),
+				    i >= 2 && i < 6, "page %u", i);
+
+	KUNIT_EXPECT_EQ(test, hmm_dma_unmap_range(map, 1, 4), 4);
+	for (i = 0; i < 8; i++) {
+		dma_addr_t iova = hmm_dma_iova(map) + i * PAGE_SIZE;
+		bool gone = i >= 1 && i < 5;
+
+		KUNIT_EXPECT_EQ_MSG(test, !(map->pfns[i] & HMM_DMA_MAPPED),
+				    gone, "page %u", i);
+		KUNIT_EXPECT_EQ_MSG(test, hmm_dma_addr(map, i) ==
+				    DMA_MAPPING_ERROR, gone, "page %u", i);
+		KUNIT_EXPECT_EQ_MSG(test, !iommu_iova_to_phys(env->domain, iova),
+				    gone, "page %u", i);
+		/* dirtied: unmapped and mapped writable */
+		KUNIT_EXPECT_EQ_MSG(test, !!PageDirty(pages[i]),
+				    gone && i >= 2, "page %u", i);
+	}
+	/* bad ranges and pfns: refused, nothing changes */
+	KUNIT_EXPECT_EQ(test, hmm_dma_map_pfns(map, 6, pfns, 3), -EINVAL);
+	pfns[0] = 0;
+	KUNIT_EXPECT_EQ(test, hmm_dma_map_pfns(map, 0, pfns, 2), -EFAULT);
+	KUNIT_EXPECT_EQ(test, map->pfns[0] & HMM_DMA_STATE, HMM_DMA_MAPPED);
+	KUNIT_EXPECT_EQ(test, map->pfns[1], 0);
+}
+
+/*
+ * The pages of a CPU huge mapping go to the IOMMU in one call (which may
+ * use a large page), so an unmap that cuts the block takes all of it, as
+ * the CPU side invalidates it; the page tables hold nothing of it after.
+ */
+static void hmm_dma_huge_mapping_should_unmap_whole(struct kunit *test)
+{
+	struct iova_env *env = env_get(test, 0);
+	struct hmm_dma_map *map = hmm_map_get(test, env_dev(env), 1024);
+	struct page *huge = pfn_to_page(PHYS_PFN(pages_get(test, 9, 0)));
+	unsigned long *pfns;
+	unsigned int i;
+
+	pfns = kunit_kmalloc_array(test, 512, sizeof(*pfns), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, pfns);
+	for (i = 0; i < 512; i++)
+		pfns[i] = hmm_pfn(nth_page(huge, i), true, 9);
+	/* at index 512: the block is aligned in the IOVA as in memory */
+	KUNIT_ASSERT_EQ(test, hmm_dma_map_pfns(map, 512, pfns, 512), 0);
+	KUNIT_EXPECT_EQ(test, iommu_iova_to_phys(env->domain,
+						 hmm_dma_addr(map, 700)),
+			page_to_phys(nth_page(huge, 188)));
+	KUNIT_EXPECT_EQ(test, hmm_dma_unmap_range(map, 600, 1), 512);
+	for (i = 0; i < 1024; i++)
+		KUNIT_EXPECT_EQ_MSG(test, map->pfns[i], 0, "page %u", i);
+	expect_unmapped(test, env->domain, hmm_dma_iova(map) + SZ_2M, SZ_2M);
+}
+
+/* Each lower-layer call of a batch fails in turn: nothing of it stays. */
+static void hmm_dma_failures_should_unwind(struct kunit *test)
+{
+	struct iova_env *env = env_get(test, 0);
+	struct hmm_dma_map *map = hmm_map_get(test, env_dev(env), 4);
+	unsigned int i, k, failed = 0;
+	unsigned long pfns[4];
+	int ret;
+
+	if (!IS_ENABLED(CONFIG_FAULT_INJECTION))
+		kunit_skip(test, "needs CONFIG_FAULT_INJECTION");
+	for (i = 0; i < 4; i++)
+		pfns[i] = hmm_pfn(pfn_to_page(PHYS_PFN(pages_get(test, 0, 0))),
+				  true, 0);
+	for (k = 1; k < 16; k++) {
+		fault_arm(k);
+		ret = hmm_dma_map_pfns(map, 0, pfns, 4);
+		if (!fault_disarm()) {
+			KUNIT_EXPECT_EQ(test, ret, 0);
+			break;
+		}
+		failed++;
+		KUNIT_EXPECT_NE_MSG(test, ret, 0, "call %u", k);
+		for (i = 0; i < 4; i++)
+			KUNIT_EXPECT_EQ_MSG(test, map->pfns[i], 0, "call %u", k);
+		expect_unmapped(test, env->domain, hmm_dma_iova(map),
+				4 * PAGE_SIZE);
+	}
+	/* a map per page (they are not one CPU mapping) and the sync */
+	KUNIT_EXPECT_EQ(test, failed, 5);
+	for (i = 0; i < 4; i++)
+		KUNIT_EXPECT_EQ(test, map->pfns[i] & HMM_DMA_STATE,
+				HMM_DMA_MAPPED);
+}
+
+static struct kunit_case hmm_dma_test_cases[] = {
+	KUNIT_CASE(hmm_dma_pages_should_map_at_their_index),
+	KUNIT_CASE(hmm_dma_huge_mapping_should_unmap_whole),
+	KUNIT_CASE(hmm_dma_failures_should_unwind),
+	{}
+};
+
+static struct kunit_suite hmm_dma_test_suite = {
+	.name = "hmm_dma",
+	.test_cases = hmm_dma_test_cases,
+};
+
 /*
  * Runs first (this file links first): what boot left unreferenced is no
  * business of the suites. Wait until it is old enough to be seen, scan,
@@ -1414,7 +1535,8 @@ static struct kunit_suite kmemleak_baseline_suite = {
 };
 
 kunit_test_suites(&kmemleak_baseline_suite, &dma_iova_test_suite, &dma_iova_debug_test_suite,
-		  &dma_iova_lockout_test_suite, &dma_iova_fault_test_suite);
+		  &dma_iova_lockout_test_suite, &dma_iova_fault_test_suite,
+		  &hmm_dma_test_suite);
 
 MODULE_DESCRIPTION("KUnit tests for the two-step IOVA DMA mapping API");
 MODULE_LICENSE("GPL");

@@ -8,11 +8,14 @@
 #define _LIB_TESTS_DMA_IOVA_KUNIT_H
 
 #include <kunit/test.h>
+#include <linux/debugfs.h>
 #include <linux/delay.h>
 #include <linux/dma-iova.h>
 #include <linux/fault-inject.h>
 #include <linux/iommu.h>
 #include <linux/iommu-dma.h>
+#include <linux/kallsyms.h>
+#include <linux/kprobes.h>
 #include <linux/pci-p2pdma.h>
 
 #include "dma_iova_edu.h"
@@ -256,6 +259,49 @@ static inline bool fault_disarm(void)
 	fail_dma_iova.probability = 0;
 	atomic_set(&fail_dma_iova.times, 0);
 	return hit;
+}
+
+/*
+ * The variable behind one of fail_page_alloc's debugfs knobs. Nothing has
+ * mounted debugfs this early, so look the knob up.
+ */
+static inline void *fail_page_alloc_knob(const char *name)
+{
+	struct dentry *dir = debugfs_lookup("fail_page_alloc", NULL), *knob;
+	void *val = NULL;
+
+	if (IS_ERR_OR_NULL(dir))
+		return NULL;
+	knob = debugfs_lookup(name, dir);
+	if (!IS_ERR_OR_NULL(knob)) {
+		val = d_inode(knob)->i_private;
+		dput(knob);
+	}
+	dput(dir);
+	return val;
+}
+
+/*
+ * Start and end of function @name (static ones too: a kprobe resolves it),
+ * from its symbol "name+0x0/0xSIZE".
+ */
+static inline bool function_extent(const char *name, unsigned long *start,
+				   unsigned long *end)
+{
+	struct kprobe kp = { .symbol_name = name };
+	char sym[KSYM_SYMBOL_LEN], *slash;
+	unsigned long size;
+
+	if (register_kprobe(&kp))
+		return false;
+	*start = (unsigned long)kp.addr - kp.offset;
+	unregister_kprobe(&kp);
+	sprint_symbol(sym, *start);
+	slash = strrchr(sym, '/');
+	if (!slash || kstrtoul(slash + 1, 16, &size) || !size)
+		return false;
+	*end = *start + size;
+	return true;
 }
 #endif /* CONFIG_FAULT_INJECTION */
 
