@@ -131,6 +131,21 @@ static bool in_iova(unsigned long pfn)
 	return pfn && !(pfn & HMM_DMA_P2P_BUS);
 }
 
+/* The page frame of an entry: no page lookup needed. */
+static unsigned long entry_pfn(unsigned long e)
+{
+	return e & ~(HMM_PFN_FLAGS | HMM_DMA_STATE);
+}
+
+/* Pages in the CPU mapping of entry @e, and @e's offset among them. */
+static unsigned long block_size(unsigned long e, unsigned long *off)
+{
+	unsigned long size = 1UL << hmm_pfn_to_map_order(e);
+
+	*off = entry_pfn(e) & (size - 1);
+	return size;
+}
+
 /*
  * Page @b can join page @a in one IOMMU call: the next page of the same
  * CPU huge mapping (hmm_pfn_to_map_order()), of one kind. The IOMMU may
@@ -140,10 +155,10 @@ static bool in_iova(unsigned long pfn)
  */
 static bool mergeable(unsigned long a, unsigned long b)
 {
-	unsigned long mask = (1UL << hmm_pfn_to_map_order(b)) - 1;
-	unsigned long pfn = page_to_pfn(hmm_dma_page(b));
+	unsigned long off;
 
-	return (pfn & mask) && pfn == page_to_pfn(hmm_dma_page(a)) + 1 &&
+	block_size(b, &off);
+	return off && entry_pfn(b) == entry_pfn(a) + 1 &&
 	       (a & HMM_DMA_P2P) == (b & HMM_DMA_P2P);
 }
 
@@ -151,23 +166,23 @@ static bool mergeable(unsigned long a, unsigned long b)
 static unsigned long block_start(const struct hmm_dma_map *map,
 				 unsigned long idx)
 {
-	unsigned long pfn = map->pfns[idx];
-	unsigned long off = page_to_pfn(hmm_dma_page(pfn)) &
-			    ((1UL << hmm_pfn_to_map_order(pfn)) - 1);
+	unsigned long off;
 
-	return (pfn & HMM_DMA_MAPPED) ? idx - min(off, idx) : idx;
+	if (!(map->pfns[idx] & HMM_DMA_MAPPED))
+		return idx;
+	block_size(map->pfns[idx], &off);
+	return idx - min(off, idx);
 }
 
 /* End index of the CPU huge mapping that entry @idx belongs to. */
 static unsigned long block_end(const struct hmm_dma_map *map,
 			       unsigned long idx)
 {
-	unsigned long pfn = map->pfns[idx];
-	unsigned long size = 1UL << hmm_pfn_to_map_order(pfn);
-	unsigned long off = page_to_pfn(hmm_dma_page(pfn)) & (size - 1);
+	unsigned long off, size;
 
-	if (!(pfn & HMM_DMA_MAPPED))
+	if (!(map->pfns[idx] & HMM_DMA_MAPPED))
 		return idx + 1;
+	size = block_size(map->pfns[idx], &off);
 	return idx + min(size - off, map->npages - idx);
 }
 
