@@ -9,7 +9,7 @@
 # console; exits with the command's status.
 #
 #   scripts/vm.sh 'cat /proc/cmdline; ls /sys/bus/pci/devices'
-# VM_MEM (MiB, 2048), VM_CPUS (1), VM_CMDLINE (extra kernel parameters) and
+# VM_MEM (MiB, 2048), VM_CPUS (2), VM_CMDLINE (extra kernel parameters) and
 # VM_TIMEOUT (seconds, 900) change the machine; DMA_IOVA_OUT the log's place.
 set -euo pipefail
 . "$(dirname "$0")/kernel-env.sh"
@@ -25,7 +25,7 @@ qemu_params=$(echo "$args" | sed -n 1p)
 cmd=$(printf '%s' "$1" | base64 -w0)
 out=${DMA_IOVA_OUT:-$repo/out}
 mkdir -p "$out"
-eval "timeout ${VM_TIMEOUT:-900} qemu-system-x86_64 -nodefaults -m ${VM_MEM:-2048} -smp ${VM_CPUS:-1} \
+eval "timeout ${VM_TIMEOUT:-900} qemu-system-x86_64 -nodefaults -m ${VM_MEM:-2048} \
 	-nographic -serial stdio -no-reboot \
 	-kernel $build/arch/x86/boot/bzImage \
 	-fsdev local,id=root,path=/,security_model=none,readonly=on,multidevs=remap \
@@ -33,6 +33,6 @@ eval "timeout ${VM_TIMEOUT:-900} qemu-system-x86_64 -nodefaults -m ${VM_MEM:-204
 	-append 'console=ttyS0 root=/dev/root rootfstype=9p \
 rootflags=trans=virtio,version=9p2000.L,msize=512000 ro init=$vmdir/init.sh \
 kunit.enable=0 panic=-1 ${VM_CMDLINE:-} dma_iova_vm.cmd=$cmd' \
-	$qemu_params" 2>&1 | tee "$out/vm.log" | grep -v '^vtd_dmar_fault'
+	$qemu_params -smp ${VM_CPUS:-2}" 2>&1 | tee "$out/vm.log" | grep -v '^vtd_dmar_fault'
 status=$(sed -n 's/^vm: exit status \([0-9]*\).*/\1/p' "$out/vm.log" | tail -n 1)
 exit "${status:-1}"

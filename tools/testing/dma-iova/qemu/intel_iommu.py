@@ -39,6 +39,8 @@ CONFIG_SERIAL_8250_CONSOLE=y''',
 			   extra_qemu_params=[
 				# after kunit.py's -m 1024: 1 GiB regions
 				'-m', '3072',
+				# two vCPUs run in parallel (multi-threaded TCG)
+				'-smp', '2',
 				'-machine', 'q35',
 				'-cpu', 'qemu64,vendor=AuthenticAMD,family=23',
 				'-device', 'intel-iommu',
