@@ -176,7 +176,7 @@ extern struct fault_attr fail_dma_iova;
 
 #if defined(CONFIG_DMA_IOVA_LINK) && defined(CONFIG_DMA_API_DEBUG)
 unsigned int dma_iova_debug_errors(enum dma_iova_debug_check check);
-unsigned int dma_iova_debug_live_states(void);
+unsigned int dma_iova_debug_live_states(const struct device *dev);
 #else
 static inline unsigned int
 dma_iova_debug_errors(enum dma_iova_debug_check check)
@@ -184,7 +184,8 @@ dma_iova_debug_errors(enum dma_iova_debug_check check)
 	return 0;
 }
 
-static inline unsigned int dma_iova_debug_live_states(void)
+static inline unsigned int
+dma_iova_debug_live_states(const struct device *dev)
 {
 	return 0;
 }

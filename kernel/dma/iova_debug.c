@@ -86,11 +86,12 @@ EXPORT_SYMBOL_GPL(dma_iova_debug_errors);
 
 /**
  * dma_iova_debug_live_states() - number of mapping states now live
+ * @dev: count only the states of this device; all if %NULL
  *
  * Context: Any context.
  * Return: states allocated and not yet destroyed or freed.
  */
-unsigned int dma_iova_debug_live_states(void)
+unsigned int dma_iova_debug_live_states(const struct device *dev)
 {
 	struct iova_debug_entry *e;
 	unsigned int bkt, n = 0;
@@ -98,7 +99,7 @@ unsigned int dma_iova_debug_live_states(void)
 
 	spin_lock_irqsave(&iova_debug_lock, flags);
 	hash_for_each(iova_states, bkt, e, node)
-		n++;
+		n += !dev || e->dev == dev;
 	spin_unlock_irqrestore(&iova_debug_lock, flags);
 	return n;
 }
@@ -229,6 +230,8 @@ void debug_dma_iova_alloc(struct dma_iova_mapping *map, int ret)
 	struct iova_debug_entry *e;
 	unsigned long flags;
 
+	if (!dma_debug_active())
+		return;
 	spin_lock_irqsave(&iova_debug_lock, flags);
 	e = lookup(map);
 	if (e) {
@@ -301,6 +304,8 @@ bool debug_dma_iova_link(struct dma_iova_mapping *map, size_t offset,
 	unsigned long flags;
 	size_t end = 0;
 
+	if (!dma_debug_active())
+		return false;
 	spin_lock_irqsave(&iova_debug_lock, flags);
 	e = check_state(map, offset);
 	if (!e)
@@ -379,6 +384,8 @@ void debug_dma_iova_linked(struct dma_iova_mapping *map, size_t offset,
 	struct iova_debug_entry *e;
 	unsigned long flags;
 
+	if (!dma_debug_active())
+		return;
 	spin_lock_irqsave(&iova_debug_lock, flags);
 	e = follow(map);	/* a failed link unwound its whole batch */
 	if (!e)
@@ -404,6 +411,8 @@ void debug_dma_iova_commit(struct dma_iova_mapping *map)
 {
 	unsigned long flags;
 
+	if (!dma_debug_active())
+		return;
 	spin_lock_irqsave(&iova_debug_lock, flags);
 	check_state(map, 0);
 	spin_unlock_irqrestore(&iova_debug_lock, flags);
@@ -414,6 +423,8 @@ void debug_dma_iova_committed(struct dma_iova_mapping *map, int ret)
 	struct iova_debug_entry *e;
 	unsigned long flags;
 
+	if (!dma_debug_active())
+		return;
 	spin_lock_irqsave(&iova_debug_lock, flags);
 	/* a failed commit unwound its batch; either way none is pending */
 	e = ret ? follow(map) : lookup(map);
@@ -432,6 +443,8 @@ bool debug_dma_iova_unlink(struct dma_iova_mapping *map,
 	unsigned int r;
 	ssize_t pending;
 
+	if (!dma_debug_active())
+		return false;
 	spin_lock_irqsave(&iova_debug_lock, flags);
 	e = check_state(map, nr ? ranges[0].offset : 0);
 	if (!e)
@@ -458,6 +471,8 @@ void debug_dma_iova_unlinked(struct dma_iova_mapping *map,
 	unsigned long flags;
 	unsigned int r;
 
+	if (!dma_debug_active())
+		return;
 	spin_lock_irqsave(&iova_debug_lock, flags);
 	e = lookup(map);
 	if (e && !ret) {
@@ -479,6 +494,8 @@ void debug_dma_iova_sync(struct dma_iova_mapping *map, size_t offset,
 	unsigned long flags;
 	size_t end;
 
+	if (!dma_debug_active())
+		return;
 	spin_lock_irqsave(&iova_debug_lock, flags);
 	e = check_state(map, offset);
 	if (!e)
@@ -496,6 +513,8 @@ void debug_dma_iova_destroy(struct dma_iova_mapping *map)
 	struct iova_debug_entry *e;
 	unsigned long flags;
 
+	if (!dma_debug_active())
+		return;
 	spin_lock_irqsave(&iova_debug_lock, flags);
 	e = lookup(map);
 	if (!e) {
@@ -521,6 +540,8 @@ void debug_dma_iova_free(struct dma_iova_mapping *map, int ret)
 	struct iova_debug_entry *e;
 	unsigned long flags;
 
+	if (!dma_debug_active())
+		return;
 	spin_lock_irqsave(&iova_debug_lock, flags);
 	e = lookup(map);
 	if (ret == -EBUSY && e)

@@ -103,6 +103,11 @@ bool should_fail(struct fault_attr *attr, ssize_t size)
 	return site_fails(FAIL_HOOK);
 }
 
+bool dma_debug_active(void)
+{
+	return !mock.dma_debug_off;
+}
+
 bool dma_debug_report_error(struct device *dev)
 {
 	mock.dma_debug_errors++;

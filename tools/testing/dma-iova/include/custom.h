@@ -99,6 +99,7 @@ struct mock_state {
 	long kmalloc_live;
 	/* dma-debug error_count */
 	unsigned int dma_debug_errors;
+	bool dma_debug_off;		/* dma_debug=off */
 };
 
 extern struct mock_state mock;
@@ -286,6 +287,7 @@ bool should_fail(struct fault_attr *attr, ssize_t size);
 
 /* dma-debug's side: kernel/dma/debug.c counts errors we report. */
 bool dma_debug_report_error(struct device *dev);
+bool dma_debug_active(void);
 
 enum pci_p2pdma_map_type pci_p2pdma_classify(struct pci_p2pdma_map_state *s,
 					     struct device *dev,

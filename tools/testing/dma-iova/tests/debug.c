@@ -97,8 +97,35 @@ static bool test_debug_correct_use_is_silent(void)
 	return true;
 }
 
+/* With dma_debug=off no check runs and no shadow state is kept. */
+static bool test_debug_off_checks_nothing(void)
+{
+	unsigned int before = dma_iova_debug_errors(DMA_IOVA_DBG_NONE);
+	unsigned int live = dma_iova_debug_live_states(NULL);
+	struct dma_iova_debug_env env;
+	unsigned int i;
+
+	mock.dma_debug_off = true;
+	for (i = 0; i < sizeof(dma_iova_debug_cases) /
+			sizeof(dma_iova_debug_cases[0]); i++) {
+		const struct dma_iova_debug_case *dc = &dma_iova_debug_cases[i];
+
+		dbg_env_init(&env);
+		ASSERT_EQ(dc->prepare(&env), 0);
+		ASSERT_EQ(dma_iova_debug_live_states(NULL), live);
+		dc->misuse(&env);
+		dma_destroy_iova(&env.map);
+		dma_destroy_iova(&env.other);
+	}
+	mock.dma_debug_off = false;
+	ASSERT_EQ(dma_iova_debug_errors(DMA_IOVA_DBG_NONE), before);
+	ASSERT_EQ(mock.dma_debug_errors, 0);
+	return true;
+}
+
 static void run_debug_tests(void)
 {
 	TEST(debug_checks_fire_exactly_once);
 	TEST(debug_correct_use_is_silent);
+	TEST(debug_off_checks_nothing);
 }
