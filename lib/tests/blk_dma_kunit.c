@@ -321,16 +321,13 @@ KUNIT_ARRAY_PARAM(split, split_cases, split_case_desc);
 static void blk_dma_segments_should_respect_limits(struct kunit *test)
 {
 	const struct split_case *c = test->param_value;
-	struct device *dev = kunit_device_register(test, "blk_dma_split");
+	struct device *dev = direct_dev_get(test, "blk_dma_split");
 	struct dma_iova_mapping *map = map_state(test);
 	struct blk_dma_iter iter;
 	struct dma_iova_seg seg;
 	dma_addr_t next = c->addr;
 	unsigned int n = 0;
 
-	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, dev);
-	dev->coherent_dma_mask = DMA_BIT_MASK(64);
-	dev->dma_mask = &dev->coherent_dma_mask;
 	KUNIT_ASSERT_EQ(test, dma_alloc_iova(dev, map, c->len, 0, GFP_KERNEL),
 			0);
 	blk_dma_iter_init(&iter, map, &c->lim);
@@ -447,7 +444,7 @@ static void blk_dma_b1_failed_map_leaves_no_stale_state(struct kunit *test)
 	unsigned int len = SZ_4K;
 	struct request *rq = rq_make(test, &p, &len, 1);
 	struct dma_iova_mapping *map = map_state(test);
-	unsigned int live = dma_iova_debug_live_states();
+	unsigned int live = dma_iova_debug_live_states(NULL);
 	struct dma_iova_seg seg;
 
 	memset(map, 0xa5, sizeof(*map));
@@ -456,7 +453,7 @@ static void blk_dma_b1_failed_map_leaves_no_stale_state(struct kunit *test)
 			BLK_STS_INVAL);
 	KUNIT_EXPECT_FALSE(test, dma_iova_is_live(map));
 	KUNIT_EXPECT_EQ(test, dma_iova_nr_chunks(map), 0);
-	KUNIT_EXPECT_EQ(test, dma_iova_debug_live_states(), live);
+	KUNIT_EXPECT_EQ(test, dma_iova_debug_live_states(NULL), live);
 	dma_destroy_iova(map);
 
 	rq->bio->bi_iter.bi_size = len;
@@ -478,7 +475,7 @@ static void blk_dma_b2_failure_anywhere_unwinds_all(struct kunit *test)
 	struct iova_env *env = env_get(test, 0);
 	unsigned int len[] = { SZ_2K, SZ_4K, SZ_1K };
 	struct dma_iova_mapping *map = map_state(test);
-	unsigned int k, live = dma_iova_debug_live_states();
+	unsigned int k, live = dma_iova_debug_live_states(NULL);
 	phys_addr_t phys[3];
 	struct request *rq;
 	struct blk_dma_stats before, after;
@@ -511,7 +508,7 @@ static void blk_dma_b2_failure_anywhere_unwinds_all(struct kunit *test)
 		KUNIT_EXPECT_EQ(test, after.failures - before.failures, 1);
 		expect_unmapped(test, env->domain, addr, 3 * SZ_4K);
 		expect_iova_released(test, env_dev(env), addr, 3 * SZ_4K);
-		KUNIT_EXPECT_EQ(test, dma_iova_debug_live_states(), live);
+		KUNIT_EXPECT_EQ(test, dma_iova_debug_live_states(NULL), live);
 	}
 	/* IOVA alloc, record growth, three maps and the commit sync. */
 	KUNIT_EXPECT_GE(test, k, 7);
@@ -527,7 +524,7 @@ static void blk_dma_b2_failure_anywhere_unwinds_all(struct kunit *test)
  */
 static void blk_dma_no_iommu_maps_per_run(struct kunit *test)
 {
-	struct device *dev = kunit_device_register(test, "blk_dma_direct");
+	struct device *dev = direct_dev_get(test, "blk_dma_direct");
 	unsigned int len[] = { SZ_4K - SZ_1K, SZ_2K };
 	struct blk_dma_stats before, after;
 	struct dma_iova_mapping *map;
@@ -536,9 +533,6 @@ static void blk_dma_no_iommu_maps_per_run(struct kunit *test)
 	struct request *rq;
 	unsigned int i, n;
 
-	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, dev);
-	dev->coherent_dma_mask = DMA_BIT_MASK(64);
-	dev->dma_mask = &dev->coherent_dma_mask;
 	/* Like nvme-pci: swiotlb keeps offsets within a controller page. */
 	dev->dma_parms = kunit_kzalloc(test, sizeof(*dev->dma_parms),
 				       GFP_KERNEL);

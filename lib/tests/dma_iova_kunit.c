@@ -24,8 +24,10 @@
 #include <linux/iommu-dma.h>
 #include <linux/kallsyms.h>
 #include <linux/kprobes.h>
+#include <linux/kthread.h>
 #include <linux/nvme.h>
 #include <linux/pci-p2pdma.h>
+#include <linux/random.h>
 #include <linux/sizes.h>
 #include <linux/sort.h>
 #include <linux/swiotlb.h>
@@ -483,12 +485,9 @@ static void dma_iova_p2p_unreachable_should_fail(struct kunit *test)
 {
 	struct iova_env *env = env_get(test, 0);
 	struct p2p_buf *cmb = p2p_get(test, env->edu.pdev, SZ_4K);
-	struct device *dev = kunit_device_register(test, "dma_iova_nopci");
+	struct device *dev = direct_dev_get(test, "dma_iova_nopci");
 	struct dma_iova_mapping map;
 
-	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, dev);
-	dev->coherent_dma_mask = DMA_BIT_MASK(64);
-	dev->dma_mask = &dev->coherent_dma_mask;
 	KUNIT_ASSERT_EQ(test, dma_alloc_iova(dev, &map, SZ_8K, 0, GFP_KERNEL),
 			0);
 	KUNIT_EXPECT_EQ(test, dma_link_range(&map, 0, virt_to_phys(cmb->va),
@@ -595,7 +594,7 @@ static void dma_iova_bounce_should_cover_only_head_and_tail(struct kunit *test)
  */
 static void dma_iova_no_iommu_should_map_per_chunk(struct kunit *test)
 {
-	struct device *dev = kunit_device_register(test, "dma_iova_direct");
+	struct device *dev = direct_dev_get(test, "dma_iova_direct");
 	phys_addr_t a = pages_get(test, 0, 0), b = pages_get(test, 0, 0);
 	struct dma_iova_mapping map;
 	struct dma_iova_iter iter;
@@ -605,9 +604,6 @@ static void dma_iova_no_iommu_should_map_per_chunk(struct kunit *test)
 	size_t off = 0;
 	u8 *bounce;
 
-	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, dev);
-	dev->coherent_dma_mask = DMA_BIT_MASK(64);
-	dev->dma_mask = &dev->coherent_dma_mask;
 	KUNIT_ASSERT_EQ(test, dma_alloc_iova(dev, &map, SZ_8K, 0, GFP_KERNEL),
 			0);
 	KUNIT_EXPECT_FALSE(test, dma_iova_uses_iommu(&map));
@@ -902,7 +898,7 @@ static void expect_unwound(struct kunit *test, struct iova_env *env,
  */
 static void dma_iova_fault_every_call_should_unwind(struct kunit *test)
 {
-	unsigned int live = dma_iova_debug_live_states();
+	unsigned int live = dma_iova_debug_live_states(NULL);
 	unsigned int k, hits[3] = {};
 	struct dma_iova_mapping map;
 	struct iova_env *env;
@@ -949,7 +945,7 @@ static void dma_iova_fault_every_call_should_unwind(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, hits[2], 11);
 	KUNIT_EXPECT_EQ(test, k, 16);
 	/* no mapping state leaked (counted with CONFIG_DMA_API_DEBUG) */
-	KUNIT_EXPECT_EQ(test, dma_iova_debug_live_states(), live);
+	KUNIT_EXPECT_EQ(test, dma_iova_debug_live_states(NULL), live);
 }
 
 #define FAIL_NTH_RUNS	48
@@ -1341,6 +1337,196 @@ static struct kunit_suite dma_iova_test_suite = {
 	.test_cases = dma_iova_test_cases,
 };
 
+/* ---- several CPUs on one device at once ------------------------------- */
+
+#define STRESS_THREADS	4
+#define STRESS_PAGES	16	/* host pages of each thread */
+#define STRESS_CHUNKS	8	/* most chunks linked per mapping */
+#define STRESS_TIME	(4 * HZ)
+
+struct stress_thread {
+	struct device *dev;
+	struct iommu_domain *domain;
+	phys_addr_t host;	/* STRESS_PAGES pages of this thread */
+	phys_addr_t cmb;	/* CMB P2P memory shared by all threads */
+	unsigned long deadline, started;
+	unsigned int rounds, chunks;
+	int err;		/* first failure, reported by the test */
+	char what[96];
+	struct completion done;
+};
+
+static int stress_fail(struct stress_thread *t, int err, const char *what,
+		       size_t offset)
+{
+	t->err = err ?: -EIO;
+	snprintf(t->what, sizeof(t->what), "round %u: %s at %zx: %d",
+		 t->rounds, what, offset, err);
+	return t->err;
+}
+
+/*
+ * One round: reserve a range of random size, link host pages, P2P memory
+ * through the host bridge and now and then an unaligned (bounced) piece,
+ * commit, check every chunk in the page table, unlink one and check it is
+ * gone, destroy.
+ */
+static int stress_round(struct stress_thread *t)
+{
+	unsigned int n = 1 + get_random_u32_below(STRESS_CHUNKS), i;
+	size_t off[STRESS_CHUNKS], len[STRESS_CHUNKS], pos = 0;
+	phys_addr_t phys[STRESS_CHUNKS];
+	bool mapped[STRESS_CHUNKS];
+	struct dma_iova_mapping map;
+	int ret;
+
+	ret = dma_alloc_iova(t->dev, &map, STRESS_CHUNKS * 5 * SZ_4K,
+			     get_random_u32_below(2) ? SZ_64K : 0, GFP_KERNEL);
+	if (ret)
+		return stress_fail(t, ret, "alloc", 0);
+	for (i = 0; i < n; i++) {
+		unsigned int kind = get_random_u32_below(8);
+
+		len[i] = (1 + get_random_u32_below(4)) * SZ_4K;
+		mapped[i] = true;
+		if (kind == 0) {
+			phys[i] = t->cmb + get_random_u32_below(4) * SZ_4K;
+		} else if (kind == 1) {
+			/* head and tail bounced through swiotlb slots */
+			phys[i] = t->host + SZ_2K;
+			len[i] = SZ_4K;
+			mapped[i] = false;
+		} else {
+			phys[i] = t->host + get_random_u32_below(STRESS_PAGES - 3) *
+					    SZ_4K;
+		}
+		off[i] = pos + offset_in_page(phys[i]);
+		pos += len[i] + (mapped[i] ? 0 : SZ_4K);
+		/* to the device: chunks may share pages without I14 reports */
+		ret = dma_link_range(&map, off[i], phys[i], len[i],
+				     DMA_TO_DEVICE, 0);
+		if (ret) {
+			stress_fail(t, ret, "link", off[i]);
+			goto out;
+		}
+	}
+	ret = dma_iova_commit(&map);
+	if (ret) {
+		stress_fail(t, ret, "commit", 0);
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		dma_addr_t iova = dma_iova_addr(&map) + off[i];
+
+		if (!mapped[i])
+			continue;
+		if (iommu_iova_to_phys(t->domain, iova) != phys[i] ||
+		    iommu_iova_to_phys(t->domain, iova + len[i] - 1) !=
+		    phys[i] + len[i] - 1) {
+			ret = stress_fail(t, 0, "page table", off[i]);
+			goto out;
+		}
+	}
+	i = get_random_u32_below(n);
+	ret = dma_unlink_range(&map, off[i], len[i]);
+	if (!ret)
+		ret = dma_iova_commit(&map);
+	if (ret) {
+		stress_fail(t, ret, "unlink", off[i]);
+		goto out;
+	}
+	if (iommu_iova_to_phys(t->domain, dma_iova_addr(&map) + off[i])) {
+		ret = stress_fail(t, 0, "still mapped after unlink", off[i]);
+		goto out;
+	}
+	t->chunks += n;
+out:
+	dma_destroy_iova(&map);
+	return ret;
+}
+
+static int stress_thread_fn(void *data)
+{
+	struct stress_thread *t = data;
+
+	/* at least one round, however late the thread got a CPU */
+	t->started = jiffies;
+	do {
+		if (stress_round(t))
+			break;
+		t->rounds++;
+		cond_resched();
+	} while (time_before(jiffies, t->deadline));
+	complete(&t->done);
+	return 0;
+}
+
+/*
+ * Threads on every CPU map, link, unlink and destroy on one device for a
+ * few seconds: the IOVA allocator's per-CPU caches, the IOMMU page table,
+ * the P2P provider lookup, swiotlb and the debug shadow are shared. Every
+ * chunk resolves to its own memory, nothing fails, and no state or debug
+ * report is left behind.
+ */
+static void dma_iova_threads_on_one_device_should_not_interfere(struct kunit *test)
+{
+	unsigned int reports = dma_iova_debug_errors(DMA_IOVA_DBG_NONE);
+	struct iova_env *env = env_get(test, 0);
+	unsigned int live = dma_iova_debug_live_states(env_dev(env));
+	struct p2p_buf *cmb = p2p_get(test, env->edu.pdev, 8 * SZ_4K);
+	struct stress_thread *t;
+	struct task_struct *task[STRESS_THREADS];
+	unsigned int i, rounds = 0, chunks = 0;
+
+	make_untrusted(test, env);
+	t = kunit_kcalloc(test, STRESS_THREADS, sizeof(*t), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, t);
+	for (i = 0; i < STRESS_THREADS; i++) {
+		t[i].dev = env_dev(env);
+		t[i].domain = env->domain;
+		t[i].host = pages_get(test, ilog2(STRESS_PAGES), i);
+		t[i].cmb = virt_to_phys(cmb->va);
+		t[i].deadline = jiffies + STRESS_TIME;
+		init_completion(&t[i].done);
+		task[i] = kthread_create(stress_thread_fn, &t[i],
+					 "dma_iova_stress/%u", i);
+		KUNIT_ASSERT_FALSE(test, IS_ERR(task[i]));
+		get_task_struct(task[i]);
+		kthread_bind(task[i], i % num_online_cpus());
+	}
+	for (i = 0; i < STRESS_THREADS; i++)
+		wake_up_process(task[i]);
+	for (i = 0; i < STRESS_THREADS; i++) {
+		/* kthread_stop() before a thread ran would skip its function */
+		wait_for_completion(&t[i].done);
+		kthread_stop_put(task[i]);
+		KUNIT_EXPECT_GT(test, t[i].rounds, 0);
+		KUNIT_EXPECT_EQ_MSG(test, t[i].err, 0, "thread %u: %s", i,
+				    t[i].what);
+		kunit_info(test, "thread %u: started after %u ms, %u rounds\n", i,
+			   jiffies_to_msecs(t[i].started - t[i].deadline +
+					    STRESS_TIME), t[i].rounds);
+		rounds += t[i].rounds;
+		chunks += t[i].chunks;
+	}
+	kunit_info(test, "%u threads on %u CPUs: %u rounds, %u chunks linked\n",
+		   STRESS_THREADS, num_online_cpus(), rounds, chunks);
+	/* bound to different CPUs, the threads ran in parallel */
+	KUNIT_EXPECT_GE(test, num_online_cpus(), 2);
+	KUNIT_EXPECT_EQ(test, dma_iova_debug_live_states(env_dev(env)), live);
+	KUNIT_EXPECT_EQ(test, dma_iova_debug_errors(DMA_IOVA_DBG_NONE), reports);
+}
+
+static struct kunit_case dma_iova_concurrency_test_cases[] = {
+	KUNIT_CASE_SLOW(dma_iova_threads_on_one_device_should_not_interfere),
+	{}
+};
+
+static struct kunit_suite dma_iova_concurrency_test_suite = {
+	.name = "dma_iova_concurrency",
+	.test_cases = dma_iova_concurrency_test_cases,
+};
+
 /* ---- the HMM helper (linux/hmm-dma.h) on the real IOMMU --------------- */
 
 static void hmm_map_free(void *map)
@@ -1536,7 +1722,7 @@ static struct kunit_suite kmemleak_baseline_suite = {
 
 kunit_test_suites(&kmemleak_baseline_suite, &dma_iova_test_suite, &dma_iova_debug_test_suite,
 		  &dma_iova_lockout_test_suite, &dma_iova_fault_test_suite,
-		  &hmm_dma_test_suite);
+		  &hmm_dma_test_suite, &dma_iova_concurrency_test_suite);
 
 MODULE_DESCRIPTION("KUnit tests for the two-step IOVA DMA mapping API");
 MODULE_LICENSE("GPL");

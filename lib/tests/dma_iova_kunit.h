@@ -7,6 +7,7 @@
 #ifndef _LIB_TESTS_DMA_IOVA_KUNIT_H
 #define _LIB_TESTS_DMA_IOVA_KUNIT_H
 
+#include <kunit/device.h>
 #include <kunit/test.h>
 #include <linux/debugfs.h>
 #include <linux/delay.h>
@@ -50,6 +51,18 @@ static inline struct iova_env *env_get(struct kunit *test, unsigned int nth)
 	KUNIT_ASSERT_TRUE_MSG(test, use_dma_iommu(&pdev->dev),
 			      "%s is not in an IOMMU DMA domain", pci_name(pdev));
 	return env;
+}
+
+/* A device on no bus and behind no IOMMU, addressing 64 bits: dma-direct. */
+static inline struct device *direct_dev_get(struct kunit *test,
+					    const char *name)
+{
+	struct device *dev = kunit_device_register(test, name);
+
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, dev);
+	dev->coherent_dma_mask = DMA_BIT_MASK(64);
+	dev->dma_mask = &dev->coherent_dma_mask;
+	return dev;
 }
 
 static inline struct device *env_dev(struct iova_env *env)

@@ -18,8 +18,10 @@
 #include <linux/fs.h>
 #include <linux/mount.h>
 #include <linux/kprobes.h>
+#include <linux/kthread.h>
 #include <linux/mman.h>
 #include <linux/prandom.h>
+#include <linux/random.h>
 #include <linux/sched/mm.h>
 #include <linux/uaccess.h>
 #include <rdma/ib_umem_link.h>
@@ -405,7 +407,7 @@ static void umem_link_pinned_failures_should_unwind(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, atomic64_read(&current->mm->pinned_vm),
 			pinned_vm);
 	/* every IOVA reserved was released, no misuse of the API on the way */
-	KUNIT_EXPECT_EQ(test, dma_iova_debug_live_states(), 0);
+	KUNIT_EXPECT_EQ(test, dma_iova_debug_live_states(NULL), 0);
 	KUNIT_EXPECT_EQ(test, dma_iova_debug_errors(DMA_IOVA_DBG_NONE), reports);
 }
 
@@ -786,6 +788,198 @@ static void umem_link_odp_failures_should_unwind(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, odp_mapped(odp), 4);
 }
 
+struct release_probe {
+	struct kprobe kp;
+	struct ib_umem_link_odp *odp;
+	struct iommu_domain *domain;
+	dma_addr_t iova;
+	unsigned int npages;
+	int still_mapped;	/* -1 until @odp's notifier is removed */
+};
+
+static int release_probe_hit(struct kprobe *kp, struct pt_regs *regs)
+{
+	struct release_probe *rp = container_of(kp, struct release_probe, kp);
+	unsigned int i;
+
+	if ((void *)regs_get_kernel_argument(regs, 0) != &rp->odp->notifier)
+		return 0;
+	rp->still_mapped = 0;
+	for (i = 0; i < rp->npages; i++)
+		rp->still_mapped += !!iommu_iova_to_phys(rp->domain, rp->iova +
+							 i * PAGE_SIZE);
+	return 0;
+}
+
+/*
+ * Release unmaps every page before it removes the MMU notifier, as 6.12's
+ * ib_umem_odp_release() does: ODP holds no page references, so once the
+ * notifier is gone nothing stops reclaim or munmap from freeing a page the
+ * device can still reach. Seen at the moment the notifier is removed.
+ */
+static void umem_link_odp_release_should_unmap_before_notifier_removal(struct kunit *test)
+{
+	struct mr_env *env = mr_env_get(test, 0);
+	size_t len = 16 * PAGE_SIZE;
+	unsigned long va = user_map(test, len);
+	struct release_probe rp = {
+		.kp.symbol_name = "mmu_interval_notifier_remove",
+		.kp.pre_handler = release_probe_hit,
+		.domain = env->iova->domain,
+		.npages = len >> PAGE_SHIFT,
+		.still_mapped = -1,
+	};
+	int ret;
+
+	user_fill(test, va, len);
+	rp.odp = ib_umem_link_odp_get(env->ibdev, va, len,
+				      IB_ACCESS_LOCAL_WRITE |
+				      IB_ACCESS_ON_DEMAND, NULL, NULL);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(rp.odp));
+	rp.iova = hmm_dma_iova(&rp.odp->dma);
+	ret = ib_umem_link_odp_map_and_lock(rp.odp, va, len, true);
+	if (!ret)
+		mutex_unlock(&rp.odp->umem_mutex);
+	KUNIT_EXPECT_EQ(test, ret, 0);
+	KUNIT_EXPECT_EQ(test, odp_mapped(rp.odp), rp.npages);
+	ret = register_kprobe(&rp.kp);
+	ib_umem_link_odp_release(rp.odp);
+	KUNIT_ASSERT_EQ_MSG(test, ret, 0, "kprobe on %s", rp.kp.symbol_name);
+	unregister_kprobe(&rp.kp);
+	KUNIT_EXPECT_EQ_MSG(test, rp.still_mapped, 0,
+			    "pages mapped when the notifier went (-1: never removed)");
+}
+
+struct odp_zapper {
+	struct mm_struct *mm;
+	unsigned long va;
+	unsigned long npages;
+	unsigned long zaps;
+	int err;
+	struct completion running;
+};
+
+/* Drop random stretches of the region's pages until told to stop. */
+static int odp_zapper_fn(void *data)
+{
+	struct odp_zapper *z = data;
+
+	complete(&z->running);
+	while (!kthread_should_stop()) {
+		unsigned long first = get_random_u32_below(z->npages);
+		unsigned long n = 1 + get_random_u32_below(z->npages - first);
+		int ret = do_madvise(z->mm, z->va + first * PAGE_SIZE,
+				     n * PAGE_SIZE, MADV_DONTNEED);
+
+		if (ret && !z->err)
+			z->err = ret;
+		z->zaps++;
+		cond_resched();
+	}
+	return 0;
+}
+
+/*
+ * Page @i of @odp, if mapped, is the page its entry names, in the IOMMU.
+ * Called with the mutex held: no invalidation can run in between.
+ */
+static unsigned int odp_stale_pages(struct ib_umem_link_odp *odp,
+				    struct iommu_domain *domain)
+{
+	unsigned long i, npages = (odp->end - odp->start) >> PAGE_SHIFT;
+	unsigned int stale = 0;
+
+	for (i = 0; i < npages; i++) {
+		unsigned long pfn = odp->dma.pfns[i];
+		dma_addr_t iova = hmm_dma_iova(&odp->dma) + i * PAGE_SIZE;
+
+		if ((pfn & HMM_DMA_MAPPED) &&
+		    iommu_iova_to_phys(domain, iova) !=
+		    page_to_phys(hmm_dma_page(pfn)))
+			stale++;
+	}
+	return stale;
+}
+
+/*
+ * A second CPU drops random stretches of the region (MADV_DONTNEED: the
+ * pages are freed, the notifier unmaps them) while this one registers,
+ * faults in the whole region and releases it, over and over: faults race
+ * invalidations, releases race both. Every mapped page is the current one,
+ * and nothing is left mapped or reported; KASAN and the page allocator's
+ * checks catch a page freed while the device could reach it.
+ */
+static void umem_link_odp_fault_and_release_should_survive_invalidation(struct kunit *test)
+{
+	struct mr_env *env = mr_env_get(test, 0);
+	unsigned int reports = dma_iova_debug_errors(DMA_IOVA_DBG_NONE);
+	unsigned int live = dma_iova_debug_live_states(env_dev(env->iova));
+	struct odp_zapper z = { .npages = 64 };
+	unsigned int rounds = 0, faults = 0, busy = 0, stale = 0;
+	unsigned long deadline = jiffies + 4 * HZ, invalidations = 0;
+	struct odp_ctx *ctx = kunit_kzalloc(test, sizeof(*ctx), GFP_KERNEL);
+	struct task_struct *zapper;
+	int err = 0;
+
+	KUNIT_ASSERT_NOT_NULL(test, ctx);
+	z.va = user_map(test, z.npages * PAGE_SIZE);
+	z.mm = current->mm;
+	init_completion(&z.running);
+	zapper = kthread_create(odp_zapper_fn, &z, "odp_zapper");
+	KUNIT_ASSERT_FALSE(test, IS_ERR(zapper));
+	get_task_struct(zapper);
+	kthread_bind(zapper, num_online_cpus() - 1);
+	wake_up_process(zapper);
+	/* kthread_stop() before it ran would skip its function */
+	wait_for_completion(&z.running);
+
+	while (time_before(jiffies, deadline) && !err) {
+		struct ib_umem_link_odp *odp;
+		int ret;
+
+		ctx->invalidations = 0;
+		odp = ib_umem_link_odp_get(env->ibdev, z.va,
+					   z.npages * PAGE_SIZE,
+					   IB_ACCESS_LOCAL_WRITE |
+					   IB_ACCESS_ON_DEMAND,
+					   &odp_ctx_ops, ctx);
+		if (IS_ERR(odp)) {
+			err = PTR_ERR(odp);
+			break;
+		}
+		ret = ib_umem_link_odp_map_and_lock(odp, z.va,
+						    z.npages * PAGE_SIZE, true);
+		if (!ret) {
+			stale += odp_stale_pages(odp, env->iova->domain);
+			mutex_unlock(&odp->umem_mutex);
+			faults++;
+		} else if (ret == -EBUSY) {
+			busy++;
+		} else {
+			err = ret;
+		}
+		/* sometimes release right away, racing the zapper */
+		if (get_random_u32_below(2))
+			cond_resched();
+		ib_umem_link_odp_release(odp);
+		invalidations += ctx->invalidations;
+		rounds++;
+	}
+	kthread_stop_put(zapper);
+	kunit_info(test, "%u rounds on %u CPUs: %u faults, %u busy, %lu invalidations, %lu zaps\n",
+		   rounds, num_online_cpus(), faults, busy, invalidations,
+		   z.zaps);
+	KUNIT_EXPECT_EQ(test, err, 0);
+	KUNIT_EXPECT_EQ(test, z.err, 0);
+	KUNIT_EXPECT_EQ(test, stale, 0);
+	KUNIT_EXPECT_GT(test, faults, 0);
+	/* the two really raced */
+	KUNIT_EXPECT_GT(test, invalidations, 0);
+	KUNIT_EXPECT_GE(test, num_online_cpus(), 2);
+	KUNIT_EXPECT_EQ(test, dma_iova_debug_live_states(env_dev(env->iova)), live);
+	KUNIT_EXPECT_EQ(test, dma_iova_debug_errors(DMA_IOVA_DBG_NONE), reports);
+}
+
 /* dma-buf */
 
 static void dmabuf_move_notify(struct dma_buf_attachment *attach)
@@ -989,7 +1183,7 @@ static void umem_link_dmabuf_pinned_import_should_pin_and_link(struct kunit *tes
 		{ virt_to_phys(cmb->va), SZ_8K },
 	};
 	struct test_exporter *exp = exporter_get(test, vecs, 2);
-	struct device *nopci = kunit_device_register(test, "umem_link_nopin");
+	struct device *nopci = direct_dev_get(test, "umem_link_nopin");
 	struct ib_umem_link_dmabuf *umem;
 	struct dma_iova_seg seg;
 
@@ -1011,9 +1205,6 @@ static void umem_link_dmabuf_pinned_import_should_pin_and_link(struct kunit *tes
 	KUNIT_EXPECT_EQ(test, atomic_read(&exp->mapped), 0);
 	expect_unmapped(test, env->iova->domain, seg.addr, seg.len);
 
-	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, nopci);
-	nopci->coherent_dma_mask = DMA_BIT_MASK(64);
-	nopci->dma_mask = &nopci->coherent_dma_mask;
 	umem = ib_umem_link_dmabuf_get_pinned(ibdev_get(test, nopci),
 					      exp->dmabuf, 0, 3 * PAGE_SIZE, 0);
 	KUNIT_EXPECT_EQ(test, PTR_ERR(umem), -EREMOTEIO);
@@ -1067,7 +1258,7 @@ static void umem_link_dmabuf_bar_without_pages_should_link(struct kunit *test)
 	};
 	struct test_exporter *exp = exporter_get(test, vecs, 3);
 	struct ib_umem_link_dmabuf *umem = dmabuf_import(test, env->ibdev, exp);
-	struct device *nopci = kunit_device_register(test, "umem_link_nobar");
+	struct device *nopci = direct_dev_get(test, "umem_link_nobar");
 	struct dma_iova_mapping *map = &umem->umem.map;
 	struct dma_iova_seg seg;
 	void __iomem *io;
@@ -1102,9 +1293,6 @@ static void umem_link_dmabuf_bar_without_pages_should_link(struct kunit *test)
 	kunit_release_action(test, dmabuf_release_action, umem);
 	expect_unmapped(test, env->iova->domain, seg.addr, seg.len);
 
-	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, nopci);
-	nopci->coherent_dma_mask = DMA_BIT_MASK(64);
-	nopci->dma_mask = &nopci->coherent_dma_mask;
 	umem = dmabuf_import(test, ibdev_get(test, nopci), exp);
 	KUNIT_EXPECT_EQ(test, dmabuf_map(umem), -EREMOTEIO);
 	KUNIT_EXPECT_EQ(test, dma_iova_nr_chunks(&umem->umem.map), 0);
@@ -1184,7 +1372,7 @@ static void umem_link_dmabuf_failures_should_unwind(struct kunit *test)
 		{ virt_to_phys(cmb->va), SZ_4K },
 	};
 	struct test_exporter *exp = exporter_get(test, vecs, 2);
-	struct device *nopci = kunit_device_register(test, "umem_link_nopci");
+	struct device *nopci = direct_dev_get(test, "umem_link_nopci");
 	struct ib_device *virt = ibdev_get(test, NULL);
 	struct ib_umem_link_dmabuf *umem;
 	struct dma_buf_attach_ops no_move = {};
@@ -1201,9 +1389,6 @@ static void umem_link_dmabuf_failures_should_unwind(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, PTR_ERR(umem), -EINVAL);
 
 	/* a non-PCI device cannot reach the CMB: -EREMOTEIO, all undone */
-	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, nopci);
-	nopci->coherent_dma_mask = DMA_BIT_MASK(64);
-	nopci->dma_mask = &nopci->coherent_dma_mask;
 	umem = dmabuf_import(test, ibdev_get(test, nopci), exp);
 	KUNIT_EXPECT_EQ(test, dmabuf_map(umem), -EREMOTEIO);
 	KUNIT_EXPECT_NULL(test, umem->phys);
@@ -1459,6 +1644,8 @@ static struct kunit_case umem_link_odp_cases[] = {
 	KUNIT_CASE(umem_link_odp_p2p_pages_should_carry_their_type),
 	KUNIT_CASE(umem_link_odp_bus_address_p2p_should_skip_the_iova),
 	KUNIT_CASE(umem_link_odp_failures_should_unwind),
+	KUNIT_CASE(umem_link_odp_release_should_unmap_before_notifier_removal),
+	KUNIT_CASE_SLOW(umem_link_odp_fault_and_release_should_survive_invalidation),
 	{}
 };
 
