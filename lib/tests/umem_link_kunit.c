@@ -558,7 +558,13 @@ static void flush_counter_stop(void *kp)
 	unregister_kprobe(kp);
 }
 
-/* Count calls of @symbol, which takes @domain first. */
+/*
+ * Count calls of @symbol, which takes @domain first. Stop it with
+ * counter_stop() before the test returns: the test thread's exit tears its
+ * mm down (ODP invalidations) while KUnit's cleanup runs in another thread,
+ * and a probe hit there while cleanup removed it oopsed on the int3 left
+ * behind ("Oops: int3" on an SMP boot).
+ */
 static struct flush_counter *call_counter_start(struct kunit *test,
 						struct iommu_domain *domain,
 						const char *symbol)
@@ -576,6 +582,11 @@ static struct flush_counter *call_counter_start(struct kunit *test,
 			kunit_add_action_or_reset(test, flush_counter_stop,
 						  &fc->kp), 0);
 	return fc;
+}
+
+static void counter_stop(struct kunit *test, struct flush_counter *fc)
+{
+	kunit_release_action(test, flush_counter_stop, &fc->kp);
 }
 
 /* Count the Intel IOMMU driver's IOTLB syncs for @domain. */
@@ -630,6 +641,7 @@ static void umem_link_odp_invalidation_should_flush_once(struct kunit *test)
 	device_write(test, env, hmm_dma_iova(&odp->dma) +
 		     3 * PAGE_SIZE - XFER / 2);
 	expect_user_bytes(test, env, va + 3 * PAGE_SIZE - XFER / 2);
+	counter_stop(test, fc);
 }
 
 /*
@@ -1557,6 +1569,8 @@ static void umem_link_odp_large_region_should_scale(struct kunit *test)
 		   hit, stretches, atomic_read(&unmaps->n), atomic_read(&fc->n),
 		   sparse, ms(t_sparse),
 		   div_u64(t_sparse, sparse));
+	counter_stop(test, unmaps);
+	counter_stop(test, fc);
 }
 
 /*
