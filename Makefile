@@ -6,12 +6,14 @@
 # make run      boot the patched kernel and run the DMA demo
 # make fuzz     fuzz the core against its model for FUZZ_SECONDS (600)
 # make check    checkpatch --strict and kernel-doc on our kernel files
+# make stress   resets, FLR, remove, hotplug, injected errors under I/O (SMP VM)
 # make bench    dma_map_benchmark, every mode, in one VM boot -> out/bench/
 # make trace    bpftrace tools/testing/dma-iova/bpftrace/dma-iova.bt in the VM
 
 FUZZ_SECONDS ?= 600
+STRESS_SECONDS ?= 180
 
-.PHONY: test harness kunit run fuzz check bench trace clean
+.PHONY: test harness kunit run fuzz check stress bench trace clean
 
 test:
 	scripts/test.sh
@@ -30,6 +32,9 @@ fuzz:
 
 check:
 	scripts/check.sh
+
+stress:
+	scripts/stress.sh $(STRESS_SECONDS)
 
 bench:
 	scripts/bench.sh

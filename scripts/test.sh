@@ -60,6 +60,9 @@ count < <(grep -E ': [0-9]+ passed, [0-9]+ failed$' "$log")
 echo ">> fio on NVMe through blk-dma, in QEMU"
 count < <("$repo/scripts/fio.sh" 2>&1)
 
+echo ">> block-layer stress through nvme-pci, SMP, in QEMU"
+count < <("$repo/scripts/stress.sh" "${DMA_IOVA_STRESS_SECONDS:-180}" 2>&1)
+
 echo ">> dma_map_benchmark smoke run (every mode, N=8), in QEMU"
 "$repo/scripts/bench.sh" --smoke 2>&1 | tee "$log" |
 	grep --line-buffered -E '^(ok|FAIL|error|>>)' || true

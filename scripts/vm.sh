@@ -10,15 +10,21 @@
 #
 #   scripts/vm.sh 'cat /proc/cmdline; ls /sys/bus/pci/devices'
 # VM_MEM (MiB, 2048), VM_CPUS (2), VM_CMDLINE (extra kernel parameters) and
-# VM_TIMEOUT (seconds, 900) change the machine; DMA_IOVA_OUT the log's place.
+# VM_TIMEOUT (seconds, 900) change the machine; DMA_IOVA_OUT the log's place;
+# VM_KERNEL boots another bzImage (e.g. stock 6.12 with the same config).
 set -euo pipefail
 . "$(dirname "$0")/kernel-env.sh"
 
 [ $# -ge 1 ] || { echo "usage: $0 'command'" >&2; exit 2; }
 vmdir=$repo/tools/testing/dma-iova/vm
 build=$CACHE/build-vm-$ver
-DMA_IOVA_BUILD=$build DMA_IOVA_KUNITCONFIG=$vmdir/kunitconfig \
-	"$repo/scripts/build-kernel.sh" > /dev/null
+if [ -n "${VM_KERNEL:-}" ]; then
+	kernel=$VM_KERNEL
+else
+	DMA_IOVA_BUILD=$build DMA_IOVA_KUNITCONFIG=$vmdir/kunitconfig \
+		"$repo/scripts/build-kernel.sh" > /dev/null
+	kernel=$build/arch/x86/boot/bzImage
+fi
 
 args=$(python3 "$repo/scripts/qemu-args.py" "$qemu_config")
 qemu_params=$(echo "$args" | sed -n 1p)
@@ -27,7 +33,7 @@ out=${DMA_IOVA_OUT:-$repo/out}
 mkdir -p "$out"
 eval "timeout ${VM_TIMEOUT:-900} qemu-system-x86_64 -nodefaults -m ${VM_MEM:-2048} \
 	-nographic -serial stdio -no-reboot \
-	-kernel $build/arch/x86/boot/bzImage \
+	-kernel $kernel \
 	-fsdev local,id=root,path=/,security_model=none,readonly=on,multidevs=remap \
 	-device virtio-9p-pci,fsdev=root,mount_tag=/dev/root \
 	-append 'console=ttyS0 root=/dev/root rootfstype=9p \
