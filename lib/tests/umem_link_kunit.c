@@ -886,7 +886,11 @@ static int odp_zapper_fn(void *data)
 		if (ret && !z->err)
 			z->err = ret;
 		z->zaps++;
-		cond_resched();
+		/*
+		 * Give faults a chance to complete: back to back, the zaps
+		 * kept every 64-page fault retrying until its timeout.
+		 */
+		usleep_range(1000, 2000);
 	}
 	return 0;
 }
