@@ -1,7 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-only
 #
-# Prepare a Linux 6.12 tree with our files overlaid and patches/ applied.
+# Prepare a Linux 6.12 tree with our files overlaid and the changes the
+# series (patches/series) makes to existing files applied.
 #
 # The pristine tree is unpacked once per linux-source package version under
 # $CACHE. The work tree is a hard-linked copy of it; every run rebuilds the
@@ -42,28 +43,40 @@ fi
 # Our own kernel files: everything under these directories of the repo.
 overlay_dirs="include kernel block drivers lib mm Documentation"
 stage=$(mktemp -d)
-trap 'rm -rf "$stage"' EXIT
+trap 'rm -rf "$stage" "$stage".list.* "$stage.patches"' EXIT
 
 (cd "$repo" && for d in $overlay_dirs; do [ -d "$d" ] && find "$d" -type f; done) |
 	sort > "$stage.list.own"
-for p in "$repo"/patches/*.patch; do
-	grep -E '^\+\+\+ b/' "$p" | sed -e 's|^+++ b/||' -e 's|\t.*||'
-done | sort -u > "$stage.list.patched"
+# The series adds exactly our files (patches/series says which patch).
+python3 "$repo/scripts/series.py" files | sort > "$stage.list.series"
+if ! cmp -s "$stage.list.own" "$stage.list.series"; then
+	echo "patches/series does not list exactly our kernel files:" >&2
+	diff "$stage.list.own" "$stage.list.series" >&2
+	exit 1
+fi
+# Each patch without its hunks to our files, which are final already.
+mkdir "$stage.patches"
+grep -E '^[^#[:space:]]' "$repo/patches/series" > "$stage.list.patches"
+while read -r p; do
+	python3 "$repo/scripts/series.py" existing "$p" > "$stage.patches/$p"
+done < "$stage.list.patches"
+cat "$stage.patches"/* | grep -E '^\+\+\+ b/' | sed -e 's|^+++ b/||' -e 's|\t.*||' |
+	sort -u > "$stage.list.patched"
 
-# Patched files start from the pristine copy (or ours, if we own the file).
+# Patched files start from the pristine copy.
 while read -r f; do
 	mkdir -p "$stage/$(dirname "$f")"
-	if [ -f "$repo/$f" ]; then cp "$repo/$f" "$stage/$f";
-	elif [ -f "$pristine/$f" ]; then cp "$pristine/$f" "$stage/$f"; fi
+	if [ -f "$pristine/$f" ]; then cp "$pristine/$f" "$stage/$f"; fi
 done < "$stage.list.patched"
 while read -r f; do
 	mkdir -p "$stage/$(dirname "$f")"
 	cp "$repo/$f" "$stage/$f"
 done < "$stage.list.own"
-for p in "$repo"/patches/*.patch; do
-	patch -s -p1 -d "$stage" --no-backup-if-mismatch < "$p" ||
+while read -r p; do
+	[ -s "$stage.patches/$p" ] || continue
+	patch -s -p1 -d "$stage" --no-backup-if-mismatch < "$stage.patches/$p" ||
 		{ echo "patch failed: $p" >&2; exit 1; }
-done
+done < "$stage.list.patches"
 
 # Files we touched last time but no longer do go back to pristine.
 cat "$stage.list.own" "$stage.list.patched" | sort -u > "$stage.list.now"
@@ -82,5 +95,5 @@ fi
 	fi
 done
 cp "$stage.list.now" "$work/.dma-iova-files"
-rm -f "$stage".list.*
+rm -rf "$stage".list.* "$stage.patches"
 echo "$work"
