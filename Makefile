@@ -9,11 +9,13 @@
 # make stress   resets, FLR, remove, hotplug, injected errors under I/O (SMP VM)
 # make bench    dma_map_benchmark, every mode, in one VM boot -> out/bench/
 # make trace    bpftrace tools/testing/dma-iova/bpftrace/dma-iova.bt in the VM
+# make series   the patch series as git format-patch mails -> out/series/
+# make series-check  git am, build every patch, checkpatch, sparse, W=1
 
 FUZZ_SECONDS ?= 600
 STRESS_SECONDS ?= 180
 
-.PHONY: test harness kunit run fuzz check stress bench trace clean
+.PHONY: test harness kunit run fuzz check stress bench trace series series-check clean
 
 test:
 	scripts/test.sh
@@ -38,6 +40,12 @@ stress:
 
 bench:
 	scripts/bench.sh
+
+series:
+	scripts/series.sh
+
+series-check:
+	scripts/series.sh --check
 
 trace:
 	scripts/trace.sh

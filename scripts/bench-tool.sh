@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-only
 #
-# Build the dma_map_benchmark selftest tool of the patched tree (patches/0016)
+# Build the dma_map_benchmark selftest tool of the patched tree (patches/0018)
 # into DIR, against the patched header; prints the binary's path.
 #   scripts/bench-tool.sh DIR
 set -euo pipefail

@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-only
 #
-# `make bench`: boot the VM once and run dma_map_benchmark (patches/0016) on
+# `make bench`: boot the VM once and run dma_map_benchmark (patches/0018) on
 # edu0 behind the emulated Intel IOMMU in every mode - ours batched
 # (iova-batch) and one call per chunk (iova), the raw IOMMU floor,
 # dma_map_sgtable, per-page dma_map_page, the ODP-shaped iova-fault, the

@@ -1,8 +1,9 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-only
 #
-# `make test`: the userspace harness (ASan+UBSan) and the KUnit suites in
-# QEMU with the emulated Intel IOMMU (strict and lazy). Ends with one
+# `make test`: the userspace harness (ASan+UBSan), the patch series'
+# quick check, and the KUnit suites in QEMU with the emulated Intel IOMMU
+# (strict and lazy), fio, stress and a benchmark smoke run. Ends with one
 # "N passed, N failed" line over everything; exits non-zero on any failure.
 set -uo pipefail
 . "$(dirname "$0")/kernel-env.sh"
@@ -44,6 +45,9 @@ count < <(harness gcc-32 BUILD=32)
 count < <(harness clang CC=clang)
 count < <("$repo/scripts/fuzz.sh" "${DMA_IOVA_FUZZ_SECONDS:-30}" 2>&1)
 make -s -C "$repo/tools/testing/dma-iova" clean
+
+echo ">> the patch series: make series, git am, checkpatch in-tree"
+count < <("$repo/scripts/series.sh" --check --quick 2>&1 | grep -v '^   ')
 
 # Long steps stream their output (the first kernel build takes minutes)
 # and are counted from a copy of it afterwards.
