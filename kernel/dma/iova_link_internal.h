@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * Everything kernel/dma/iova_link.c and iova_debug.c depend on, in one
- * place, so that tools/testing/dma-iova can substitute it and build them
- * unchanged in userspace against a mock IOMMU.
+ * place, so that a userspace harness can substitute it and build them
+ * unchanged against a mock IOMMU.
  */
 #ifndef _KERNEL_DMA_IOVA_LINK_INTERNAL_H
 #define _KERNEL_DMA_IOVA_LINK_INTERNAL_H

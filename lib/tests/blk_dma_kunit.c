@@ -11,7 +11,7 @@
  * no-IOMMU fallback.
  *
  * blk_dma_nvme: real I/O through the converted nvme-pci driver to QEMU NVMe
- * namespaces (see tools/testing/dma-iova/qemu/intel_iommu.py): host pages,
+ * namespaces (controllers with CMBs, one behind a PCIe switch): host pages,
  * P2P memory of the other controller's CMB (through the host bridge, in
  * the IOVA), of the controller's own CMB (by bus address), mixed with host
  * pages in one request, and a namespace with T10 PI metadata that QEMU

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * Misuse scenarios for the CONFIG_DMA_API_DEBUG checks of the two-step IOVA
- * API, shared by lib/tests/dma_iova_kunit.c and tools/testing/dma-iova.
+ * API, shared by lib/tests/dma_iova_kunit.c and a userspace harness.
  *
  * Each scenario prepares a mapping by correct use, which must raise no
  * report, then misuses it once, which must raise exactly one report of the

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * KUnit suite for the two-step IOVA DMA mapping API, run against real PCI
- * devices behind an emulated IOMMU (see
- * tools/testing/dma-iova/qemu/intel_iommu.py): QEMU's edu DMA engines as
- * clients, NVMe controller memory buffers as P2P providers.
+ * devices behind an emulated IOMMU (QEMU q35 with intel-iommu): QEMU's edu
+ * DMA engines as clients, NVMe controller memory buffers as P2P providers,
+ * on the root complex and behind a PCIe switch.
  *
  * Every mapping is checked in the IOMMU page tables with
  * iommu_iova_to_phys(), and data is moved by the edu DMA engine through it.
@@ -640,7 +640,7 @@ static void dma_iova_no_iommu_should_map_per_chunk(struct kunit *test)
 
 /*
  * Every DMA the tests below aim at an IOVA they took away must fault. They
- * name the target here; scripts/kunit.sh matches the DMAR faults that the
+ * name the target here, so that the runner can match the DMAR faults the
  * guest logs and QEMU traces (vtd_dmar_fault) against these lines: every
  * attack must fault, and nothing else may.
  */
