@@ -136,11 +136,29 @@ def bench(path):
     return '\n'.join(lines)
 
 
+def kunit_runs(out):
+    """The last make kunit's totals per mode, from out/kunit-*.log.parsed."""
+    lines = []
+    for mode in ('strict', 'lazy'):
+        path = os.path.join(out, 'kunit-%s.log.parsed' % mode)
+        if not os.path.exists(path):
+            continue
+        with open(path) as f:
+            done = [l.split('] ', 1)[-1].strip() for l in f
+                    if 'Testing complete.' in l]
+        if done:
+            lines.append('  intel-iommu, %s invalidation: %s' % (mode, done[-1]))
+    if not lines:
+        return ''
+    return ('KUnit, the last make kunit run (out/kunit-*.log):\n' +
+            '\n'.join(lines) + '\n')
+
+
 def main():
     cover, results, version, nr = sys.argv[1:5]
     with open(cover) as f:
         text = f.read()
-    blurb = '\n'.join((
+    blurb = '\n'.join(p for p in (
         WHY, API, UPSTREAM, bench(results),
         'Tested (make test in the series\' repository): a userspace '
         'harness that builds\nkernel/dma/iova_link.c unchanged against a '
@@ -151,8 +169,9 @@ def main():
         'crc32c\nverification through nvme-pci; a stress run of resets, '
         'FLR, hotplug and\ninjected errors under I/O with 0 DMAR faults '
         'allowed. Every patch builds\n(make series-check).\n',
+        kunit_runs(os.path.dirname(os.path.dirname(results))),
         'Base: Debian\'s linux-source-6.12 %s, imported into git as one '
-        'commit\n(the base-commit below is that import).\n' % version))
+        'commit\n(the base-commit below is that import).\n' % version) if p)
     if '*** SUBJECT HERE ***' not in text or '*** BLURB HERE ***' not in text:
         sys.exit('series-cover: %s is not a fresh cover letter' % cover)
     text = text.replace('*** SUBJECT HERE ***', SUBJECT)
