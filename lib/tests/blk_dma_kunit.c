@@ -34,6 +34,10 @@
 #include "../../kernel/dma/iova_debug.h"
 #include "dma_iova_kunit.h"
 
+/* blk_status_t is __bitwise: compare (and print) the errno it stands for. */
+#define assert_blk_ok(test, sts) \
+	KUNIT_ASSERT_EQ(test, blk_status_to_errno(sts), 0)
+
 /* ---- building requests by hand ----------------------------------------- */
 
 struct test_rq {
@@ -186,8 +190,7 @@ static void blk_dma_single_bvec_is_one_segment(struct kunit *test)
 	struct dma_iova_mapping *map = map_state(test);
 	struct dma_iova_seg segs[4];
 
-	KUNIT_ASSERT_EQ(test, blk_rq_dma_map(rq, env_dev(env), map, NULL, 0),
-			BLK_STS_OK);
+	assert_blk_ok(test, blk_rq_dma_map(rq, env_dev(env), map, NULL, 0));
 	KUNIT_EXPECT_TRUE(test, dma_iova_uses_iommu(map));
 	KUNIT_ASSERT_EQ(test, segs_get(test, map, &nvme_like, segs, 4, len), 1);
 	KUNIT_EXPECT_EQ(test, segs[0].addr, dma_iova_addr(map) + SZ_512);
@@ -221,8 +224,7 @@ static void blk_dma_boundary_pages_are_one_segment(struct kunit *test)
 	phys[3] = c;
 	rq = rq_make(test, phys, len, 4);
 
-	KUNIT_ASSERT_EQ(test, blk_rq_dma_map(rq, env_dev(env), map, NULL, 0),
-			BLK_STS_OK);
+	assert_blk_ok(test, blk_rq_dma_map(rq, env_dev(env), map, NULL, 0));
 	KUNIT_EXPECT_EQ(test, dma_iova_nr_chunks(map), 3);
 	KUNIT_ASSERT_EQ(test, segs_get(test, map, &nvme_like, segs, 4, payload),
 			1);
@@ -239,8 +241,7 @@ static void blk_dma_boundary_pages_are_one_segment(struct kunit *test)
 	 */
 	dma_destroy_iova(map);
 	rq->q->limits.virt_boundary_mask = SZ_4K - 1;
-	KUNIT_ASSERT_EQ(test, blk_rq_dma_map(rq, env_dev(env), map, NULL, 0),
-			BLK_STS_OK);
+	assert_blk_ok(test, blk_rq_dma_map(rq, env_dev(env), map, NULL, 0));
 	KUNIT_EXPECT_EQ(test, dma_iova_size(map), SZ_1K + payload);
 	KUNIT_ASSERT_EQ(test, segs_get(test, map, &nvme_like, segs, 4, payload),
 			1);
@@ -269,8 +270,7 @@ static void blk_dma_gaps_start_segments(struct kunit *test)
 	struct dma_iova_seg segs[4];
 	unsigned int i;
 
-	KUNIT_ASSERT_EQ(test, blk_rq_dma_map(rq, env_dev(env), map, NULL, 0),
-			BLK_STS_OK);
+	assert_blk_ok(test, blk_rq_dma_map(rq, env_dev(env), map, NULL, 0));
 	KUNIT_ASSERT_EQ(test, segs_get(test, map, &sg_like, segs, 4,
 				       SZ_1K + SZ_2K + SZ_512), 3);
 	for (i = 0; i < 3; i++) {
@@ -369,10 +369,9 @@ static void blk_dma_integrity_payload_is_one_segment(struct kunit *test)
 
 	rq_add_integrity(test, rq, mphys, mlen, 3);
 	blk_dma_read_stats(&before);
-	KUNIT_ASSERT_EQ(test, blk_rq_dma_map(rq, env_dev(env), map, NULL, 0),
-			BLK_STS_OK);
-	KUNIT_ASSERT_EQ(test, blk_rq_integrity_dma_map(rq, env_dev(env), meta,
-						       NULL, 0), BLK_STS_OK);
+	assert_blk_ok(test, blk_rq_dma_map(rq, env_dev(env), map, NULL, 0));
+	assert_blk_ok(test, blk_rq_integrity_dma_map(rq, env_dev(env), meta,
+						     NULL, 0));
 	blk_dma_read_stats(&after);
 	KUNIT_EXPECT_EQ(test, after.integrity_maps - before.integrity_maps, 1);
 	KUNIT_EXPECT_NE(test, dma_iova_addr(map), dma_iova_addr(meta));
@@ -407,8 +406,7 @@ static void blk_dma_mixed_chunk_types_in_one_request(struct kunit *test)
 	struct dma_iova_seg segs[4];
 	unsigned int i;
 
-	KUNIT_ASSERT_EQ(test, blk_rq_dma_map(rq, env_dev(env), map, NULL, 0),
-			BLK_STS_OK);
+	assert_blk_ok(test, blk_rq_dma_map(rq, env_dev(env), map, NULL, 0));
 	KUNIT_ASSERT_EQ(test, dma_iova_nr_chunks(map), 4);
 	/* Four runs: the host chunks cannot join across the P2P ones. */
 	KUNIT_EXPECT_EQ(test, dma_iova_find_chunk(map, 0)->type,
@@ -445,20 +443,20 @@ static void blk_dma_b1_failed_map_leaves_no_stale_state(struct kunit *test)
 	struct request *rq = rq_make(test, &p, &len, 1);
 	struct dma_iova_mapping *map = map_state(test);
 	unsigned int live = dma_iova_debug_live_states(NULL);
+	blk_status_t sts;
 	struct dma_iova_seg seg;
 
 	memset(map, 0xa5, sizeof(*map));
 	rq->bio->bi_iter.bi_size = 0;	/* empty payload: refused */
-	KUNIT_EXPECT_EQ(test, blk_rq_dma_map(rq, env_dev(env), map, NULL, 0),
-			BLK_STS_INVAL);
+	sts = blk_rq_dma_map(rq, env_dev(env), map, NULL, 0);
+	KUNIT_EXPECT_EQ(test, blk_status_to_errno(sts), -EINVAL);
 	KUNIT_EXPECT_FALSE(test, dma_iova_is_live(map));
 	KUNIT_EXPECT_EQ(test, dma_iova_nr_chunks(map), 0);
 	KUNIT_EXPECT_EQ(test, dma_iova_debug_live_states(NULL), live);
 	dma_destroy_iova(map);
 
 	rq->bio->bi_iter.bi_size = len;
-	KUNIT_ASSERT_EQ(test, blk_rq_dma_map(rq, env_dev(env), map, NULL, 0),
-			BLK_STS_OK);
+	assert_blk_ok(test, blk_rq_dma_map(rq, env_dev(env), map, NULL, 0));
 	KUNIT_ASSERT_EQ(test, segs_get(test, map, &nvme_like, &seg, 1, len), 1);
 	expect_dma_to_phys(test, env->domain, seg.addr, p, len);
 }
@@ -487,8 +485,7 @@ static void blk_dma_b2_failure_anywhere_unwinds_all(struct kunit *test)
 	rq = rq_make(test, phys, len, 3);
 
 	/* Where the request lands when nothing fails. */
-	KUNIT_ASSERT_EQ(test, blk_rq_dma_map(rq, env_dev(env), map, NULL, 0),
-			BLK_STS_OK);
+	assert_blk_ok(test, blk_rq_dma_map(rq, env_dev(env), map, NULL, 0));
 	addr = dma_iova_addr(map);
 	dma_destroy_iova(map);
 
@@ -498,12 +495,12 @@ static void blk_dma_b2_failure_anywhere_unwinds_all(struct kunit *test)
 		sts = blk_rq_dma_map(rq, env_dev(env), map, NULL, 0);
 		if (!fault_disarm()) {
 			/* k is past the last call: the whole request mapped. */
-			KUNIT_EXPECT_EQ(test, sts, BLK_STS_OK);
+			KUNIT_EXPECT_EQ(test, blk_status_to_errno(sts), 0);
 			dma_destroy_iova(map);
 			break;
 		}
 		blk_dma_read_stats(&after);
-		KUNIT_EXPECT_NE_MSG(test, sts, BLK_STS_OK, "call %u", k);
+		KUNIT_EXPECT_NE_MSG(test, blk_status_to_errno(sts), 0, "call %u", k);
 		KUNIT_EXPECT_FALSE_MSG(test, dma_iova_is_live(map), "call %u", k);
 		KUNIT_EXPECT_EQ(test, after.failures - before.failures, 1);
 		expect_unmapped(test, env->domain, addr, 3 * SZ_4K);
@@ -546,8 +543,7 @@ static void blk_dma_no_iommu_maps_per_run(struct kunit *test)
 	rq = rq_make(test, phys, len, 2);
 
 	blk_dma_read_stats(&before);
-	KUNIT_ASSERT_EQ(test, blk_rq_dma_map(rq, dev, map, NULL, 0),
-			BLK_STS_OK);
+	assert_blk_ok(test, blk_rq_dma_map(rq, dev, map, NULL, 0));
 	blk_dma_read_stats(&after);
 	KUNIT_EXPECT_FALSE(test, dma_iova_uses_iommu(map));
 	KUNIT_EXPECT_EQ(test, after.direct_maps - before.direct_maps, 1);
@@ -589,8 +585,7 @@ static void blk_dma_uses_caller_chunk_storage(struct kunit *test)
 	for (i = 0; i < 4; i++)
 		len[i] = SZ_4K;
 	rq = rq_make(test, phys, len, 4);
-	KUNIT_ASSERT_EQ(test, blk_rq_dma_map(rq, env_dev(env), map, store, 8),
-			BLK_STS_OK);
+	assert_blk_ok(test, blk_rq_dma_map(rq, env_dev(env), map, store, 8));
 	KUNIT_EXPECT_EQ(test, dma_iova_nr_chunks(map), 4);
 	KUNIT_EXPECT_EQ(test, store[0].size, 4 * SZ_4K);
 	KUNIT_EXPECT_EQ(test, store[0].type, DMA_CHUNK_HOST);
