@@ -119,76 +119,8 @@ struct dma_iova_iter {
 	size_t pos;
 };
 
-/**
- * enum dma_iova_debug_check - misuse reported by CONFIG_DMA_API_DEBUG
- * @DMA_IOVA_DBG_NONE: no check; counts all reports together
- * @DMA_IOVA_DBG_LIVE_REALLOC: (I1) dma_alloc_iova() on a state still live
- * @DMA_IOVA_DBG_NOT_LIVE: (I2) use of a state never allocated, or already
- *	destroyed or freed
- * @DMA_IOVA_DBG_RANGE: (I3) link outside the range, empty, or overflowing
- * @DMA_IOVA_DBG_OVERLAP: (I4) link overlapping, or sharing a granule with,
- *	a linked chunk
- * @DMA_IOVA_DBG_PLACEMENT: (I5) link whose offset in the IOMMU granule
- *	differs from its physical address's
- * @DMA_IOVA_DBG_SOURCE: (I6) link source on the stack, in kernel text or
- *	rodata, without struct pages, or spanning memory kinds
- * @DMA_IOVA_DBG_DIRECTION: (I7) invalid DMA direction
- * @DMA_IOVA_DBG_SYNC_RANGE: (I8) sync of a range not fully linked
- * @DMA_IOVA_DBG_UNCOMMITTED: (I9) chunk unlinked or destroyed before any
- *	dma_iova_commit() made it visible
- * @DMA_IOVA_DBG_UNLINK: (I10) unlink range not matching linked chunks
- * @DMA_IOVA_DBG_COUNT: (I11) chunk count in the state differs from what was
- *	linked through it (state copied or overwritten)
- * @DMA_IOVA_DBG_FREE_LINKED: (I12) dma_free_iova() with chunks linked
- * @DMA_IOVA_DBG_UNBIND_LEAK: (I13) live states left at driver unbind
- * @DMA_IOVA_DBG_CACHELINE: (I14) device-writable chunk sharing a cacheline
- *	with a device-writable chunk of another state
- * @DMA_IOVA_DBG_CORRUPT: (I15) state whose device or range differs from the
- *	one allocated (used for another device, copied or overwritten)
- * @DMA_IOVA_DBG_BOUNCE_ATTR: (I16) link that would bounce memory that may
- *	not be bounced (P2P)
- * @DMA_IOVA_DBG_NR: number of checks
- */
-enum dma_iova_debug_check {
-	DMA_IOVA_DBG_NONE,
-	DMA_IOVA_DBG_LIVE_REALLOC,
-	DMA_IOVA_DBG_NOT_LIVE,
-	DMA_IOVA_DBG_RANGE,
-	DMA_IOVA_DBG_OVERLAP,
-	DMA_IOVA_DBG_PLACEMENT,
-	DMA_IOVA_DBG_SOURCE,
-	DMA_IOVA_DBG_DIRECTION,
-	DMA_IOVA_DBG_SYNC_RANGE,
-	DMA_IOVA_DBG_UNCOMMITTED,
-	DMA_IOVA_DBG_UNLINK,
-	DMA_IOVA_DBG_COUNT,
-	DMA_IOVA_DBG_FREE_LINKED,
-	DMA_IOVA_DBG_UNBIND_LEAK,
-	DMA_IOVA_DBG_CACHELINE,
-	DMA_IOVA_DBG_CORRUPT,
-	DMA_IOVA_DBG_BOUNCE_ATTR,
-	DMA_IOVA_DBG_NR,
-};
-
 #if defined(CONFIG_DMA_IOVA_LINK) && defined(CONFIG_FAULT_INJECTION)
 extern struct fault_attr fail_dma_iova;
-#endif
-
-#if defined(CONFIG_DMA_IOVA_LINK) && defined(CONFIG_DMA_API_DEBUG)
-unsigned int dma_iova_debug_errors(enum dma_iova_debug_check check);
-unsigned int dma_iova_debug_live_states(const struct device *dev);
-#else
-static inline unsigned int
-dma_iova_debug_errors(enum dma_iova_debug_check check)
-{
-	return 0;
-}
-
-static inline unsigned int
-dma_iova_debug_live_states(const struct device *dev)
-{
-	return 0;
-}
 #endif
 
 #ifdef CONFIG_DMA_IOVA_LINK
