@@ -9,10 +9,11 @@
 # pristine tree, the result equal to the tree `make test` builds,
 # checkpatch --strict in-tree on every patch, the MAINTAINERS patterns
 # (get_maintainer's self-test unless --quick), every kernel-doc directive
-# with its file at every step, and (unless --quick) a build of the directories each patch touches with
-# DMA_API_DEBUG on and off, sparse and W=1 on every object the series
-# adds or changes against the same objects before it, and the whole kernel
-# at the end. `make test` runs --check --quick.
+# with its file at every step, and, unless --quick, scripts/series-build.sh:
+# the directories each patch touches with DMA_API_DEBUG on and off, sparse
+# and W=1 on every object the series adds or changes against the same
+# objects before it, and the whole kernel at the end. `make test` runs
+# --check --quick.
 set -euo pipefail
 . "$(dirname "$0")/kernel-env.sh"
 
@@ -97,14 +98,13 @@ else
 fi
 
 # 2. The series' tree is the tree `make test` builds.
-if diff -rq -x .git -x .unpacked -x .ready -x .dma-iova-files "$src" "$final" \
-	> /tmp/series-diff.$$; then
+if differ=$(diff -rq -x .git -x .unpacked -x .ready -x .dma-iova-files \
+	"$src" "$final"); then
 	ok "final tree equals make test's tree ($final)"
 else
-	bad "final tree differs from make test's: $(wc -l < /tmp/series-diff.$$) files"
-	head /tmp/series-diff.$$
+	bad "final tree differs from make test's: $(echo "$differ" | wc -l) files"
+	echo "$differ" | head
 fi
-rm -f /tmp/series-diff.$$
 
 # 3. checkpatch --strict, in-tree, on every mail. A patch adding files
 # before the MAINTAINERS patch gets FILE_PATH_CHANGES; that one is allowed

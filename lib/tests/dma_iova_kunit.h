@@ -210,7 +210,7 @@ static inline void expect_iova_released(struct kunit *test,
 		set_cpus_allowed_ptr(current, cpumask_of(cpu));
 		KUNIT_ASSERT_EQ(test, dma_alloc_iova(dev, &again, size, 0,
 						     GFP_KERNEL), 0);
-		released = again.addr == addr;
+		released = dma_iova_addr(&again) == addr;
 		KUNIT_EXPECT_EQ(test, dma_free_iova(&again), 0);
 		if (released)
 			break;
