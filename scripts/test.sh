@@ -40,7 +40,9 @@ harness() {	# label, make arguments...
 	fi
 }
 
+# Each build runs every test at IOMMU granules of 4, 16 and 64 KiB.
 count < <(harness gcc-64)
+count < <(harness gcc-64-64k-pages PAGE_SHIFT=16)
 count < <(harness gcc-32 BUILD=32)
 count < <(harness clang CC=clang)
 count < <("$repo/scripts/fuzz.sh" "${DMA_IOVA_FUZZ_SECONDS:-30}" 2>&1)

@@ -13,14 +13,16 @@
 #define _LIB_TESTS_DMA_IOVA_DEBUG_CASES_H
 
 struct dma_iova_debug_env {
-	/* behind an IOMMU with a 4 KiB granule */
+	/* behind an IOMMU */
 	struct device *dev;
-	/* physical address of scratch page @n (n < 4) of RAM */
+	/* its IOMMU granule */
+	size_t granule;
+	/* physical address of scratch granule @n (n < 4) of RAM */
 	phys_addr_t (*page)(struct dma_iova_debug_env *env, unsigned int n);
 	/* a byte on the current stack, a byte of kernel text */
 	phys_addr_t stack_phys;
 	phys_addr_t text_phys;
-	/* page-aligned P2P memory that @dev reaches through the host bridge */
+	/* a granule of P2P memory that @dev reaches through the host bridge */
 	phys_addr_t p2p_phys;
 	/* make @dev need (or no longer need) swiotlb bouncing */
 	void (*needs_bounce)(struct dma_iova_debug_env *env, bool on);
@@ -40,21 +42,19 @@ struct dma_iova_debug_case {
 	void (*misuse)(struct dma_iova_debug_env *env);
 };
 
-#define DBG_SZ_4K	0x1000UL
-
 static int dbg_alloc(struct dma_iova_debug_env *env)
 {
-	return dma_alloc_iova(env->dev, &env->map, 4 * DBG_SZ_4K, 0,
+	return dma_alloc_iova(env->dev, &env->map, 4 * env->granule, 0,
 			      GFP_ATOMIC);
 }
 
 static int dbg_alloc_linked(struct dma_iova_debug_env *env)
 {
 	return dbg_alloc(env) ?:
-	       dma_link_range(&env->map, 0, env->page(env, 0), DBG_SZ_4K,
+	       dma_link_range(&env->map, 0, env->page(env, 0), env->granule,
 			      DMA_BIDIRECTIONAL, 0) ?:
-	       dma_link_range(&env->map, DBG_SZ_4K, env->page(env, 1),
-			      DBG_SZ_4K, DMA_BIDIRECTIONAL, 0) ?:
+	       dma_link_range(&env->map, env->granule, env->page(env, 1),
+			      env->granule, DMA_BIDIRECTIONAL, 0) ?:
 	       dma_iova_commit(&env->map);
 }
 
@@ -69,14 +69,14 @@ static int dbg_alloc_destroy(struct dma_iova_debug_env *env)
 static int dbg_alloc_pending(struct dma_iova_debug_env *env)
 {
 	return dbg_alloc(env) ?:
-	       dma_link_range(&env->map, 0, env->page(env, 0), DBG_SZ_4K,
+	       dma_link_range(&env->map, 0, env->page(env, 0), env->granule,
 			      DMA_TO_DEVICE, 0);
 }
 
 static int dbg_two_states(struct dma_iova_debug_env *env)
 {
 	return dbg_alloc(env) ?:
-	       dma_alloc_iova(env->dev, &env->other, 4 * DBG_SZ_4K, 0,
+	       dma_alloc_iova(env->dev, &env->other, 4 * env->granule, 0,
 			      GFP_ATOMIC) ?:
 	       dma_link_range(&env->map, 0, env->page(env, 2), 64,
 			      DMA_FROM_DEVICE, 0) ?:
@@ -99,31 +99,31 @@ static void dbg_realloc_live(struct dma_iova_debug_env *env)
 
 static void dbg_link_dead(struct dma_iova_debug_env *env)
 {
-	dma_link_range(&env->map, 0, env->page(env, 0), DBG_SZ_4K,
+	dma_link_range(&env->map, 0, env->page(env, 0), env->granule,
 		       DMA_TO_DEVICE, 0);
 }
 
 static void dbg_link_outside(struct dma_iova_debug_env *env)
 {
-	dma_link_range(&env->map, 3 * DBG_SZ_4K, env->page(env, 0),
-		       2 * DBG_SZ_4K, DMA_TO_DEVICE, 0);
+	dma_link_range(&env->map, 3 * env->granule, env->page(env, 0),
+		       2 * env->granule, DMA_TO_DEVICE, 0);
 }
 
 static void dbg_link_shared_granule(struct dma_iova_debug_env *env)
 {
-	dma_link_range(&env->map, DBG_SZ_4K + 0x800,
+	dma_link_range(&env->map, env->granule + 0x800,
 		       env->page(env, 2) + 0x800, 0x100, DMA_TO_DEVICE, 0);
 }
 
 static void dbg_link_misplaced(struct dma_iova_debug_env *env)
 {
-	dma_link_range(&env->map, 2 * DBG_SZ_4K, env->page(env, 2) + 0x10,
+	dma_link_range(&env->map, 2 * env->granule, env->page(env, 2) + 0x10,
 		       0x100, DMA_TO_DEVICE, 0);
 }
 
 static void dbg_link_stack(struct dma_iova_debug_env *env)
 {
-	size_t off = env->stack_phys & (DBG_SZ_4K - 1);
+	size_t off = env->stack_phys & (env->granule - 1);
 
 	dma_link_range(&env->map, off, env->stack_phys, 8, DMA_TO_DEVICE, 0);
 	dma_iova_commit(&env->map);
@@ -131,7 +131,7 @@ static void dbg_link_stack(struct dma_iova_debug_env *env)
 
 static void dbg_link_text(struct dma_iova_debug_env *env)
 {
-	size_t off = env->text_phys & (DBG_SZ_4K - 1);
+	size_t off = env->text_phys & (env->granule - 1);
 
 	dma_link_range(&env->map, off, env->text_phys, 8, DMA_TO_DEVICE, 0);
 	dma_iova_commit(&env->map);
@@ -139,23 +139,23 @@ static void dbg_link_text(struct dma_iova_debug_env *env)
 
 static void dbg_link_no_direction(struct dma_iova_debug_env *env)
 {
-	dma_link_range(&env->map, 0, env->page(env, 0), DBG_SZ_4K, DMA_NONE,
+	dma_link_range(&env->map, 0, env->page(env, 0), env->granule, DMA_NONE,
 		       0);
 }
 
 static void dbg_sync_hole(struct dma_iova_debug_env *env)
 {
-	dma_iova_sync_for_cpu(&env->map, DBG_SZ_4K, 2 * DBG_SZ_4K);
+	dma_iova_sync_for_cpu(&env->map, env->granule, 2 * env->granule);
 }
 
 static void dbg_unlink_pending(struct dma_iova_debug_env *env)
 {
-	dma_unlink_range(&env->map, 0, DBG_SZ_4K);
+	dma_unlink_range(&env->map, 0, env->granule);
 }
 
 static void dbg_unlink_half(struct dma_iova_debug_env *env)
 {
-	dma_unlink_range(&env->map, 0, DBG_SZ_4K / 2);
+	dma_unlink_range(&env->map, 0, env->granule / 2);
 }
 
 static void dbg_count_changed(struct dma_iova_debug_env *env)
@@ -163,7 +163,7 @@ static void dbg_count_changed(struct dma_iova_debug_env *env)
 	struct dma_iova_record *rec = env->map.rec;
 
 	/* Another state's record pointer written over this state's. */
-	if (dma_alloc_iova(env->dev, &env->other, 4 * DBG_SZ_4K, 0,
+	if (dma_alloc_iova(env->dev, &env->other, 4 * env->granule, 0,
 			   GFP_ATOMIC))
 		return;
 	env->map.rec = env->other.rec;
@@ -249,26 +249,26 @@ static const struct dma_iova_debug_case dma_iova_debug_cases[] = {
 static int dma_iova_debug_correct_use(struct dma_iova_debug_env *env)
 {
 	struct dma_iova_range r[2] = {
-		{ .offset = 0, .size = DBG_SZ_4K },
-		{ .offset = 2 * DBG_SZ_4K + 0x10, .size = 0x20 },
+		{ .offset = 0, .size = env->granule },
+		{ .offset = 2 * env->granule + 0x10, .size = 0x20 },
 	};
 	int ret;
 
 	ret = dbg_alloc(env) ?: dma_free_iova(&env->map) ?: dbg_alloc(env) ?:
-	      dma_link_range(&env->map, 0, env->page(env, 0), DBG_SZ_4K,
+	      dma_link_range(&env->map, 0, env->page(env, 0), env->granule,
 			     DMA_TO_DEVICE, 0) ?:
-	      dma_link_range(&env->map, DBG_SZ_4K, env->p2p_phys, DBG_SZ_4K,
+	      dma_link_range(&env->map, env->granule, env->p2p_phys, env->granule,
 			     DMA_BIDIRECTIONAL, 0) ?:
-	      dma_link_range(&env->map, 2 * DBG_SZ_4K + 0x10,
+	      dma_link_range(&env->map, 2 * env->granule + 0x10,
 			     env->page(env, 1) + 0x10, 0x20, DMA_FROM_DEVICE,
 			     0) ?:
 	      dma_iova_commit(&env->map);
 	if (ret)
 		return ret;
-	dma_iova_sync_for_cpu(&env->map, 0, 2 * DBG_SZ_4K);
-	dma_iova_sync_for_device(&env->map, 2 * DBG_SZ_4K + 0x10, 0x20);
+	dma_iova_sync_for_cpu(&env->map, 0, 2 * env->granule);
+	dma_iova_sync_for_device(&env->map, 2 * env->granule + 0x10, 0x20);
 	return dma_unlink_ranges(&env->map, r, 2) ?:
-	       dma_link_range(&env->map, 0, env->page(env, 3), DBG_SZ_4K,
+	       dma_link_range(&env->map, 0, env->page(env, 3), env->granule,
 			      DMA_TO_DEVICE, 0) ?:
 	       dma_iova_commit(&env->map);
 }

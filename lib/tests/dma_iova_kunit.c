@@ -1174,11 +1174,14 @@ static struct kunit_debug_env *kdbg_env(struct kunit *test, const void *local)
 	for (i = 0; i < ARRAY_SIZE(k->pages); i++)
 		k->pages[i] = pages_get(test, 0, 0);
 	k->env.dev = env_dev(k->iova);
+	k->env.granule = dma_get_merge_boundary(k->env.dev) + 1;
+	/* each scratch granule is one page */
+	KUNIT_ASSERT_LE(test, k->env.granule, PAGE_SIZE);
 	k->env.page = kdbg_page;
 	k->env.stack_phys = stack_phys(local);
 	k->env.text_phys = __pa_symbol(_stext) + 0x40;
 	k->env.p2p_phys = virt_to_phys(p2p_get(test, k->iova->edu.pdev,
-					       SZ_4K)->va);
+					       k->env.granule)->va);
 	k->env.needs_bounce = kdbg_bounce;
 	k->env.unbind = kdbg_unbind;
 	k->env.release_leaked = kdbg_release;

@@ -11,6 +11,7 @@
  * allocation behind.
  */
 #include <stdarg.h>
+#include <sys/mman.h>
 
 struct mock_state mock;
 struct page mock_pages[MOCK_NR_PAGES];
@@ -48,17 +49,22 @@ void mock_reset(void)
 	memset(&mock, 0, sizeof(mock));
 	mock_bar_dev.refs = 0;
 	mock.swiotlb_active = true;
-	if (!mock_mem)
-		mock_mem = malloc((size_t)MOCK_NR_PAGES * PAGE_SIZE);
-	assert(mock_mem);
-	memset(mock_mem, 0, (size_t)MOCK_NR_PAGES * PAGE_SIZE);
-	for (i = 0; i < MOCK_NR_PAGES; i++) {
-		unsigned int p = i - MOCK_P2P_FIRST;
+	/* 256 MiB, zeroed by dropping the pages: tests touch little of it */
+	if (!mock_mem) {
+		mock_mem = mmap(NULL, (size_t)MOCK_NR_PAGES * PAGE_SIZE,
+				PROT_READ | PROT_WRITE,
+				MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		assert(mock_mem != MAP_FAILED);
+		for (i = 0; i < MOCK_NR_PAGES; i++) {
+			unsigned int p = i - MOCK_P2P_FIRST;
 
-		mock_pages[i].pgmap = i >= MOCK_P2P_FIRST &&
-				      p < 3 * MOCK_P2P_PAGES ?
-				      &mock_p2p[p / MOCK_P2P_PAGES] : NULL;
+			mock_pages[i].pgmap = i >= MOCK_P2P_FIRST &&
+					      p < 3 * MOCK_P2P_PAGES ?
+					      &mock_p2p[p / MOCK_P2P_PAGES] :
+					      NULL;
+		}
 	}
+	madvise(mock_mem, (size_t)MOCK_NR_PAGES * PAGE_SIZE, MADV_DONTNEED);
 }
 
 /* Shadow entries and tracked cachelines kernel/dma/iova_debug.c holds. */
@@ -493,19 +499,20 @@ phys_addr_t swiotlb_tbl_map_single(struct device *dev, phys_addr_t phys,
 
 	(void)dev;
 	(void)attrs;
-	(void)align_mask;
 	if (phys_is_p2p(phys))
 		mock_error("swiotlb bounce of P2P memory %#llx",
 			   (unsigned long long)phys);
-	if (len > PAGE_SIZE)
-		mock_error("bounce of %#zx bytes crosses a slot", len);
+	/* slots are unit-aligned: any granule's alignment holds */
+	if (len > MOCK_UNIT || align_mask >= MOCK_UNIT)
+		mock_error("bounce of %#zx bytes, alignment %#x: beyond a slot",
+			   len, align_mask + 1);
 	if (site_fails(FAIL_SWIOTLB) || mock.nr_tlb == 64)
 		return (phys_addr_t)DMA_MAPPING_ERROR;
 	for (slot = 0; mock.tlb_in_use[slot]; slot++)
-		assert(slot + 1 < MOCK_P2P_FIRST - MOCK_TLB_FIRST);
+		assert(slot + 1 < MOCK_TLB_SLOTS);
 	mock.tlb_in_use[slot] = 1;
-	tlb = mock_phys(MOCK_TLB_FIRST + slot);
-	memset(phys_to_virt(tlb), 0xdb, PAGE_SIZE);
+	tlb = mock_phys(MOCK_TLB_FIRST) + (phys_addr_t)slot * MOCK_UNIT;
+	memset(phys_to_virt(tlb), 0xdb, MOCK_UNIT);
 	bounce(tlb, phys, len);	/* the kernel always fills the slot */
 	mock.tlb[mock.nr_tlb].tlb = tlb;
 	mock.tlb[mock.nr_tlb].orig = phys;
@@ -549,7 +556,7 @@ void swiotlb_tbl_unmap_single(struct device *dev, phys_addr_t tlb,
 	if (!(attrs & DMA_ATTR_SKIP_CPU_SYNC) &&
 	    (dir == DMA_FROM_DEVICE || dir == DMA_BIDIRECTIONAL))
 		bounce(mock.tlb[i].orig, tlb, len);
-	mock.tlb_in_use[PHYS_PFN(tlb) - PHYS_PFN(mock_phys(MOCK_TLB_FIRST))] = 0;
+	mock.tlb_in_use[(tlb - mock_phys(MOCK_TLB_FIRST)) / MOCK_UNIT] = 0;
 	mock.tlb[i] = mock.tlb[--mock.nr_tlb];
 }
 

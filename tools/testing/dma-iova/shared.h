@@ -32,25 +32,42 @@
 #define SZ_1G	0x40000000UL
 #define SZ_4G	0x100000000ULL
 
-/* Devices: behind a 4K-granule IOMMU, needing bounces, or direct. */
+/*
+ * The IOMMU granule of this pass (4, 16 or 64 KiB; main.c runs every test
+ * once per granule). Tests lay their chunks out in granules: G is the
+ * granule, gphys(n) the start of RAM granule n.
+ */
+static size_t harness_granule = SZ_4K;
+#define G	harness_granule
+
+static inline phys_addr_t gphys(unsigned long n)
+{
+	return mock_phys(0) + n * G;
+}
+
+/* Devices: behind an IOMMU of granule G, needing bounces, or direct. */
 static u64 mask64 = DMA_BIT_MASK(64), mask32 = DMA_BIT_MASK(32);
 static struct device iommu_dev = {
-	.dma_mask = &mask64, .iommu_granule = 4096, .coherent = true,
+	.dma_mask = &mask64, .iommu_granule = SZ_4K, .coherent = true,
 	.is_pci = true,
 };
 static struct device bounce_dev = {
-	.dma_mask = &mask64, .iommu_granule = 4096, .coherent = true,
+	.dma_mask = &mask64, .iommu_granule = SZ_4K, .coherent = true,
 	.is_pci = true, .needs_bounce = true,
 };
 static struct device direct_dev = {
 	.dma_mask = &mask64, .coherent = true, .is_pci = true,
 };
 
-/* Page @n of the host-bridge, switch or unreachable P2P provider. */
+/* Granule @n of the host-bridge, switch or unreachable P2P provider. */
 static inline phys_addr_t p2p_phys(unsigned int provider, unsigned int n)
 {
-	return mock_phys(MOCK_P2P_FIRST + provider * MOCK_P2P_PAGES + n);
+	return mock_phys(MOCK_P2P_FIRST + provider * MOCK_P2P_PAGES) + n * G;
 }
+
+/* Granules of RAM for tests, and of one P2P provider. */
+#define RAM_GRANULES	(MOCK_RAM_PAGES * PAGE_SIZE / G)
+#define P2P_GRANULES	(MOCK_P2P_PAGES * PAGE_SIZE / G)
 
 static inline bool resolves(struct dma_iova_mapping *map, size_t offset,
 			    phys_addr_t phys, size_t size)

@@ -9,16 +9,23 @@
 #ifndef _HARNESS_CUSTOM_H
 #define _HARNESS_CUSTOM_H
 
-/* Simulated RAM starts above 4 GiB so that 32-bit truncation shows. */
+/*
+ * Simulated RAM starts above 4 GiB so that 32-bit truncation shows. It is
+ * laid out in units of the largest IOMMU granule tested (64 KiB), whatever
+ * PAGE_SIZE is, so that every test finds room for its granules.
+ */
 #define MOCK_PHYS_BASE		0x100000000ULL
-#define MOCK_NR_PAGES		4096
-#define MOCK_RAM_PAGES		2048	/* [0, 2048): RAM for tests */
-#define MOCK_TEXT_FIRST		1900	/* [1900, 1904): "kernel text" */
-#define MOCK_RODATA_FIRST	1904	/* [1904, 1906): "kernel rodata" */
-#define MOCK_STACK_FIRST	1910	/* [1910, 1914): "current stack" */
-#define MOCK_TLB_FIRST		2048	/* [2048, 3072): swiotlb pool */
-#define MOCK_P2P_FIRST		3072	/* three providers of 256 pages */
-#define MOCK_P2P_PAGES		256
+#define MOCK_UNIT		0x10000UL
+#define MOCK_UNIT_PAGES		(MOCK_UNIT / PAGE_SIZE)
+#define MOCK_NR_PAGES		(4096 * MOCK_UNIT_PAGES)
+#define MOCK_RAM_PAGES		(2048 * MOCK_UNIT_PAGES) /* RAM for tests */
+#define MOCK_TEXT_FIRST		(1900 * MOCK_UNIT_PAGES) /* 4 units of text */
+#define MOCK_RODATA_FIRST	(1904 * MOCK_UNIT_PAGES) /* 2 of rodata */
+#define MOCK_STACK_FIRST	(1910 * MOCK_UNIT_PAGES) /* current stack */
+#define MOCK_TLB_FIRST		(2048 * MOCK_UNIT_PAGES) /* swiotlb pool */
+#define MOCK_TLB_SLOTS		1024	/* of one unit each */
+#define MOCK_P2P_FIRST		(3072 * MOCK_UNIT_PAGES) /* three providers */
+#define MOCK_P2P_PAGES		(256 * MOCK_UNIT_PAGES)
 #define MOCK_BUS_OFFSET		0x7000000000ULL
 #define MOCK_DIRECT_OFFSET	0x4000000000ULL	/* dma-direct: phys + this */
 #define MOCK_IOVA_LIMIT		(1ULL << 48)
@@ -90,7 +97,7 @@ struct mock_state {
 	bool swiotlb_active;
 	struct { phys_addr_t tlb, orig; size_t len; int dir; } tlb[64];
 	unsigned int nr_tlb;
-	unsigned int tlb_in_use[(MOCK_P2P_FIRST - MOCK_TLB_FIRST)];
+	unsigned int tlb_in_use[MOCK_TLB_SLOTS];
 	/* dma-direct */
 	struct { dma_addr_t addr; size_t len; int dir; bool res; } direct[64];
 	unsigned int nr_direct;
@@ -246,7 +253,7 @@ void kfree(const void *p);
 /* Never injected: the debug layer's bookkeeping is not under test here. */
 void *kzalloc(size_t size, gfp_t gfp);
 #define L1_CACHE_SHIFT	6
-#define THREAD_SIZE	(4 * PAGE_SIZE)
+#define THREAD_SIZE	(4 * MOCK_UNIT)
 
 static inline phys_addr_t virt_to_phys(const void *va)
 {
@@ -256,9 +263,9 @@ static inline phys_addr_t virt_to_phys(const void *va)
 /* The kernel image and the current stack are mock pages too. */
 #define __pa_symbol(x)		virt_to_phys(x)
 #define _stext			((char *)phys_to_virt(mock_phys(MOCK_TEXT_FIRST)))
-#define _etext			(_stext + 4 * PAGE_SIZE)
+#define _etext			(_stext + 4 * MOCK_UNIT)
 #define __start_rodata		((char *)phys_to_virt(mock_phys(MOCK_RODATA_FIRST)))
-#define __end_rodata		(__start_rodata + 2 * PAGE_SIZE)
+#define __end_rodata		(__start_rodata + 2 * MOCK_UNIT)
 #define current			NULL
 #define task_stack_page(task)	phys_to_virt(mock_phys(MOCK_STACK_FIRST))
 #define is_vmalloc_addr(va)	false

@@ -6,7 +6,9 @@
 #ifndef _HARNESS_DUP_H
 #define _HARNESS_DUP_H
 
-#define PAGE_SHIFT		12
+#ifndef PAGE_SHIFT
+#define PAGE_SHIFT		12	/* make PAGE_SHIFT=16: 64 KiB pages */
+#endif
 #define PAGE_SIZE		(1UL << PAGE_SHIFT)
 #define PHYS_PFN(x)		((unsigned long)((x) >> PAGE_SHIFT))
 #define offset_in_page(p)	((unsigned long)(p) & (PAGE_SIZE - 1))

@@ -5,12 +5,12 @@ static bool test_alloc_and_free(void)
 {
 	struct dma_iova_mapping map;
 
-	ASSERT_EQ(dma_alloc_iova(&iommu_dev, &map, SZ_64K, 0, 0), 0);
+	ASSERT_EQ(dma_alloc_iova(&iommu_dev, &map, 16 * G, 0, 0), 0);
 	ASSERT_TRUE(map.live);
 	ASSERT_TRUE(dma_iova_uses_iommu(&map));
 	ASSERT_NE(map.addr, 0);
-	ASSERT_EQ(map.addr & (SZ_4K - 1), 0);
-	ASSERT_EQ(map.rec->iova_len, SZ_64K);
+	ASSERT_EQ(map.addr & (G - 1), 0);
+	ASSERT_EQ(map.rec->iova_len, 16 * G);
 	ASSERT_EQ(mock.nr_iova, 1);
 	ASSERT_EQ(dma_free_iova(&map), 0);
 	ASSERT_FALSE(map.live);
@@ -21,16 +21,16 @@ static bool test_alloc_and_free(void)
 /* Upstream bug B6: the alignment asked for is the alignment obtained. */
 static bool test_b6_requested_alignment_is_obtained(void)
 {
-	static const size_t sizes[] = {
-		1, 4095, 4096, 4097, 3 * SZ_4K, SZ_1M + SZ_4K, 3 * SZ_1M,
+	const size_t sizes[] = {
+		1, 4095, 4096, 4097, 3 * G, SZ_1M + G, 3 * SZ_1M,
 		5 * SZ_1M + 1, SZ_1G + 1,
 	};
-	static const size_t aligns[] = { 0, SZ_4K, SZ_64K, SZ_2M, SZ_1G };
+	const size_t aligns[] = { 0, G, 16 * G, SZ_2M, SZ_1G };
 	unsigned int i, j;
 
 	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
 		for (j = 0; j < sizeof(aligns) / sizeof(aligns[0]); j++) {
-			size_t want = max(aligns[j], SZ_4K);
+			size_t want = max(aligns[j], G);
 			struct dma_iova_mapping map;
 
 			ASSERT_EQ(dma_alloc_iova(&iommu_dev, &map, sizes[i],
@@ -53,16 +53,16 @@ static bool test_b5_no_or_dma_incapable_device_is_refused(void)
 	no_mask.dma_mask = NULL;
 	dev32.dma_mask = &mask32;
 	ASSERT_EQ(dma_alloc_iova(&iommu_dev, &map, 0, 0, 0), -EINVAL);
-	ASSERT_EQ(dma_alloc_iova(&iommu_dev, &map, SZ_4K, 3, 0), -EINVAL);
-	ASSERT_EQ(dma_alloc_iova(&iommu_dev, &map, SZ_4K, 6 * SZ_1M, 0),
+	ASSERT_EQ(dma_alloc_iova(&iommu_dev, &map, G, 3, 0), -EINVAL);
+	ASSERT_EQ(dma_alloc_iova(&iommu_dev, &map, G, 6 * SZ_1M, 0),
 		  -EINVAL);
 	/* Upstream bug B5: no device, or one that cannot do DMA. */
-	ASSERT_EQ(dma_alloc_iova(NULL, &map, SZ_4K, 0, 0), -EINVAL);
-	ASSERT_EQ(dma_alloc_iova(&no_mask, &map, SZ_4K, 0, 0), -EINVAL);
+	ASSERT_EQ(dma_alloc_iova(NULL, &map, G, 0, 0), -EINVAL);
+	ASSERT_EQ(dma_alloc_iova(&no_mask, &map, G, 0, 0), -EINVAL);
 	if (sizeof(size_t) > 4) {	/* beyond a 32-bit DMA mask */
 		ASSERT_EQ(dma_alloc_iova(&dev32, &map, (size_t)(SZ_4G + 1), 0,
 					 0), -EINVAL);
-		ASSERT_EQ(dma_alloc_iova(&dev32, &map, SZ_4K,
+		ASSERT_EQ(dma_alloc_iova(&dev32, &map, G,
 					 (size_t)(SZ_4G * 2), 0), -EINVAL);
 	}
 	ASSERT_FALSE(map.live);
@@ -77,15 +77,15 @@ static bool test_b5_no_or_dma_incapable_device_is_refused(void)
  */
 static bool test_b7_sizes_past_4g_never_wrap(void)
 {
-	static const u64 ok_sizes[] = {
-		SZ_4G - 1, SZ_4G, SZ_4G + SZ_4K, 2 * SZ_4G + SZ_4K,
+	const u64 ok_sizes[] = {
+		SZ_4G - 1, SZ_4G, SZ_4G + G, 2 * SZ_4G + G,
 	};
 	const size_t top = (size_t)1 << (sizeof(size_t) * 8 - 1);
 	struct dma_iova_mapping map;
 	unsigned int i;
 
 	ASSERT_EQ(dma_alloc_iova(&iommu_dev, &map, SIZE_MAX, 0, 0), -EINVAL);
-	ASSERT_EQ(dma_alloc_iova(&iommu_dev, &map, SIZE_MAX - SZ_4K + 2, 0, 0),
+	ASSERT_EQ(dma_alloc_iova(&iommu_dev, &map, SIZE_MAX - G + 2, 0, 0),
 		  -EINVAL);
 	ASSERT_FALSE(map.live);
 	if (sizeof(size_t) == 4)
@@ -93,7 +93,7 @@ static bool test_b7_sizes_past_4g_never_wrap(void)
 
 	/* Representable, but larger than the 48-bit IOVA space. */
 	ASSERT_EQ(dma_alloc_iova(&iommu_dev, &map, top, 0, 0), -ENOMEM);
-	ASSERT_EQ(dma_alloc_iova(&iommu_dev, &map, SZ_4K, top, 0), -ENOMEM);
+	ASSERT_EQ(dma_alloc_iova(&iommu_dev, &map, G, top, 0), -ENOMEM);
 	ASSERT_FALSE(map.live);
 
 	for (i = 0; i < sizeof(ok_sizes) / sizeof(ok_sizes[0]); i++) {
@@ -102,14 +102,14 @@ static bool test_b7_sizes_past_4g_never_wrap(void)
 		ASSERT_EQ(dma_alloc_iova(&iommu_dev, &map, size, 0, 0), 0);
 		ASSERT_TRUE(map.rec->iova_len >= size);
 		/* A chunk at the very end, beyond 4 GiB of offset. */
-		ASSERT_EQ(dma_link_range(&map, (size - 1) & ~(SZ_4K - 1),
-					 mock_phys(1), ((size - 1) & (SZ_4K - 1)) + 1,
+		ASSERT_EQ(dma_link_range(&map, (size - 1) & ~(G - 1),
+					 gphys(1), ((size - 1) & (G - 1)) + 1,
 					 DMA_TO_DEVICE, 0), 0);
 		ASSERT_EQ(dma_iova_commit(&map), 0);
-		ASSERT_TRUE(resolves(&map, (size - 1) & ~(SZ_4K - 1),
-				     mock_phys(1),
-				     ((size - 1) & (SZ_4K - 1)) + 1));
-		ASSERT_EQ(dma_link_range(&map, size - 1, mock_phys(2),
+		ASSERT_TRUE(resolves(&map, (size - 1) & ~(G - 1),
+				     gphys(1),
+				     ((size - 1) & (G - 1)) + 1));
+		ASSERT_EQ(dma_link_range(&map, size - 1, gphys(2),
 					 2, DMA_TO_DEVICE, 0), -EINVAL);
 		dma_destroy_iova(&map);
 	}
@@ -121,7 +121,7 @@ static bool test_alloc_failure_leaves_nothing(void)
 	struct dma_iova_mapping map;
 
 	mock.fail_at[FAIL_IOVA_ALLOC] = 1;
-	ASSERT_EQ(dma_alloc_iova(&iommu_dev, &map, SZ_64K, 0, 0), -ENOMEM);
+	ASSERT_EQ(dma_alloc_iova(&iommu_dev, &map, 16 * G, 0, 0), -ENOMEM);
 	ASSERT_FALSE(map.live);
 	ASSERT_EQ(map.addr, 0);
 	dma_destroy_iova(&map);
@@ -144,14 +144,14 @@ static bool test_b1_stale_state_is_never_reused(void)
 	ASSERT_TRUE(map.rec == NULL);
 	dma_destroy_iova(&map);
 
-	ASSERT_EQ(dma_alloc_iova(&iommu_dev, &map, SZ_16K, 0, 0), 0);
-	ASSERT_EQ(dma_link_range(&map, 0, mock_phys(3), SZ_4K,
+	ASSERT_EQ(dma_alloc_iova(&iommu_dev, &map, 4 * G, 0, 0), 0);
+	ASSERT_EQ(dma_link_range(&map, 0, gphys(3), G,
 				 DMA_TO_DEVICE, 0), 0);
 	ASSERT_EQ(dma_iova_commit(&map), 0);
 	dma_destroy_iova(&map);
 
 	/* Same storage, now a device without an IOMMU. */
-	ASSERT_EQ(dma_alloc_iova(&direct_dev, &map, SZ_16K, 0, 0), 0);
+	ASSERT_EQ(dma_alloc_iova(&direct_dev, &map, 4 * G, 0, 0), 0);
 	ASSERT_FALSE(dma_iova_uses_iommu(&map));
 	ASSERT_EQ(map.addr, 0);
 	ASSERT_EQ(dma_iova_nr_chunks(&map), 0);
@@ -164,13 +164,13 @@ static bool test_free_refuses_live_links(void)
 {
 	struct dma_iova_mapping map;
 
-	ASSERT_EQ(dma_alloc_iova(&iommu_dev, &map, SZ_16K, 0, 0), 0);
-	ASSERT_EQ(dma_link_range(&map, 0, mock_phys(3), SZ_4K,
+	ASSERT_EQ(dma_alloc_iova(&iommu_dev, &map, 4 * G, 0, 0), 0);
+	ASSERT_EQ(dma_link_range(&map, 0, gphys(3), G,
 				 DMA_TO_DEVICE, 0), 0);
 	ASSERT_EQ(dma_iova_commit(&map), 0);
 	ASSERT_EQ(dma_free_iova(&map), -EBUSY);
 	ASSERT_TRUE(map.live);
-	ASSERT_TRUE(resolves(&map, 0, mock_phys(3), SZ_4K));
+	ASSERT_TRUE(resolves(&map, 0, gphys(3), G));
 	dma_destroy_iova(&map);
 	return true;
 }
@@ -187,33 +187,33 @@ static bool test_provided_chunks_are_used_and_kept(void)
 	long before = mock.kmalloc_live, allocs;
 	int i;
 
-	ASSERT_EQ(dma_alloc_iova(&direct_dev, &map, SZ_64K, 0, 0), 0);
+	ASSERT_EQ(dma_alloc_iova(&direct_dev, &map, 16 * G, 0, 0), 0);
 	allocs = mock.kmalloc_live;
 	ASSERT_EQ(dma_iova_provide_chunks(&map, NULL, 4), -EINVAL);
 	ASSERT_EQ(dma_iova_provide_chunks(&map, store, 0), -EINVAL);
 	ASSERT_EQ(dma_iova_provide_chunks(&map, store, 4), 0);
 	for (i = 0; i < 4; i++)
-		ASSERT_EQ(dma_link_range(&map, i * SZ_8K, mock_phys(10 + 2 * i),
-					 SZ_4K, DMA_TO_DEVICE, 0), 0);
+		ASSERT_EQ(dma_link_range(&map, i * 2 * G, gphys(10 + 2 * i),
+					 G, DMA_TO_DEVICE, 0), 0);
 	ASSERT_TRUE(map.rec->runs == store);
 	ASSERT_EQ(mock.kmalloc_live, allocs);
 	ASSERT_EQ(dma_iova_provide_chunks(&map, store, 4), -EBUSY);
 
 	/* A fifth chunk moves the record into a library allocation. */
-	ASSERT_EQ(dma_link_range(&map, 5 * SZ_8K, mock_phys(30), SZ_4K,
+	ASSERT_EQ(dma_link_range(&map, 10 * G, gphys(30), G,
 				 DMA_TO_DEVICE, 0), 0);
 	ASSERT_EQ(dma_iova_commit(&map), 0);
 	ASSERT_FALSE(map.rec->runs == store);
 	ASSERT_EQ(mock.kmalloc_live, allocs + 1);
-	ASSERT_EQ(dma_iova_find_chunk(&map, 3 * SZ_8K)->dma_addr,
-		  mock_phys(16) + MOCK_DIRECT_OFFSET);
+	ASSERT_EQ(dma_iova_find_chunk(&map, 6 * G)->dma_addr,
+		  gphys(16) + MOCK_DIRECT_OFFSET);
 	dma_destroy_iova(&map);
 	ASSERT_EQ(mock.kmalloc_live, before);
 
 	/* Kept storage is not freed by destroy. */
-	ASSERT_EQ(dma_alloc_iova(&iommu_dev, &map, SZ_64K, 0, 0), 0);
+	ASSERT_EQ(dma_alloc_iova(&iommu_dev, &map, 16 * G, 0, 0), 0);
 	ASSERT_EQ(dma_iova_provide_chunks(&map, store, 4), 0);
-	ASSERT_EQ(dma_link_range(&map, 0, mock_phys(3), SZ_4K,
+	ASSERT_EQ(dma_link_range(&map, 0, gphys(3), G,
 				 DMA_TO_DEVICE, 0), 0);
 	ASSERT_EQ(dma_iova_commit(&map), 0);
 	dma_destroy_iova(&map);

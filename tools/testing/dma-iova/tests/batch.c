@@ -20,35 +20,35 @@ static bool test_link_bvecs_places_and_merges(void)
 	struct bio_vec bv[5];
 	size_t off = 0x200;
 
-	bvec_at(&bv[0], mock_phys(10) + 0x200, SZ_4K - 0x200);
-	bvec_at(&bv[1], mock_phys(20), SZ_2K);		/* merges with [2] */
-	bvec_at(&bv[2], mock_phys(20) + SZ_2K, SZ_2K);
-	bvec_at(&bv[3], mock_phys(30), 0x100);		/* ends mid-granule */
-	bvec_at(&bv[4], mock_phys(40) + 0x80, 0x80);	/* a new granule */
-	ASSERT_EQ(dma_alloc_iova(&iommu_dev, &map, SZ_64K, 0, 0), 0);
+	bvec_at(&bv[0], gphys(10) + 0x200, G - 0x200);
+	bvec_at(&bv[1], gphys(20), G / 2);		/* merges with [2] */
+	bvec_at(&bv[2], gphys(20) + G / 2, G / 2);
+	bvec_at(&bv[3], gphys(30), 0x100);		/* ends mid-granule */
+	bvec_at(&bv[4], gphys(40) + 0x80, 0x80);	/* a new granule */
+	ASSERT_EQ(dma_alloc_iova(&iommu_dev, &map, 16 * G, 0, 0), 0);
 	ASSERT_EQ(dma_link_bvecs(&map, &off, bv, 5, DMA_TO_DEVICE, 0), 0);
-	ASSERT_EQ(off, 3 * SZ_4K + 0x100);
+	ASSERT_EQ(off, 3 * G + 0x100);
 	ASSERT_EQ(dma_iova_nr_chunks(&map), 4);
 	ASSERT_EQ(mock.map_calls, 4);
 	ASSERT_EQ(nr_runs(&map), 2);
 	ASSERT_EQ(nr_pending(&map), 4);
 	ASSERT_EQ(dma_iova_commit(&map), 0);
 	ASSERT_EQ(mock.sync_calls, 1);
-	ASSERT_TRUE(resolves(&map, 0x200, mock_phys(10) + 0x200, SZ_4K - 0x200));
-	ASSERT_TRUE(resolves(&map, SZ_4K, mock_phys(20), SZ_4K));
-	ASSERT_TRUE(resolves(&map, SZ_8K, mock_phys(30), 0x100));
-	ASSERT_TRUE(resolves(&map, 3 * SZ_4K + 0x80, mock_phys(40) + 0x80,
+	ASSERT_TRUE(resolves(&map, 0x200, gphys(10) + 0x200, G - 0x200));
+	ASSERT_TRUE(resolves(&map, G, gphys(20), G));
+	ASSERT_TRUE(resolves(&map, 2 * G, gphys(30), 0x100));
+	ASSERT_TRUE(resolves(&map, 3 * G + 0x80, gphys(40) + 0x80,
 			     0x80));
 	ASSERT_EQ(count_segs(&map, seg, 4), 2);
 	ASSERT_EQ(seg[0].addr, map.addr + 0x200);
-	ASSERT_EQ(seg[0].len, 2 * SZ_4K + 0x100 - 0x200);
-	ASSERT_EQ(seg[1].addr, map.addr + 3 * SZ_4K + 0x80);
+	ASSERT_EQ(seg[0].len, 2 * G + 0x100 - 0x200);
+	ASSERT_EQ(seg[1].addr, map.addr + 3 * G + 0x80);
 
 	/* A second call goes on where the first stopped. */
-	off = 5 * SZ_4K;
-	bvec_at(&bv[0], mock_phys(50), SZ_4K);
+	off = 5 * G;
+	bvec_at(&bv[0], gphys(50), G);
 	ASSERT_EQ(dma_link_bvecs(&map, &off, bv, 1, DMA_TO_DEVICE, 0), 0);
-	ASSERT_EQ(off, 6 * SZ_4K);
+	ASSERT_EQ(off, 6 * G);
 	ASSERT_EQ(dma_iova_commit(&map), 0);
 	dma_destroy_iova(&map);
 	return true;
@@ -63,34 +63,34 @@ static bool test_link_bvecs_failure_unwinds_batch(void)
 {
 	struct dma_iova_mapping map;
 	struct bio_vec bv[4];
-	size_t off = SZ_8K;
+	size_t off = 2 * G;
 	unsigned int i;
 
-	ASSERT_EQ(dma_alloc_iova(&iommu_dev, &map, SZ_64K, 0, 0), 0);
-	ASSERT_EQ(dma_link_range(&map, 0, mock_phys(3), SZ_4K, DMA_TO_DEVICE,
+	ASSERT_EQ(dma_alloc_iova(&iommu_dev, &map, 16 * G, 0, 0), 0);
+	ASSERT_EQ(dma_link_range(&map, 0, gphys(3), G, DMA_TO_DEVICE,
 				 0), 0);
 	ASSERT_EQ(dma_iova_commit(&map), 0);
-	ASSERT_EQ(dma_link_range(&map, SZ_4K, mock_phys(5), SZ_4K,
+	ASSERT_EQ(dma_link_range(&map, G, gphys(5), G,
 				 DMA_TO_DEVICE, 0), 0);
 	for (i = 0; i < 4; i++)
-		bvec_at(&bv[i], mock_phys(60 + 2 * i), SZ_4K);
+		bvec_at(&bv[i], gphys(60 + 2 * i), G);
 	mock.fail_at[FAIL_MAP] = mock.calls[FAIL_MAP] + 3;
 	ASSERT_EQ(dma_link_bvecs(&map, &off, bv, 4, DMA_TO_DEVICE, 0),
 		  -ENOMEM);
-	ASSERT_EQ(off, SZ_8K);
+	ASSERT_EQ(off, 2 * G);
 	ASSERT_EQ(dma_iova_nr_chunks(&map), 1);
 	ASSERT_EQ(nr_pending(&map), 0);
 	ASSERT_EQ(mock.nr_ext, 1);
-	ASSERT_TRUE(resolves(&map, 0, mock_phys(3), SZ_4K));
-	ASSERT_TRUE(unmapped(map.addr + SZ_4K, SZ_64K - SZ_4K));
+	ASSERT_TRUE(resolves(&map, 0, gphys(3), G));
+	ASSERT_TRUE(unmapped(map.addr + G, 16 * G - G));
 
 	/* Misuse in the middle of a call: the same, and reported once. */
-	bvec_at(&bv[2], mock_phys(1900), SZ_4K);	/* "kernel text" */
+	bvec_at(&bv[2], mock_phys(MOCK_TEXT_FIRST), G); /* "kernel text" */
 	ASSERT_EQ(dma_link_bvecs(&map, &off, bv, 4, DMA_TO_DEVICE, 0), 0);
 	ASSERT_EQ(dma_iova_commit(&map), 0);
-	off = 40 * SZ_4K;
-	bvec_at(&bv[1], mock_phys(70), SZ_4K);
-	bvec_at(&bv[2], mock_phys(72), SZ_4K);
+	off = 40 * G;
+	bvec_at(&bv[1], gphys(70), G);
+	bvec_at(&bv[2], gphys(72), G);
 	ASSERT_EQ(dma_link_bvecs(&map, &off, bv, 3, DMA_NONE, 0), -EINVAL);
 	ASSERT_EQ(dma_link_bvecs(&map, &off, bv, 0, DMA_TO_DEVICE, 0),
 		  -EINVAL);
@@ -111,22 +111,22 @@ static bool test_record_is_one_run_for_scattered_pages(void)
 	struct dma_iova_mapping map;
 	unsigned int i, k;
 
-	ASSERT_EQ(dma_alloc_iova(&iommu_dev, &map, n * SZ_4K, 0, 0), 0);
+	ASSERT_EQ(dma_alloc_iova(&iommu_dev, &map, n * G, 0, 0), 0);
 	/* A permutation of the pages: odd multiplier mod a power of two. */
 	for (i = 0; i < n; i++) {
 		k = (i * 389) % n;
-		ASSERT_EQ(dma_link_range(&map, k * SZ_4K,
-					 mock_phys((k * 7) % MOCK_RAM_PAGES),
-					 SZ_4K, DMA_BIDIRECTIONAL, 0), 0);
+		ASSERT_EQ(dma_link_range(&map, k * G,
+					 gphys((k * 7) % RAM_GRANULES),
+					 G, DMA_BIDIRECTIONAL, 0), 0);
 	}
 	ASSERT_EQ(dma_iova_commit(&map), 0);
 	ASSERT_EQ(nr_runs(&map), 1);
 	ASSERT_TRUE(dma_iova_record_bytes(&map) <= n);
 	ASSERT_TRUE(sizeof(map) <= 64);
 	for (i = 0; i < n; i += 97)
-		ASSERT_TRUE(resolves(&map, i * SZ_4K,
-				     mock_phys((i * 7) % MOCK_RAM_PAGES),
-				     SZ_4K));
+		ASSERT_TRUE(resolves(&map, i * G,
+				     gphys((i * 7) % RAM_GRANULES),
+				     G));
 	dma_destroy_iova(&map);
 	return true;
 }
@@ -144,9 +144,9 @@ static bool test_unlink_never_allocates(void)
 	struct bio_vec bv[256];
 	size_t off = 0;
 
-	ASSERT_EQ(dma_alloc_iova(&iommu_dev, &map, n * SZ_4K, 0, 0), 0);
+	ASSERT_EQ(dma_alloc_iova(&iommu_dev, &map, n * G, 0, 0), 0);
 	for (i = 0; i < n; i++) {
-		bvec_at(&bv[i], mock_phys(2 * i), SZ_4K);
+		bvec_at(&bv[i], gphys(2 * i), G);
 		linked[i] = true;
 	}
 	ASSERT_EQ(dma_link_bvecs(&map, &off, bv, n, DMA_FROM_DEVICE, 0), 0);
@@ -164,7 +164,7 @@ static bool test_unlink_never_allocates(void)
 
 		if (first + len > n)
 			len = n - first;
-		ret = dma_unlink_range(&map, first * SZ_4K, len * SZ_4K);
+		ret = dma_unlink_range(&map, first * G, len * G);
 		for (k = first; k < first + len && !linked[k]; k++)
 			;
 		if (k == first + len) {
@@ -183,17 +183,17 @@ static bool test_unlink_never_allocates(void)
 	mock.fail_at[FAIL_KMALLOC] = 0;
 	for (i = 0; i < n; i++) {
 		if (linked[i])
-			ASSERT_TRUE(resolves(&map, i * SZ_4K, mock_phys(2 * i),
-					     SZ_4K));
+			ASSERT_TRUE(resolves(&map, i * G, gphys(2 * i),
+					     G));
 		else
-			ASSERT_TRUE(unmapped(map.addr + i * SZ_4K, SZ_4K));
+			ASSERT_TRUE(unmapped(map.addr + i * G, G));
 	}
 	ASSERT_TRUE(left < n && left > 0);
 	/* Pages linked into the holes join the run again. */
 	for (i = 0; i < n; i++)
 		if (!linked[i])
-			ASSERT_EQ(dma_link_range(&map, i * SZ_4K,
-						 mock_phys(2 * i), SZ_4K,
+			ASSERT_EQ(dma_link_range(&map, i * G,
+						 gphys(2 * i), G,
 						 DMA_FROM_DEVICE, 0), 0);
 	ASSERT_EQ(dma_iova_commit(&map), 0);
 	ASSERT_EQ(nr_runs(&map), 1);

@@ -9,36 +9,37 @@ static bool is_tlb(phys_addr_t phys)
 
 static bool test_bounce_head_and_tail_only(void)
 {
-	phys_addr_t buf = mock_phys(200);
+	phys_addr_t buf = gphys(200);
 	struct dma_iova_mapping map;
 	const struct dma_iova_chunk *c;
 	u8 *v = phys_to_virt(buf);
 
-	ASSERT_EQ(dma_alloc_iova(&bounce_dev, &map, SZ_64K, 0, 0), 0);
-	ASSERT_EQ(dma_link_range(&map, 0x800, buf + 0x800, 0x2000,
+	ASSERT_EQ(dma_alloc_iova(&bounce_dev, &map, 16 * G, 0, 0), 0);
+	ASSERT_EQ(dma_link_range(&map, 0x800, buf + 0x800, 2 * G,
 				 DMA_FROM_DEVICE, 0), 0);
 	ASSERT_EQ(dma_iova_commit(&map), 0);
 	c = chunk_at(&map, 0x800);
 	ASSERT_EQ(c->type, DMA_CHUNK_BOUNCE);
-	ASSERT_EQ(bounce_at(&map, 0x800)->head_len, 0x800);
+	ASSERT_EQ(bounce_at(&map, 0x800)->head_len, G - 0x800);
 	ASSERT_EQ(bounce_at(&map, 0x800)->tail_len, 0x800);
 	ASSERT_EQ(mock.nr_tlb, 2);
 	ASSERT_TRUE(is_tlb(mock_iova_to_phys(map.addr + 0x800)));
-	ASSERT_EQ(mock_iova_to_phys(map.addr + SZ_4K), buf + SZ_4K);
-	ASSERT_TRUE(is_tlb(mock_iova_to_phys(map.addr + SZ_8K)));
+	ASSERT_EQ(mock_iova_to_phys(map.addr + G), buf + G);
+	ASSERT_TRUE(is_tlb(mock_iova_to_phys(map.addr + 2 * G)));
 	/* the rest of a bounced granule is zeroed, not stale slot data */
 	ASSERT_EQ(*(u8 *)phys_to_virt(mock_iova_to_phys(map.addr)), 0);
 
 	/* "Device" writes through the IOVA; unlink copies the ends back. */
-	memset(phys_to_virt(mock_iova_to_phys(map.addr + 0x800)), 0xee, 0x800);
-	memset(phys_to_virt(mock_iova_to_phys(map.addr + SZ_4K)), 0xee, SZ_4K);
-	memset(phys_to_virt(mock_iova_to_phys(map.addr + SZ_8K)), 0xee, 0x800);
+	memset(phys_to_virt(mock_iova_to_phys(map.addr + 0x800)), 0xee,
+	       G - 0x800);
+	memset(phys_to_virt(mock_iova_to_phys(map.addr + G)), 0xee, G);
+	memset(phys_to_virt(mock_iova_to_phys(map.addr + 2 * G)), 0xee, 0x800);
 	ASSERT_EQ(v[0x800], 0);
-	ASSERT_EQ(dma_unlink_range(&map, 0x800, 0x2000), 0);
+	ASSERT_EQ(dma_unlink_range(&map, 0x800, 2 * G), 0);
 	ASSERT_EQ(v[0x7ff], 0);
 	ASSERT_EQ(v[0x800], 0xee);
-	ASSERT_EQ(v[0x27ff], 0xee);
-	ASSERT_EQ(v[0x2800], 0);
+	ASSERT_EQ(v[2 * G + 0x7ff], 0xee);
+	ASSERT_EQ(v[2 * G + 0x800], 0);
 	ASSERT_EQ(mock.nr_tlb, 0);
 	dma_destroy_iova(&map);
 	return true;
@@ -47,19 +48,19 @@ static bool test_bounce_head_and_tail_only(void)
 /* Upstream bug B3: no middle at all, at offset 0 and further in. */
 static bool test_b3_bounce_with_empty_middle(void)
 {
-	static const size_t offsets[] = { 0x800, 5 * SZ_4K + 0x800 };
+	const size_t offsets[] = { 0x800, 5 * G + 0x800 };
 	struct dma_iova_mapping map;
 	unsigned int i;
 
-	ASSERT_EQ(dma_alloc_iova(&bounce_dev, &map, SZ_64K, 0, 0), 0);
+	ASSERT_EQ(dma_alloc_iova(&bounce_dev, &map, 16 * G, 0, 0), 0);
 	for (i = 0; i < 2; i++) {
 		const struct dma_iova_bounce *b;
 
 		ASSERT_EQ(dma_link_range(&map, offsets[i],
-					 mock_phys(300 + 4 * i) + 0x800, SZ_4K,
+					 gphys(300 + 4 * i) + 0x800, G,
 					 DMA_TO_DEVICE, 0), 0);
 		b = bounce_at(&map, offsets[i]);
-		ASSERT_EQ(b->head_len, 0x800);
+		ASSERT_EQ(b->head_len, G - 0x800);
 		ASSERT_EQ(b->tail_len, 0x800);
 	}
 	ASSERT_EQ(dma_iova_commit(&map), 0);
@@ -74,20 +75,20 @@ static bool test_bounce_within_one_granule(void)
 	struct dma_iova_mapping map;
 	const struct dma_iova_chunk *c;
 
-	ASSERT_EQ(dma_alloc_iova(&bounce_dev, &map, SZ_16K, 0, 0), 0);
-	ASSERT_EQ(dma_link_range(&map, 0x100, mock_phys(7) + 0x100, 0x200,
+	ASSERT_EQ(dma_alloc_iova(&bounce_dev, &map, 4 * G, 0, 0), 0);
+	ASSERT_EQ(dma_link_range(&map, 0x100, gphys(7) + 0x100, 0x200,
 				 DMA_BIDIRECTIONAL, 0), 0);
 	/* aligned chunks are not bounced even on this device */
-	ASSERT_EQ(dma_link_range(&map, SZ_4K, mock_phys(8), SZ_4K,
+	ASSERT_EQ(dma_link_range(&map, G, gphys(8), G,
 				 DMA_BIDIRECTIONAL, 0), 0);
 	ASSERT_EQ(dma_iova_commit(&map), 0);
 	c = chunk_at(&map, 0x100);
 	ASSERT_EQ(c->type, DMA_CHUNK_BOUNCE);
 	ASSERT_EQ(bounce_at(&map, 0x100)->head_len, 0x200);
 	ASSERT_EQ(bounce_at(&map, 0x100)->tail_len, 0);
-	ASSERT_EQ(chunk_at(&map, SZ_4K)->type, DMA_CHUNK_HOST);
+	ASSERT_EQ(chunk_at(&map, G)->type, DMA_CHUNK_HOST);
 	ASSERT_EQ(mock.nr_tlb, 1);
-	ASSERT_TRUE(resolves(&map, SZ_4K, mock_phys(8), SZ_4K));
+	ASSERT_TRUE(resolves(&map, G, gphys(8), G));
 	dma_destroy_iova(&map);
 	return true;
 }
@@ -100,17 +101,17 @@ static bool bounce_fails_at(enum mock_site site, unsigned int nth)
 {
 	struct dma_iova_mapping map;
 
-	ASSERT_EQ(dma_alloc_iova(&bounce_dev, &map, SZ_64K, 0, 0), 0);
-	ASSERT_EQ(dma_link_range(&map, 0, mock_phys(9), SZ_4K, DMA_TO_DEVICE,
+	ASSERT_EQ(dma_alloc_iova(&bounce_dev, &map, 16 * G, 0, 0), 0);
+	ASSERT_EQ(dma_link_range(&map, 0, gphys(9), G, DMA_TO_DEVICE,
 				 0), 0);
 	ASSERT_EQ(dma_iova_commit(&map), 0);
 	mock.fail_at[site] = mock.calls[site] + nth;
-	ASSERT_EQ(dma_link_range(&map, SZ_8K + 0x800, mock_phys(20) + 0x800,
-				 SZ_8K, DMA_TO_DEVICE, 0), -ENOMEM);
+	ASSERT_EQ(dma_link_range(&map, 2 * G + 0x800, gphys(20) + 0x800,
+				 2 * G, DMA_TO_DEVICE, 0), -ENOMEM);
 	ASSERT_EQ(dma_iova_nr_chunks(&map), 1);
 	ASSERT_EQ(mock.nr_tlb, 0);
 	ASSERT_EQ(mock.nr_ext, 1);
-	ASSERT_TRUE(resolves(&map, 0, mock_phys(9), SZ_4K));
+	ASSERT_TRUE(resolves(&map, 0, gphys(9), G));
 	dma_destroy_iova(&map);
 	return true;
 }
@@ -134,17 +135,17 @@ static bool test_bounce_refused_without_swiotlb_or_for_p2p(void)
 {
 	struct dma_iova_mapping map;
 
-	ASSERT_EQ(dma_alloc_iova(&bounce_dev, &map, SZ_64K, 0, 0), 0);
+	ASSERT_EQ(dma_alloc_iova(&bounce_dev, &map, 16 * G, 0, 0), 0);
 	mock.swiotlb_active = false;
-	ASSERT_EQ(dma_link_range(&map, 0x800, mock_phys(7) + 0x800, SZ_2K,
+	ASSERT_EQ(dma_link_range(&map, 0x800, gphys(7) + 0x800, SZ_2K,
 				 DMA_TO_DEVICE, 0), -ENOMEM);
 	mock.swiotlb_active = true;
 	/* P2P memory is MMIO: never bounced, even when unaligned. */
 	ASSERT_EQ(dma_link_range(&map, 0x800, p2p_phys(0, 1) + 0x800, SZ_2K,
 				 DMA_TO_DEVICE, 0), -EPERM);
-	ASSERT_EQ(dma_link_range(&map, SZ_4K, p2p_phys(0, 1), SZ_4K,
+	ASSERT_EQ(dma_link_range(&map, G, p2p_phys(0, 1), G,
 				 DMA_TO_DEVICE, 0), 0);
-	ASSERT_EQ(chunk_at(&map, SZ_4K)->type, DMA_CHUNK_P2P_HOST_BRIDGE);
+	ASSERT_EQ(chunk_at(&map, G)->type, DMA_CHUNK_P2P_HOST_BRIDGE);
 	ASSERT_EQ(dma_iova_commit(&map), 0);
 	ASSERT_EQ(mock.nr_tlb, 0);
 	dma_destroy_iova(&map);
@@ -153,18 +154,18 @@ static bool test_bounce_refused_without_swiotlb_or_for_p2p(void)
 
 static bool test_bounce_sync_copies_both_ways(void)
 {
-	phys_addr_t buf = mock_phys(210);
+	phys_addr_t buf = gphys(210);
 	struct dma_iova_mapping map;
 	u8 *v = phys_to_virt(buf), *slot;
 
-	ASSERT_EQ(dma_alloc_iova(&bounce_dev, &map, SZ_16K, 0, 0), 0);
+	ASSERT_EQ(dma_alloc_iova(&bounce_dev, &map, 4 * G, 0, 0), 0);
 	ASSERT_EQ(dma_link_range(&map, 0x400, buf + 0x400, 0x400,
 				 DMA_BIDIRECTIONAL, 0), 0);
 	ASSERT_EQ(dma_iova_commit(&map), 0);
 	slot = phys_to_virt(mock_iova_to_phys(map.addr + 0x400));
 	ASSERT_TRUE(slot != v + 0x400);
 	v[0x400] = 0x42;
-	dma_iova_sync_for_device(&map, 0, SZ_16K);
+	dma_iova_sync_for_device(&map, 0, 4 * G);
 	ASSERT_EQ(slot[0], 0x42);
 	slot[1] = 0x43;
 	dma_iova_sync_for_cpu(&map, 0x400, 1);
@@ -179,29 +180,30 @@ static bool test_bounce_sync_copies_both_ways(void)
  */
 static bool test_bounce_hides_and_protects_neighbours(void)
 {
-	phys_addr_t buf = mock_phys(220);
+	phys_addr_t buf = gphys(220);
 	struct dma_iova_mapping map;
 	u8 *v = phys_to_virt(buf), *slot;
 	unsigned int i;
 
-	memset(v, 0x77, 3 * SZ_4K);
-	ASSERT_EQ(dma_alloc_iova(&bounce_dev, &map, SZ_16K, 0, 0), 0);
-	ASSERT_EQ(dma_link_range(&map, 0x900, buf + 0x900, 0x1100,
+	memset(v, 0x77, 3 * G);
+	ASSERT_EQ(dma_alloc_iova(&bounce_dev, &map, 4 * G, 0, 0), 0);
+	/* [0x900, G + 0xa00): a head and a tail, no middle */
+	ASSERT_EQ(dma_link_range(&map, 0x900, buf + 0x900, G + 0x100,
 				 DMA_FROM_DEVICE, 0), 0);
 	ASSERT_EQ(dma_iova_commit(&map), 0);
 	/* the device's view of both granules: zeros around the chunk */
-	for (i = 0; i < 2 * SZ_4K; i++) {
-		u8 want = i >= 0x900 && i < 0x1a00 ? 0x77 : 0;
+	for (i = 0; i < 2 * G; i++) {
+		u8 want = i >= 0x900 && i < G + 0xa00 ? 0x77 : 0;
 
 		slot = phys_to_virt(mock_iova_to_phys(map.addr + i));
 		ASSERT_EQ(*slot, want);
 	}
 	/* a hostile device writes both granules entirely */
-	for (i = 0; i < 2 * SZ_4K; i++)
+	for (i = 0; i < 2 * G; i++)
 		*(u8 *)phys_to_virt(mock_iova_to_phys(map.addr + i)) = 0xee;
 	dma_destroy_iova(&map);
-	for (i = 0; i < 3 * SZ_4K; i++) {
-		u8 want = i >= 0x900 && i < 0x1a00 ? 0xee : 0x77;
+	for (i = 0; i < 3 * G; i++) {
+		u8 want = i >= 0x900 && i < G + 0xa00 ? 0xee : 0x77;
 
 		ASSERT_EQ(v[i], want);
 	}

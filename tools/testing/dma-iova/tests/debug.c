@@ -9,7 +9,7 @@ static struct device dbg_dev;
 
 static phys_addr_t dbg_env_page(struct dma_iova_debug_env *env, unsigned int n)
 {
-	return mock_phys(400 + n);
+	return gphys(400 + n);
 }
 
 static void dbg_env_bounce(struct dma_iova_debug_env *env, bool on)
@@ -34,6 +34,7 @@ static void dbg_env_init(struct dma_iova_debug_env *env)
 	dbg_dev = iommu_dev;
 	memset(env, 0, sizeof(*env));
 	env->dev = &dbg_dev;
+	env->granule = G;
 	env->page = dbg_env_page;
 	env->stack_phys = mock_phys(MOCK_STACK_FIRST + 1) + 0x123;
 	env->text_phys = mock_phys(MOCK_TEXT_FIRST) + 0x40;

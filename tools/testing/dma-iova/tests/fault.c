@@ -10,20 +10,20 @@ static int fault_scenario(struct device *dev, struct dma_iova_mapping *map,
 	int ret;
 
 	*stage = 0;
-	ret = dma_alloc_iova(dev, map, SZ_64K, 0, 0);
+	ret = dma_alloc_iova(dev, map, 16 * G, 0, 0);
 	if (ret)
 		return ret;
 	*stage = 1;
-	ret = dma_link_range(map, 0, mock_phys(1), SZ_4K, DMA_TO_DEVICE, 0) ?:
+	ret = dma_link_range(map, 0, gphys(1), G, DMA_TO_DEVICE, 0) ?:
 	      dma_iova_commit(map);
 	if (ret)
 		return ret;
 	*stage = 2;
-	return dma_link_range(map, SZ_8K + 0x800, mock_phys(4) + 0x800, SZ_8K,
+	return dma_link_range(map, 2 * G + 0x800, gphys(4) + 0x800, 2 * G,
 			      DMA_FROM_DEVICE, 0) ?:
-	       dma_link_range(map, 8 * SZ_4K, p2p_phys(0, 2), SZ_4K,
+	       dma_link_range(map, 8 * G, p2p_phys(0, 2), G,
 			      DMA_BIDIRECTIONAL, 0) ?:
-	       dma_link_range(map, 10 * SZ_4K, mock_phys(9), SZ_4K,
+	       dma_link_range(map, 10 * G, gphys(9), G,
 			      DMA_TO_DEVICE, 0) ?:
 	       dma_iova_commit(map);
 }
@@ -53,10 +53,10 @@ static bool test_fault_every_hook_call_unwinds(void)
 			continue;
 		}
 		ASSERT_EQ(dma_iova_nr_chunks(&map), (unsigned int)stage - 1);
-		ASSERT_TRUE(unmapped(map.addr + SZ_4K, SZ_64K - SZ_4K));
+		ASSERT_TRUE(unmapped(map.addr + G, 16 * G - G));
 		ASSERT_EQ(mock.nr_tlb, 0);
 		if (stage == 2)
-			ASSERT_TRUE(resolves(&map, 0, mock_phys(1), SZ_4K));
+			ASSERT_TRUE(resolves(&map, 0, gphys(1), G));
 		dma_destroy_iova(&map);
 		ASSERT_EQ(mock.nr_iova, 0);
 		ASSERT_EQ(mock.kmalloc_live, 0);

@@ -14,34 +14,34 @@ static bool test_p2p_mixed_mapping(void)
 	const struct dma_iova_chunk *bus;
 
 	dev.coherent = false;	/* host chunks get cache maintenance */
-	ASSERT_EQ(dma_alloc_iova(&dev, &map, SZ_64K, 0, 0), 0);
-	ASSERT_EQ(dma_link_range(&map, 0, mock_phys(1), SZ_4K, DMA_TO_DEVICE,
+	ASSERT_EQ(dma_alloc_iova(&dev, &map, 16 * G, 0, 0), 0);
+	ASSERT_EQ(dma_link_range(&map, 0, gphys(1), G, DMA_TO_DEVICE,
 				 0), 0);
 	ASSERT_EQ(mock.cpu_syncs, 1);
-	ASSERT_EQ(dma_link_range(&map, SZ_4K, p2p_phys(0, 3), SZ_8K,
+	ASSERT_EQ(dma_link_range(&map, G, p2p_phys(0, 3), 2 * G,
 				 DMA_BIDIRECTIONAL, 0), 0);
-	ASSERT_EQ(dma_link_range(&map, 3 * SZ_4K, p2p_phys(1, 5), SZ_4K,
+	ASSERT_EQ(dma_link_range(&map, 3 * G, p2p_phys(1, 5), G,
 				 DMA_FROM_DEVICE, 0), 0);
-	ASSERT_EQ(dma_link_range(&map, 4 * SZ_4K + 0x10, mock_phys(2) + 0x10,
+	ASSERT_EQ(dma_link_range(&map, 4 * G + 0x10, gphys(2) + 0x10,
 				 0x20, DMA_FROM_DEVICE, 0), 0);
 	ASSERT_EQ(dma_iova_commit(&map), 0);
 	ASSERT_EQ(mock.cpu_syncs, 2);
 
 	ASSERT_EQ(chunk_at(&map, 0)->type, DMA_CHUNK_HOST);
-	ASSERT_EQ(chunk_at(&map, SZ_4K)->type, DMA_CHUNK_P2P_HOST_BRIDGE);
-	bus = chunk_at(&map, 3 * SZ_4K);
+	ASSERT_EQ(chunk_at(&map, G)->type, DMA_CHUNK_P2P_HOST_BRIDGE);
+	bus = chunk_at(&map, 3 * G);
 	ASSERT_EQ(bus->type, DMA_CHUNK_P2P_BUS);
 	ASSERT_EQ(bus->dma_addr, p2p_phys(1, 5) + MOCK_BUS_OFFSET);
-	ASSERT_EQ(chunk_at(&map, 4 * SZ_4K + 0x10)->type, DMA_CHUNK_BOUNCE);
-	ASSERT_TRUE(resolves(&map, SZ_4K, p2p_phys(0, 3), SZ_8K));
-	ASSERT_TRUE(unmapped(map.addr + 3 * SZ_4K, SZ_4K));
+	ASSERT_EQ(chunk_at(&map, 4 * G + 0x10)->type, DMA_CHUNK_BOUNCE);
+	ASSERT_TRUE(resolves(&map, G, p2p_phys(0, 3), 2 * G));
+	ASSERT_TRUE(unmapped(map.addr + 3 * G, G));
 
 	ASSERT_EQ(count_segs(&map, seg, 4), 3);
 	ASSERT_EQ(seg[0].addr, map.addr);
-	ASSERT_EQ(seg[0].len, 3 * SZ_4K);
+	ASSERT_EQ(seg[0].len, 3 * G);
 	ASSERT_EQ(seg[1].addr, bus->dma_addr);
-	ASSERT_EQ(seg[1].len, SZ_4K);
-	ASSERT_EQ(seg[2].addr, map.addr + 4 * SZ_4K + 0x10);
+	ASSERT_EQ(seg[1].len, G);
+	ASSERT_EQ(seg[2].addr, map.addr + 4 * G + 0x10);
 	ASSERT_EQ(seg[2].len, 0x20);
 
 	dma_destroy_iova(&map);
@@ -61,15 +61,15 @@ static bool test_b4_host_bridge_p2p_is_mmio_and_never_synced(void)
 	unsigned int i;
 
 	dev.coherent = false;
-	ASSERT_EQ(dma_alloc_iova(&dev, &map, SZ_64K, 0, 0), 0);
-	ASSERT_EQ(dma_link_range(&map, 0, p2p_phys(0, 9), 2 * SZ_4K,
+	ASSERT_EQ(dma_alloc_iova(&dev, &map, 16 * G, 0, 0), 0);
+	ASSERT_EQ(dma_link_range(&map, 0, p2p_phys(0, 9), 2 * G,
 				 DMA_BIDIRECTIONAL, 0), 0);
 	ASSERT_EQ(dma_iova_commit(&map), 0);
 	ASSERT_EQ(chunk_at(&map, 0)->type, DMA_CHUNK_P2P_HOST_BRIDGE);
 	for (i = 0; i < mock.nr_ext; i++)
 		ASSERT_TRUE(mock.ext[i].mmio);
-	dma_iova_sync_for_cpu(&map, 0, 2 * SZ_4K);
-	dma_iova_sync_for_device(&map, 0, 2 * SZ_4K);
+	dma_iova_sync_for_cpu(&map, 0, 2 * G);
+	dma_iova_sync_for_device(&map, 0, 2 * G);
 	dma_destroy_iova(&map);
 	ASSERT_EQ(mock.cpu_syncs, 0);
 	ASSERT_EQ(mock.nr_tlb, 0);
@@ -83,17 +83,17 @@ static bool test_p2p_unreachable_maps_nothing(void)
 	struct dma_iova_mapping map;
 
 	nonpci.is_pci = false;
-	ASSERT_EQ(dma_alloc_iova(&iommu_dev, &map, SZ_64K, 0, 0), 0);
-	ASSERT_EQ(dma_link_range(&map, 0, mock_phys(1), SZ_4K, DMA_TO_DEVICE,
+	ASSERT_EQ(dma_alloc_iova(&iommu_dev, &map, 16 * G, 0, 0), 0);
+	ASSERT_EQ(dma_link_range(&map, 0, gphys(1), G, DMA_TO_DEVICE,
 				 0), 0);
-	ASSERT_EQ(dma_link_range(&map, SZ_4K, p2p_phys(2, 0), SZ_4K,
+	ASSERT_EQ(dma_link_range(&map, G, p2p_phys(2, 0), G,
 				 DMA_TO_DEVICE, 0), -EREMOTEIO);
 	ASSERT_EQ(dma_iova_nr_chunks(&map), 0);	/* the whole batch is gone */
 	ASSERT_EQ(mock.nr_ext, 0);
 	dma_destroy_iova(&map);
 
-	ASSERT_EQ(dma_alloc_iova(&nonpci, &map, SZ_64K, 0, 0), 0);
-	ASSERT_EQ(dma_link_range(&map, 0, p2p_phys(0, 0), SZ_4K,
+	ASSERT_EQ(dma_alloc_iova(&nonpci, &map, 16 * G, 0, 0), 0);
+	ASSERT_EQ(dma_link_range(&map, 0, p2p_phys(0, 0), G,
 				 DMA_TO_DEVICE, 0), -EREMOTEIO);
 	dma_destroy_iova(&map);
 	return true;
@@ -105,14 +105,14 @@ static bool test_p2p_provider_cache(void)
 	struct dma_iova_mapping map;
 	unsigned int i;
 
-	ASSERT_EQ(dma_alloc_iova(&iommu_dev, &map, SZ_1M, 0, 0), 0);
+	ASSERT_EQ(dma_alloc_iova(&iommu_dev, &map, 32 * G, 0, 0), 0);
 	for (i = 0; i < 16; i++)
-		ASSERT_EQ(dma_link_range(&map, i * SZ_4K, p2p_phys(0, i), SZ_4K,
+		ASSERT_EQ(dma_link_range(&map, i * G, p2p_phys(0, i), G,
 					 DMA_TO_DEVICE, 0), 0);
 	ASSERT_EQ(mock.p2p_lookups, 1);
 	for (i = 16; i < 20; i++)
-		ASSERT_EQ(dma_link_range(&map, i * SZ_4K, p2p_phys(i & 1, i),
-					 SZ_4K, DMA_TO_DEVICE, 0), 0);
+		ASSERT_EQ(dma_link_range(&map, i * G, p2p_phys(i & 1, i),
+					 G, DMA_TO_DEVICE, 0), 0);
 	ASSERT_EQ(mock.p2p_lookups, 4);	/* 0 is cached */
 	ASSERT_EQ(dma_iova_commit(&map), 0);
 	dma_destroy_iova(&map);
@@ -131,33 +131,33 @@ static bool test_p2p_bar_without_pages(void)
 	struct device nopci = iommu_dev;
 	struct dma_iova_mapping map;
 
-	ASSERT_EQ(dma_alloc_iova(&iommu_dev, &map, SZ_64K, 0, 0), 0);
-	ASSERT_EQ(dma_link_range(&map, 0, mock_phys(1), SZ_4K, DMA_TO_DEVICE,
+	ASSERT_EQ(dma_alloc_iova(&iommu_dev, &map, 16 * G, 0, 0), 0);
+	ASSERT_EQ(dma_link_range(&map, 0, gphys(1), G, DMA_TO_DEVICE,
 				 0), 0);
-	ASSERT_EQ(dma_link_range(&map, SZ_4K, MOCK_BAR_BASE + SZ_8K, SZ_8K,
+	ASSERT_EQ(dma_link_range(&map, G, MOCK_BAR_BASE + 2 * G, 2 * G,
 				 DMA_TO_DEVICE, 0), 0);
-	ASSERT_EQ(dma_link_range(&map, 3 * SZ_4K, MOCK_BAR_BASE, SZ_4K,
+	ASSERT_EQ(dma_link_range(&map, 3 * G, MOCK_BAR_BASE, G,
 				 DMA_TO_DEVICE, 0), 0);
 	ASSERT_EQ(dma_iova_commit(&map), 0);
-	ASSERT_EQ(chunk_at(&map, SZ_4K)->type, DMA_CHUNK_P2P_HOST_BRIDGE);
-	ASSERT_EQ(chunk_at(&map, 3 * SZ_4K)->type, DMA_CHUNK_P2P_HOST_BRIDGE);
-	ASSERT_TRUE(resolves(&map, SZ_4K, MOCK_BAR_BASE + SZ_8K, SZ_8K));
+	ASSERT_EQ(chunk_at(&map, G)->type, DMA_CHUNK_P2P_HOST_BRIDGE);
+	ASSERT_EQ(chunk_at(&map, 3 * G)->type, DMA_CHUNK_P2P_HOST_BRIDGE);
+	ASSERT_TRUE(resolves(&map, G, MOCK_BAR_BASE + 2 * G, 2 * G));
 	ASSERT_EQ(mock.p2p_lookups, 1);
 	ASSERT_EQ(mock_bar_dev.refs, 1);
 
 	/* nobody's memory; RAM and BAR in one chunk */
-	ASSERT_EQ(dma_link_range(&map, 4 * SZ_4K, MOCK_BAR_BASE + MOCK_BAR_SIZE,
-				 SZ_4K, DMA_TO_DEVICE, 0), -EINVAL);
-	ASSERT_EQ(dma_link_range(&map, 4 * SZ_4K, mock_phys(MOCK_NR_PAGES - 1),
+	ASSERT_EQ(dma_link_range(&map, 4 * G, MOCK_BAR_BASE + MOCK_BAR_SIZE,
+				 G, DMA_TO_DEVICE, 0), -EINVAL);
+	ASSERT_EQ(dma_link_range(&map, 4 * G, mock_phys(MOCK_NR_PAGES - 1),
 				 MOCK_BAR_BASE - mock_phys(MOCK_NR_PAGES - 1) +
-				 SZ_4K, DMA_TO_DEVICE, 0), -EINVAL);
+				 G, DMA_TO_DEVICE, 0), -EINVAL);
 	ASSERT_EQ(dma_iova_nr_chunks(&map), 3);
 	dma_destroy_iova(&map);
 	ASSERT_EQ(mock_bar_dev.refs, 0);
 
 	nopci.is_pci = false;
-	ASSERT_EQ(dma_alloc_iova(&nopci, &map, SZ_64K, 0, 0), 0);
-	ASSERT_EQ(dma_link_range(&map, 0, MOCK_BAR_BASE, SZ_4K, DMA_TO_DEVICE,
+	ASSERT_EQ(dma_alloc_iova(&nopci, &map, 16 * G, 0, 0), 0);
+	ASSERT_EQ(dma_link_range(&map, 0, MOCK_BAR_BASE, G, DMA_TO_DEVICE,
 				 0), -EREMOTEIO);
 	ASSERT_EQ(dma_iova_nr_chunks(&map), 0);
 	dma_destroy_iova(&map);
