@@ -4,7 +4,7 @@
  *
  * blk_dma: requests built by hand (bios on a bare struct request, as
  * blk_rq_append_bio() leaves them) are mapped for QEMU's edu devices behind
- * the emulated Intel IOMMU; every segment is checked in the IOMMU page
+ * an emulated IOMMU; every segment is checked in the IOMMU page
  * tables. Covers the layout (one segment when bio_vecs meet on granule
  * boundaries, gaps otherwise), queue-limit splitting, integrity payloads,
  * mixed chunk types, failure unwinding (upstream bugs B1, B2) and the
@@ -102,7 +102,7 @@ static void rq_add_integrity(struct kunit *test, struct request *rq,
 static const struct queue_limits nvme_like = {
 	.max_segment_size = UINT_MAX,
 	.seg_boundary_mask = ULONG_MAX,
-	.virt_boundary_mask = SZ_4K - 1,
+	.virt_boundary_mask = PAGE_SIZE - 1,
 };
 
 /* Limits of a queue without a virtual boundary. */
@@ -185,7 +185,7 @@ static void blk_dma_single_bvec_is_one_segment(struct kunit *test)
 {
 	struct iova_env *env = env_get(test, 0);
 	phys_addr_t p = pages_get(test, 1, 0) + SZ_512;
-	unsigned int len = SZ_4K;
+	unsigned int len = PAGE_SIZE;
 	struct request *rq = rq_make(test, &p, &len, 1);
 	struct dma_iova_mapping *map = map_state(test);
 	struct dma_iova_seg segs[4];
@@ -207,7 +207,7 @@ static void blk_dma_boundary_pages_are_one_segment(struct kunit *test)
 	struct iova_env *env = env_get(test, 0);
 	phys_addr_t pg[3], a, b, c;
 	phys_addr_t phys[4];
-	unsigned int len[] = { SZ_4K - SZ_1K, SZ_2K, SZ_2K, SZ_1K + SZ_512 };
+	unsigned int len[] = { PAGE_SIZE - SZ_1K, SZ_2K, SZ_2K, SZ_1K + SZ_512 };
 	size_t payload = len[0] + len[1] + len[2] + len[3];
 	struct dma_iova_mapping *map = map_state(test);
 	struct dma_iova_seg segs[4];
@@ -229,10 +229,10 @@ static void blk_dma_boundary_pages_are_one_segment(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, segs_get(test, map, &nvme_like, segs, 4, payload),
 			1);
 	d = segs[0].addr;
-	KUNIT_EXPECT_EQ(test, d & (SZ_4K - 1), SZ_1K);
-	expect_dma_to_phys(test, env->domain, d, a + SZ_1K, SZ_4K - SZ_1K);
-	expect_dma_to_phys(test, env->domain, d + SZ_4K - SZ_1K, b, SZ_4K);
-	expect_dma_to_phys(test, env->domain, d + 2 * SZ_4K - SZ_1K, c,
+	KUNIT_EXPECT_EQ(test, d & (PAGE_SIZE - 1), SZ_1K);
+	expect_dma_to_phys(test, env->domain, d, a + SZ_1K, PAGE_SIZE - SZ_1K);
+	expect_dma_to_phys(test, env->domain, d + PAGE_SIZE - SZ_1K, b, PAGE_SIZE);
+	expect_dma_to_phys(test, env->domain, d + 2 * PAGE_SIZE - SZ_1K, c,
 			   SZ_1K + SZ_512);
 
 	/*
@@ -240,17 +240,17 @@ static void blk_dma_boundary_pages_are_one_segment(struct kunit *test)
 	 * a first walk; the layout must be the same.
 	 */
 	dma_destroy_iova(map);
-	rq->q->limits.virt_boundary_mask = SZ_4K - 1;
+	rq->q->limits.virt_boundary_mask = PAGE_SIZE - 1;
 	assert_blk_ok(test, blk_rq_dma_map(rq, env_dev(env), map, NULL, 0));
 	KUNIT_EXPECT_EQ(test, dma_iova_size(map), SZ_1K + payload);
 	KUNIT_ASSERT_EQ(test, segs_get(test, map, &nvme_like, segs, 4, payload),
 			1);
-	KUNIT_EXPECT_EQ(test, segs[0].addr & (SZ_4K - 1), SZ_1K);
+	KUNIT_EXPECT_EQ(test, segs[0].addr & (PAGE_SIZE - 1), SZ_1K);
 	expect_dma_to_phys(test, env->domain, segs[0].addr, a + SZ_1K,
-			   SZ_4K - SZ_1K);
-	expect_dma_to_phys(test, env->domain, segs[0].addr + SZ_4K - SZ_1K, b,
-			   SZ_4K);
-	expect_dma_to_phys(test, env->domain, segs[0].addr + 2 * SZ_4K - SZ_1K,
+			   PAGE_SIZE - SZ_1K);
+	expect_dma_to_phys(test, env->domain, segs[0].addr + PAGE_SIZE - SZ_1K, b,
+			   PAGE_SIZE);
+	expect_dma_to_phys(test, env->domain, segs[0].addr + 2 * PAGE_SIZE - SZ_1K,
 			   c, SZ_1K + SZ_512);
 }
 
@@ -275,7 +275,7 @@ static void blk_dma_gaps_start_segments(struct kunit *test)
 				       SZ_1K + SZ_2K + SZ_512), 3);
 	for (i = 0; i < 3; i++) {
 		KUNIT_EXPECT_EQ(test, segs[i].len, len[i]);
-		KUNIT_EXPECT_EQ(test, segs[i].addr & (SZ_4K - 1),
+		KUNIT_EXPECT_EQ(test, segs[i].addr & (PAGE_SIZE - 1),
 				offset_in_page(phys[i]));
 		expect_dma_to_phys(test, env->domain, segs[i].addr, phys[i],
 				   len[i]);
@@ -358,9 +358,9 @@ static void blk_dma_integrity_payload_is_one_segment(struct kunit *test)
 	phys_addr_t d = pages_get(test, 2, 0);
 	phys_addr_t m1 = pages_get(test, 0, 0), m2 = pages_get(test, 0, 0);
 	phys_addr_t m3 = pages_get(test, 0, 0);
-	phys_addr_t mphys[] = { m1 + SZ_4K - 64, m2, m3 };
-	unsigned int mlen[] = { 64, SZ_4K, 128 };
-	unsigned int len = SZ_16K;
+	phys_addr_t mphys[] = { m1 + PAGE_SIZE - 64, m2, m3 };
+	unsigned int mlen[] = { 64, PAGE_SIZE, 128 };
+	unsigned int len = 4 * PAGE_SIZE;
 	struct request *rq = rq_make(test, &d, &len, 1);
 	struct dma_iova_mapping *map = map_state(test);
 	struct dma_iova_mapping *meta = map_state(test);
@@ -376,10 +376,10 @@ static void blk_dma_integrity_payload_is_one_segment(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, after.integrity_maps - before.integrity_maps, 1);
 	KUNIT_EXPECT_NE(test, dma_iova_addr(map), dma_iova_addr(meta));
 	KUNIT_ASSERT_EQ(test, segs_get(test, meta, &nvme_like, segs, 4,
-				       64 + SZ_4K + 128), 1);
+				       64 + PAGE_SIZE + 128), 1);
 	expect_dma_to_phys(test, env->domain, segs[0].addr, mphys[0], 64);
-	expect_dma_to_phys(test, env->domain, segs[0].addr + 64, m2, SZ_4K);
-	expect_dma_to_phys(test, env->domain, segs[0].addr + 64 + SZ_4K, m3,
+	expect_dma_to_phys(test, env->domain, segs[0].addr + 64, m2, PAGE_SIZE);
+	expect_dma_to_phys(test, env->domain, segs[0].addr + 64 + PAGE_SIZE, m3,
 			   128);
 	KUNIT_ASSERT_EQ(test, segs_get(test, map, &nvme_like, segs, 4, len), 1);
 	expect_dma_to_phys(test, env->domain, segs[0].addr, d, len);
@@ -395,37 +395,39 @@ static void blk_dma_mixed_chunk_types_in_one_request(struct kunit *test)
 {
 	struct iova_env *env = env_get(test, 1);
 	struct iova_env *root = env_get(test, 0);
-	struct p2p_buf *bus = p2p_get(test, env->edu.pdev, SZ_4K);
-	struct p2p_buf *hb = p2p_get(test, root->edu.pdev, SZ_4K);
+	struct p2p_buf *bus = p2p_get(test, env->edu.pdev, PAGE_SIZE);
+	struct p2p_buf *hb = p2p_get(test, root->edu.pdev, PAGE_SIZE);
 	phys_addr_t h1 = pages_get(test, 0, 0), h2 = pages_get(test, 0, 0);
 	phys_addr_t phys[] = { h1, virt_to_phys(bus->va), virt_to_phys(hb->va),
 			       h2 };
-	unsigned int len[] = { SZ_4K, SZ_4K, SZ_4K, SZ_2K };
+	unsigned int len[] = { PAGE_SIZE, PAGE_SIZE, PAGE_SIZE, SZ_2K };
 	struct request *rq = rq_make(test, phys, len, 4);
 	struct dma_iova_mapping *map = map_state(test);
 	struct dma_iova_seg segs[4];
 	unsigned int i;
+
+	p2p_need_host_bridge(test, hb->pdev, env_dev(env));
 
 	assert_blk_ok(test, blk_rq_dma_map(rq, env_dev(env), map, NULL, 0));
 	KUNIT_ASSERT_EQ(test, dma_iova_nr_chunks(map), 4);
 	/* Four runs: the host chunks cannot join across the P2P ones. */
 	KUNIT_EXPECT_EQ(test, dma_iova_find_chunk(map, 0)->type,
 			DMA_CHUNK_HOST);
-	KUNIT_EXPECT_EQ(test, dma_iova_find_chunk(map, SZ_4K)->type,
+	KUNIT_EXPECT_EQ(test, dma_iova_find_chunk(map, PAGE_SIZE)->type,
 			DMA_CHUNK_P2P_BUS);
-	KUNIT_EXPECT_EQ(test, dma_iova_find_chunk(map, SZ_8K)->type,
+	KUNIT_EXPECT_EQ(test, dma_iova_find_chunk(map, 2 * PAGE_SIZE)->type,
 			DMA_CHUNK_P2P_HOST_BRIDGE);
-	KUNIT_EXPECT_EQ(test, dma_iova_find_chunk(map, 3 * SZ_4K)->type,
+	KUNIT_EXPECT_EQ(test, dma_iova_find_chunk(map, 3 * PAGE_SIZE)->type,
 			DMA_CHUNK_HOST);
 	KUNIT_ASSERT_EQ(test, segs_get(test, map, &nvme_like, segs, 4,
-				       3 * SZ_4K + SZ_2K), 3);
-	expect_dma_to_phys(test, env->domain, segs[0].addr, h1, SZ_4K);
+				       3 * PAGE_SIZE + SZ_2K), 3);
+	expect_dma_to_phys(test, env->domain, segs[0].addr, h1, PAGE_SIZE);
 	KUNIT_EXPECT_EQ(test, segs[1].addr,
 			pci_p2pmem_virt_to_bus(bus->pdev, bus->va));
-	KUNIT_EXPECT_EQ(test, segs[1].len, SZ_4K);
-	KUNIT_EXPECT_EQ(test, segs[2].len, SZ_4K + SZ_2K);
-	expect_dma_to_phys(test, env->domain, segs[2].addr, phys[2], SZ_4K);
-	expect_dma_to_phys(test, env->domain, segs[2].addr + SZ_4K, h2, SZ_2K);
+	KUNIT_EXPECT_EQ(test, segs[1].len, PAGE_SIZE);
+	KUNIT_EXPECT_EQ(test, segs[2].len, PAGE_SIZE + SZ_2K);
+	expect_dma_to_phys(test, env->domain, segs[2].addr, phys[2], PAGE_SIZE);
+	expect_dma_to_phys(test, env->domain, segs[2].addr + PAGE_SIZE, h2, SZ_2K);
 	for (i = 0; i < 3; i++)
 		KUNIT_EXPECT_NE(test, segs[i].addr, DMA_MAPPING_ERROR);
 }
@@ -439,7 +441,7 @@ static void blk_dma_b1_failed_map_leaves_no_stale_state(struct kunit *test)
 {
 	struct iova_env *env = env_get(test, 0);
 	phys_addr_t p = pages_get(test, 0, 0);
-	unsigned int len = SZ_4K;
+	unsigned int len = PAGE_SIZE;
 	struct request *rq = rq_make(test, &p, &len, 1);
 	struct dma_iova_mapping *map = map_state(test);
 	unsigned int live = dma_iova_debug_live_states(NULL);
@@ -471,7 +473,7 @@ static void blk_dma_b2_failure_anywhere_unwinds_all(struct kunit *test)
 {
 #ifdef CONFIG_FAULT_INJECTION
 	struct iova_env *env = env_get(test, 0);
-	unsigned int len[] = { SZ_2K, SZ_4K, SZ_1K };
+	unsigned int len[] = { SZ_2K, PAGE_SIZE, SZ_1K };
 	struct dma_iova_mapping *map = map_state(test);
 	unsigned int k, live = dma_iova_debug_live_states(NULL);
 	phys_addr_t phys[3];
@@ -503,8 +505,8 @@ static void blk_dma_b2_failure_anywhere_unwinds_all(struct kunit *test)
 		KUNIT_EXPECT_NE_MSG(test, blk_status_to_errno(sts), 0, "call %u", k);
 		KUNIT_EXPECT_FALSE_MSG(test, dma_iova_is_live(map), "call %u", k);
 		KUNIT_EXPECT_EQ(test, after.failures - before.failures, 1);
-		expect_unmapped(test, env->domain, addr, 3 * SZ_4K);
-		expect_iova_released(test, env_dev(env), addr, 3 * SZ_4K);
+		expect_unmapped(test, env->domain, addr, 3 * PAGE_SIZE);
+		expect_iova_released(test, env_dev(env), addr, 3 * PAGE_SIZE);
 		KUNIT_EXPECT_EQ(test, dma_iova_debug_live_states(NULL), live);
 	}
 	/* IOVA alloc, record growth, three maps and the commit sync. */
@@ -522,7 +524,7 @@ static void blk_dma_b2_failure_anywhere_unwinds_all(struct kunit *test)
 static void blk_dma_no_iommu_maps_per_run(struct kunit *test)
 {
 	struct device *dev = direct_dev_get(test, "blk_dma_direct");
-	unsigned int len[] = { SZ_4K - SZ_1K, SZ_2K };
+	unsigned int len[] = { PAGE_SIZE - SZ_1K, SZ_2K };
 	struct blk_dma_stats before, after;
 	struct dma_iova_mapping *map;
 	struct dma_iova_seg segs[4];
@@ -583,19 +585,19 @@ static void blk_dma_uses_caller_chunk_storage(struct kunit *test)
 	KUNIT_ASSERT_NOT_NULL(test, store);
 	scattered_pages(test, phys, 4);
 	for (i = 0; i < 4; i++)
-		len[i] = SZ_4K;
+		len[i] = PAGE_SIZE;
 	rq = rq_make(test, phys, len, 4);
 	assert_blk_ok(test, blk_rq_dma_map(rq, env_dev(env), map, store, 8));
 	KUNIT_EXPECT_EQ(test, dma_iova_nr_chunks(map), 4);
-	KUNIT_EXPECT_EQ(test, store[0].size, 4 * SZ_4K);
+	KUNIT_EXPECT_EQ(test, store[0].size, 4 * PAGE_SIZE);
 	KUNIT_EXPECT_EQ(test, store[0].type, DMA_CHUNK_HOST);
 	KUNIT_EXPECT_PTR_EQ(test, dma_iova_find_chunk(map, 0),
 			    (const struct dma_iova_chunk *)store);
 	KUNIT_ASSERT_EQ(test, segs_get(test, map, &nvme_like, &seg, 1,
-				       4 * SZ_4K), 1);
+				       4 * PAGE_SIZE), 1);
 	for (i = 0; i < 4; i++)
-		expect_dma_to_phys(test, env->domain, seg.addr + i * SZ_4K,
-				   phys[i], SZ_4K);
+		expect_dma_to_phys(test, env->domain, seg.addr + i * PAGE_SIZE,
+				   phys[i], PAGE_SIZE);
 }
 
 static struct kunit_case blk_dma_test_cases[] = {
@@ -853,10 +855,16 @@ static void blk_dma_nvme_p2p_host_bridge_roundtrip(struct kunit *test)
 {
 	struct block_device *bdev = nvme_disk(test, NVME_DATA_MB, false);
 	struct p2p_buf *cmb = cmb_near_edu(test, 1, SZ_8K);	/* nvme1 */
+	struct pci_dev *edu0 = edu_find(0);
 	phys_addr_t src[] = { pages_get(test, 0, 0), virt_to_phys(cmb->va),
 			      pages_get(test, 0, 0) };
 	unsigned int len[] = { SZ_4K, SZ_8K, SZ_4K };
 	bool io[] = { false, true, false };
+
+	/* nvme0 sits on the root complex beside edu0: the same path */
+	KUNIT_ASSERT_NOT_NULL(test, edu0);
+	pci_dev_put(edu0);	/* edu devices stay for good */
+	p2p_need_host_bridge(test, cmb->pdev, &edu0->dev);
 
 	roundtrip(test, bdev, 4096, src, len, io, 3);
 }

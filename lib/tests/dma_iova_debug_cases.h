@@ -22,7 +22,10 @@ struct dma_iova_debug_env {
 	/* a byte on the current stack, a byte of kernel text */
 	phys_addr_t stack_phys;
 	phys_addr_t text_phys;
-	/* a granule of P2P memory that @dev reaches through the host bridge */
+	/*
+	 * a granule of P2P memory that @dev reaches through the host bridge,
+	 * or 0 where the machine allows no such path
+	 */
 	phys_addr_t p2p_phys;
 	/* make @dev need (or no longer need) swiotlb bouncing */
 	void (*needs_bounce)(struct dma_iova_debug_env *env, bool on);
@@ -198,6 +201,7 @@ static void dbg_other_device(struct dma_iova_debug_env *env)
 	env->map.dev = dev;
 }
 
+/* The one misuse that needs env->p2p_phys. */
 static void dbg_bounce_p2p(struct dma_iova_debug_env *env)
 {
 	dma_link_range(&env->map, 0x800, env->p2p_phys + 0x800, 0x100,
@@ -243,8 +247,8 @@ static const struct dma_iova_debug_case dma_iova_debug_cases[] = {
 };
 
 /*
- * Correct use of everything: must raise no report. Leaves env->map live
- * for the caller to destroy.
+ * Correct use of everything (P2P memory where the machine has it): must
+ * raise no report. Leaves env->map live for the caller to destroy.
  */
 static int dma_iova_debug_correct_use(struct dma_iova_debug_env *env)
 {
@@ -257,7 +261,8 @@ static int dma_iova_debug_correct_use(struct dma_iova_debug_env *env)
 	ret = dbg_alloc(env) ?: dma_free_iova(&env->map) ?: dbg_alloc(env) ?:
 	      dma_link_range(&env->map, 0, env->page(env, 0), env->granule,
 			     DMA_TO_DEVICE, 0) ?:
-	      dma_link_range(&env->map, env->granule, env->p2p_phys, env->granule,
+	      dma_link_range(&env->map, env->granule,
+			     env->p2p_phys ?: env->page(env, 2), env->granule,
 			     DMA_BIDIRECTIONAL, 0) ?:
 	      dma_link_range(&env->map, 2 * env->granule + 0x10,
 			     env->page(env, 1) + 0x10, 0x20, DMA_FROM_DEVICE,

@@ -63,12 +63,18 @@ static void print_chunk(struct dma_iova_mapping *map, size_t offset,
 		(u64)(c->dma_addr + (offset - c->offset)), size, outcome);
 }
 
+/*
+ * One chunk per page (the IOMMU granule is at most a page on every machine
+ * the demo runs on): source, host, CMB, and at 4 pages an unaligned chunk.
+ * edu moves at most 4 KiB, so each transfer is 4 KiB whatever PAGE_SIZE is.
+ */
 static void demo_one(struct edu *edu, struct pci_dev *cmb_dev)
 {
 	struct device *dev = &edu->pdev->dev;
 	struct page *src = alloc_page(GFP_KERNEL | __GFP_ZERO);
 	struct page *host = alloc_pages(GFP_KERNEL | __GFP_ZERO, 2);
-	void *cmb = cmb_dev ? pci_alloc_p2pmem(cmb_dev, SZ_4K) : NULL;
+	void *cmb = cmb_dev ? pci_alloc_p2pmem(cmb_dev, PAGE_SIZE) : NULL;
+	const size_t g = PAGE_SIZE;
 	phys_addr_t bounce_phys;
 	struct dma_iova_mapping map;
 	const char *res_host, *res_cmb = "no CMB", *res_bounce;
@@ -78,7 +84,7 @@ static void demo_one(struct edu *edu, struct pci_dev *cmb_dev)
 	if (!src || !host)
 		goto out;
 	memset(page_address(src), 0xc3, PAGE_SIZE);
-	ret = dma_alloc_iova(dev, &map, SZ_64K, SZ_64K, GFP_KERNEL);
+	ret = dma_alloc_iova(dev, &map, 8 * g, 8 * g, GFP_KERNEL);
 	if (ret) {
 		pr_err("dma_alloc_iova: %d\n", ret);
 		goto out;
@@ -88,61 +94,70 @@ static void demo_one(struct edu *edu, struct pci_dev *cmb_dev)
 		(u64)(dma_iova_addr(&map) + dma_iova_size(&map) - 1),
 		dma_iova_uses_iommu(&map) ? "IOMMU" : "direct");
 
-	ret = dma_link_range(&map, 0, page_to_phys(src), SZ_4K,
-			     DMA_TO_DEVICE, 0) ?:
-	      dma_link_range(&map, SZ_4K, page_to_phys(host), SZ_4K,
-			     DMA_FROM_DEVICE, 0);
-	if (!ret && cmb)
-		ret = dma_link_range(&map, SZ_8K, virt_to_phys(cmb), SZ_4K,
-				     DMA_BIDIRECTIONAL, 0);
-	if (!ret)
-		ret = dma_iova_commit(&map);
+	ret = dma_link_range(&map, 0, page_to_phys(src), g, DMA_TO_DEVICE,
+			     0) ?:
+	      dma_link_range(&map, g, page_to_phys(host), g, DMA_FROM_DEVICE,
+			     0) ?:
+	      dma_iova_commit(&map);
 	if (ret) {
 		pr_err("link: %d\n", ret);
 		goto destroy;
 	}
+	if (cmb) {
+		ret = dma_link_range(&map, 2 * g, virt_to_phys(cmb), g,
+				     DMA_BIDIRECTIONAL, 0) ?:
+		      dma_iova_commit(&map);
+		/* a topology the kernel refuses is an answer, not a failure */
+		if (ret == -EREMOTEIO)
+			res_cmb = "refused (-EREMOTEIO): no P2P through this host bridge";
+		else if (ret)
+			pr_err("link: %d\n", ret);
+	}
 
 	pr_info("| %-16s | %12s | %12s | %7s | %s\n", "type", "phys",
 		"dma addr", "size", "device DMA through it");
-	res_host = device_write(edu, dma_iova_addr(&map) + SZ_4K,
+	res_host = device_write(edu, dma_iova_addr(&map) + g,
 				dma_iova_addr(&map), page_address(host), SZ_4K,
 				false, 0xc3);
-	print_chunk(&map, 0, page_to_phys(src), SZ_4K, "source of the copies");
-	print_chunk(&map, SZ_4K, page_to_phys(host), SZ_4K, res_host);
-	if (cmb) {
+	print_chunk(&map, 0, page_to_phys(src), g, "source of the copies");
+	print_chunk(&map, g, page_to_phys(host), g, res_host);
+	if (cmb && !ret) {
 		const struct dma_iova_chunk *c = dma_iova_find_chunk(&map,
-								     SZ_8K);
+								     2 * g);
 
 		if (c->type == DMA_CHUNK_P2P_BUS)
 			res_cmb = "mapping only: QEMU translates bus addresses";
 		else
-			res_cmb = device_write(edu, dma_iova_addr(&map) + SZ_8K,
+			res_cmb = device_write(edu, dma_iova_addr(&map) + 2 * g,
 					       dma_iova_addr(&map), cmb, SZ_4K,
 					       true, 0xc3);
-		print_chunk(&map, SZ_8K, virt_to_phys(cmb), SZ_4K, res_cmb);
+		print_chunk(&map, 2 * g, virt_to_phys(cmb), g, res_cmb);
+	} else if (cmb) {
+		pr_info("| %-16s | %#12llx | %12s | %#7zx | %s\n", "p2p",
+			(u64)virt_to_phys(cmb), "-", g, res_cmb);
 	}
 
 	/* Bounce: make the device untrusted and link an unaligned chunk. */
 	edu->pdev->untrusted = true;
-	bounce_phys = page_to_phys(host) + SZ_4K + 0x200;
+	bounce_phys = page_to_phys(host) + g + 0x200;
 	bounce_va = phys_to_virt(bounce_phys);
-	ret = dma_link_range(&map, SZ_16K + 0x200, bounce_phys, SZ_4K,
+	ret = dma_link_range(&map, 4 * g + 0x200, bounce_phys, SZ_4K,
 			     DMA_FROM_DEVICE, 0) ?: dma_iova_commit(&map);
 	if (ret) {
 		pr_err("bounce link: %d\n", ret);
 	} else {
 		if (edu_copy(edu, dma_iova_addr(&map),
-			     dma_iova_addr(&map) + SZ_16K + 0x200, SZ_4K)) {
+			     dma_iova_addr(&map) + 4 * g + 0x200, SZ_4K)) {
 			res_bounce = "DMA timeout";
 		} else if (!memchr_inv(bounce_va, 0xc3, SZ_4K)) {
 			res_bounce = "WRONG: bytes arrived before the sync";
 		} else {
-			dma_iova_sync_for_cpu(&map, SZ_16K + 0x200, SZ_4K);
+			dma_iova_sync_for_cpu(&map, 4 * g + 0x200, SZ_4K);
 			res_bounce = memchr_inv(bounce_va, 0xc3, SZ_4K) ?
 				     "DATA MISMATCH" :
 				     "ok, bytes verified after sync";
 		}
-		print_chunk(&map, SZ_16K + 0x200, bounce_phys, SZ_4K,
+		print_chunk(&map, 4 * g + 0x200, bounce_phys, SZ_4K,
 			    res_bounce);
 	}
 	edu->pdev->untrusted = false;
@@ -151,7 +166,7 @@ destroy:
 	dma_destroy_iova(&map);
 out:
 	if (cmb)
-		pci_free_p2pmem(cmb_dev, cmb, SZ_4K);
+		pci_free_p2pmem(cmb_dev, cmb, PAGE_SIZE);
 	if (host)
 		__free_pages(host, 2);
 	if (src)

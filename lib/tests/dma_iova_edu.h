@@ -33,10 +33,36 @@ struct edu {
 	void __iomem *regs;
 };
 
+static int edu_bind_probe(struct pci_dev *pdev,
+			  const struct pci_device_id *id)
+{
+	return 0;
+}
+
+static const struct pci_device_id edu_bind_ids[] = {
+	{ PCI_DEVICE(EDU_VENDOR_ID, EDU_DEVICE_ID) },
+	{ }
+};
+
+/*
+ * A driver that only binds: binding makes the driver core configure the
+ * devices' DMA, which on DT platforms (arm64 virt) is when a device joins
+ * its IOMMU. Whichever user of this file registers first binds them.
+ */
+static struct pci_driver edu_bind_driver __maybe_unused = {
+	.name = KBUILD_MODNAME "_edu",
+	.id_table = edu_bind_ids,
+	.probe = edu_bind_probe,
+};
+
 /* The @nth edu device (0-based) in bus order, with a reference held. */
 static inline struct pci_dev *edu_find(unsigned int nth)
 {
+	static bool registered;
 	struct pci_dev *pdev = NULL;
+
+	if (!registered)
+		registered = !pci_register_driver(&edu_bind_driver);
 
 	while ((pdev = pci_get_device(EDU_VENDOR_ID, EDU_DEVICE_ID, pdev)))
 		if (!nth--)

@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * KUnit suite for the two-step IOVA DMA mapping API, run against real PCI
- * devices behind an emulated IOMMU (QEMU q35 with intel-iommu): QEMU's edu
- * DMA engines as clients, NVMe controller memory buffers as P2P providers,
- * on the root complex and behind a PCIe switch.
+ * devices behind an emulated IOMMU (VT-d, AMD-Vi, virtio-iommu or SMMUv3):
+ * QEMU's edu DMA engines as clients, NVMe controller memory buffers as P2P
+ * providers, on the root complex and behind a PCIe switch. Chunks are laid
+ * out in pages: the IOMMU granule is the page on every machine the suites
+ * run on (4 KiB, or 64 KiB on arm64 with 64 KiB pages).
  *
  * Every mapping is checked in the IOMMU page tables with
  * iommu_iova_to_phys(), and data is moved by the edu DMA engine through it.
@@ -66,7 +68,7 @@ static void dma_iova_alloc_should_honour_alignment(struct kunit *test)
 					     p->align, GFP_KERNEL), 0);
 	KUNIT_EXPECT_TRUE(test, dma_iova_uses_iommu(&map));
 	KUNIT_EXPECT_NE(test, dma_iova_addr(&map), 0);
-	KUNIT_EXPECT_EQ(test, dma_iova_addr(&map) & (max_t(size_t, p->align, SZ_4K) - 1),
+	KUNIT_EXPECT_EQ(test, dma_iova_addr(&map) & (max_t(size_t, p->align, PAGE_SIZE) - 1),
 			0);
 	KUNIT_EXPECT_GE(test, dma_iova_reserved_len(&map), p->size);
 	KUNIT_EXPECT_LE(test, dma_iova_addr(&map) + dma_iova_reserved_len(&map) - 1,
@@ -89,9 +91,9 @@ static void dma_iova_alloc_should_reject_bad_input(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, dma_iova_nr_chunks(&map), 0);
 	dma_destroy_iova(&map);
 
-	KUNIT_EXPECT_EQ(test, dma_alloc_iova(dev, &map, SZ_4K, 3 * SZ_4K,
+	KUNIT_EXPECT_EQ(test, dma_alloc_iova(dev, &map, PAGE_SIZE, 3 * PAGE_SIZE,
 					     GFP_KERNEL), -EINVAL);
-	KUNIT_EXPECT_EQ(test, dma_alloc_iova(NULL, &map, SZ_4K, 0, GFP_KERNEL),
+	KUNIT_EXPECT_EQ(test, dma_alloc_iova(NULL, &map, PAGE_SIZE, 0, GFP_KERNEL),
 			-EINVAL);
 	/* Larger than the 28-bit DMA mask can ever address. */
 	KUNIT_EXPECT_EQ(test, dma_alloc_iova(dev, &map, SZ_512M, 0, GFP_KERNEL),
@@ -101,7 +103,7 @@ static void dma_iova_alloc_should_reject_bad_input(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, dma_alloc_iova(dev, &map, (size_t)1 << 63, 0,
 					     GFP_KERNEL), -EINVAL);
 	KUNIT_EXPECT_FALSE(test, dma_iova_is_live(&map));
-	KUNIT_EXPECT_EQ(test, dma_link_range(&map, 0, 0, SZ_4K, DMA_TO_DEVICE,
+	KUNIT_EXPECT_EQ(test, dma_link_range(&map, 0, 0, PAGE_SIZE, DMA_TO_DEVICE,
 					     0), -EINVAL);
 	dma_destroy_iova(&map);
 }
@@ -114,7 +116,7 @@ static void dma_iova_alloc_should_reject_bad_input(struct kunit *test)
 static void dma_iova_link_should_resolve_every_byte(struct kunit *test)
 {
 	struct iova_env *env = env_get(test, 0);
-	struct dma_iova_mapping *map = map_alloc(test, env_dev(env), SZ_64K);
+	struct dma_iova_mapping *map = map_alloc(test, env_dev(env), 16 * PAGE_SIZE);
 	phys_addr_t a = pages_get(test, 0, 0), b = pages_get(test, 1, 0);
 	phys_addr_t c = pages_get(test, 0, 0);
 	struct dma_iova_iter iter;
@@ -124,31 +126,31 @@ static void dma_iova_link_should_resolve_every_byte(struct kunit *test)
 
 	KUNIT_ASSERT_EQ(test, dma_link_range(map, 0x800, a + 0x800, 0x800,
 					     DMA_BIDIRECTIONAL, 0), 0);
-	KUNIT_ASSERT_EQ(test, dma_link_range(map, SZ_4K, b, SZ_8K,
+	KUNIT_ASSERT_EQ(test, dma_link_range(map, PAGE_SIZE, b, 2 * PAGE_SIZE,
 					     DMA_TO_DEVICE, 0), 0);
-	KUNIT_ASSERT_EQ(test, dma_link_range(map, 3 * SZ_4K, c, 0x234,
+	KUNIT_ASSERT_EQ(test, dma_link_range(map, 3 * PAGE_SIZE, c, 0x234,
 					     DMA_FROM_DEVICE, 0), 0);
 	KUNIT_ASSERT_EQ(test, dma_iova_commit(map), 0);
 	KUNIT_EXPECT_EQ(test, dma_iova_nr_chunks(map), 3);
-	KUNIT_EXPECT_EQ(test, chunk_at(map, SZ_4K)->type, DMA_CHUNK_HOST);
-	KUNIT_EXPECT_EQ(test, chunk_at(map, SZ_4K)->dir, DMA_TO_DEVICE);
+	KUNIT_EXPECT_EQ(test, chunk_at(map, PAGE_SIZE)->type, DMA_CHUNK_HOST);
+	KUNIT_EXPECT_EQ(test, chunk_at(map, PAGE_SIZE)->dir, DMA_TO_DEVICE);
 
 	expect_resolves(test, env->domain, map, 0x800, a + 0x800, 0x800);
-	expect_resolves(test, env->domain, map, SZ_4K, b, SZ_8K);
-	expect_resolves(test, env->domain, map, 3 * SZ_4K, c, 0x234);
-	expect_unmapped(test, env->domain, addr + SZ_16K, SZ_64K - SZ_16K);
+	expect_resolves(test, env->domain, map, PAGE_SIZE, b, 2 * PAGE_SIZE);
+	expect_resolves(test, env->domain, map, 3 * PAGE_SIZE, c, 0x234);
+	expect_unmapped(test, env->domain, addr + 4 * PAGE_SIZE, 12 * PAGE_SIZE);
 
 	dma_iova_for_each_seg(map, &iter, &seg) {
 		KUNIT_EXPECT_EQ(test, seg.addr, addr + 0x800);
-		KUNIT_EXPECT_EQ(test, seg.len, 3 * SZ_4K + 0x234 - 0x800);
+		KUNIT_EXPECT_EQ(test, seg.len, 3 * PAGE_SIZE + 0x234 - 0x800);
 		nsegs++;
 	}
 	KUNIT_EXPECT_EQ(test, nsegs, 1);
 
 	dma_destroy_iova(map);
 	KUNIT_EXPECT_FALSE(test, dma_iova_is_live(map));
-	expect_unmapped(test, env->domain, addr, SZ_64K);
-	expect_iova_released(test, env_dev(env), addr, SZ_64K);
+	expect_unmapped(test, env->domain, addr, 16 * PAGE_SIZE);
+	expect_iova_released(test, env_dev(env), addr, 16 * PAGE_SIZE);
 }
 
 /*
@@ -158,7 +160,7 @@ static void dma_iova_link_should_resolve_every_byte(struct kunit *test)
 static void dma_iova_edu_should_copy_through_iova(struct kunit *test)
 {
 	struct iova_env *env = env_get(test, 0);
-	struct dma_iova_mapping *map = map_alloc(test, env_dev(env), SZ_16K);
+	struct dma_iova_mapping *map = map_alloc(test, env_dev(env), 4 * PAGE_SIZE);
 	phys_addr_t a = pages_get(test, 0, 0), b = pages_get(test, 0, 0);
 	phys_addr_t dst = pages_get(test, 0, 0x5a);
 	u8 *va = phys_to_virt(a), *vb = phys_to_virt(b), *vd;
@@ -170,18 +172,18 @@ static void dma_iova_edu_should_copy_through_iova(struct kunit *test)
 	}
 	KUNIT_ASSERT_EQ(test, dma_link_range(map, SZ_2K, a + SZ_2K, SZ_2K,
 					     DMA_TO_DEVICE, 0), 0);
-	KUNIT_ASSERT_EQ(test, dma_link_range(map, SZ_4K, b, SZ_2K,
+	KUNIT_ASSERT_EQ(test, dma_link_range(map, PAGE_SIZE, b, SZ_2K,
 					     DMA_TO_DEVICE, 0), 0);
-	KUNIT_ASSERT_EQ(test, dma_link_range(map, SZ_8K, dst, SZ_4K,
+	KUNIT_ASSERT_EQ(test, dma_link_range(map, 2 * PAGE_SIZE, dst, PAGE_SIZE,
 					     DMA_FROM_DEVICE, 0), 0);
 	KUNIT_ASSERT_EQ(test, dma_iova_commit(map), 0);
 
 	KUNIT_ASSERT_EQ(test, edu_copy(&env->edu, dma_iova_addr(map) + SZ_2K,
-				       dma_iova_addr(map) + SZ_8K, SZ_4K), 0);
-	dma_iova_sync_for_cpu(map, SZ_8K, SZ_4K);
+				       dma_iova_addr(map) + 2 * PAGE_SIZE, PAGE_SIZE), 0);
+	dma_iova_sync_for_cpu(map, 2 * PAGE_SIZE, PAGE_SIZE);
 
 	vd = phys_to_virt(dst);
-	for (i = 0; i < SZ_4K; i++) {
+	for (i = 0; i < PAGE_SIZE; i++) {
 		u8 want = i < SZ_2K ? va[SZ_2K + i] : vb[i - SZ_2K];
 
 		if (vd[i] != want) {
@@ -205,8 +207,8 @@ static void dma_iova_link_bvecs_should_make_one_run(struct kunit *test)
 	struct dma_iova_mapping *map = map_alloc(test, env_dev(env), SZ_128K);
 	phys_addr_t dst = pages_get(test, 4, 0);
 	struct dma_iova_range holes[] = {
-		{ .offset = 3 * SZ_4K, .size = SZ_4K },
-		{ .offset = 7 * SZ_4K, .size = 3 * SZ_4K },
+		{ .offset = 3 * PAGE_SIZE, .size = PAGE_SIZE },
+		{ .offset = 7 * PAGE_SIZE, .size = 3 * PAGE_SIZE },
 	};
 	struct bio_vec bv[16];
 	phys_addr_t pg[16];
@@ -217,39 +219,39 @@ static void dma_iova_link_bvecs_should_make_one_run(struct kunit *test)
 	/* First halves of order-1 blocks: no two pages are adjacent. */
 	for (i = 0; i < 16; i++) {
 		pg[i] = pages_get(test, 1, 0);
-		memset(phys_to_virt(pg[i]), 0x10 + i, SZ_4K);
+		memset(phys_to_virt(pg[i]), 0x10 + i, PAGE_SIZE);
 		bvec_set_page(&bv[i], pfn_to_page(PHYS_PFN(pg[i])),
-			      i ? SZ_4K : SZ_4K - 0x400, i ? 0 : 0x400);
+			      i ? PAGE_SIZE : PAGE_SIZE - 0x400, i ? 0 : 0x400);
 	}
 	KUNIT_ASSERT_EQ(test, dma_link_bvecs(map, &off, bv, 16, DMA_TO_DEVICE,
 					     0), 0);
-	KUNIT_EXPECT_EQ(test, off, 16 * SZ_4K);
+	KUNIT_EXPECT_EQ(test, off, 16 * PAGE_SIZE);
 	KUNIT_ASSERT_EQ(test, dma_iova_commit(map), 0);
 	KUNIT_EXPECT_EQ(test, dma_iova_nr_chunks(map), 16);
 	KUNIT_ASSERT_EQ(test, nr_segs(map, &seg), 1);
 	KUNIT_EXPECT_EQ(test, seg.addr, dma_iova_addr(map) + 0x400);
-	KUNIT_EXPECT_EQ(test, chunk_at(map, 0x400)->size, 16 * SZ_4K - 0x400);
+	KUNIT_EXPECT_EQ(test, chunk_at(map, 0x400)->size, 16 * PAGE_SIZE - 0x400);
 	KUNIT_EXPECT_LE(test, dma_iova_record_bytes(map), 512);
 	expect_resolves(test, env->domain, map, 0x400, pg[0] + 0x400,
-			SZ_4K - 0x400);
+			PAGE_SIZE - 0x400);
 	for (i = 1; i < 16; i++)
-		expect_resolves(test, env->domain, map, i * SZ_4K, pg[i], SZ_4K);
+		expect_resolves(test, env->domain, map, i * PAGE_SIZE, pg[i], PAGE_SIZE);
 
 	/* The device copies 4 KiB at a time, each across two pages. */
-	KUNIT_ASSERT_EQ(test, dma_link_range(map, SZ_64K, dst, SZ_64K,
+	KUNIT_ASSERT_EQ(test, dma_link_range(map, 16 * PAGE_SIZE, dst, 16 * PAGE_SIZE,
 					     DMA_FROM_DEVICE, 0), 0);
 	KUNIT_ASSERT_EQ(test, dma_iova_commit(map), 0);
 	for (i = 0; i < 15; i++)
 		KUNIT_ASSERT_EQ(test, edu_copy(&env->edu, dma_iova_addr(map) +
-					       i * SZ_4K + 0x400,
-					       dma_iova_addr(map) + SZ_64K +
-					       i * SZ_4K, SZ_4K), 0);
-	dma_iova_sync_for_cpu(map, SZ_64K, SZ_64K);
+					       i * PAGE_SIZE + 0x400,
+					       dma_iova_addr(map) + 16 * PAGE_SIZE +
+					       i * PAGE_SIZE, PAGE_SIZE), 0);
+	dma_iova_sync_for_cpu(map, 16 * PAGE_SIZE, 16 * PAGE_SIZE);
 	for (i = 0; i < 15; i++) {
-		u8 *d = phys_to_virt(dst) + i * SZ_4K;
+		u8 *d = phys_to_virt(dst) + i * PAGE_SIZE;
 
 		KUNIT_EXPECT_EQ_MSG(test, d[0], 0x10 + i, "page %u", i);
-		KUNIT_EXPECT_EQ_MSG(test, d[SZ_4K - 1], 0x11 + i, "page %u", i);
+		KUNIT_EXPECT_EQ_MSG(test, d[PAGE_SIZE - 1], 0x11 + i, "page %u", i);
 	}
 
 	KUNIT_ASSERT_EQ(test, dma_unlink_ranges(map, holes, 2), 0);
@@ -259,36 +261,36 @@ static void dma_iova_link_bvecs_should_make_one_run(struct kunit *test)
 
 		if (hole)
 			expect_unmapped(test, env->domain,
-					dma_iova_addr(map) + i * SZ_4K, SZ_4K);
+					dma_iova_addr(map) + i * PAGE_SIZE, PAGE_SIZE);
 		else
-			expect_resolves(test, env->domain, map, i * SZ_4K,
-					pg[i], SZ_4K);
+			expect_resolves(test, env->domain, map, i * PAGE_SIZE,
+					pg[i], PAGE_SIZE);
 	}
-	KUNIT_EXPECT_NULL(test, dma_iova_find_chunk(map, 8 * SZ_4K));
+	KUNIT_EXPECT_NULL(test, dma_iova_find_chunk(map, 8 * PAGE_SIZE));
 	/* Three stretches; the destination run follows the last one. */
 	KUNIT_EXPECT_EQ(test, nr_segs(map, &seg), 3);
 	for (k = 0; k < 2; k++)
-		for (i = 0; i < holes[k].size / SZ_4K; i++) {
-			unsigned int p = holes[k].offset / SZ_4K + i;
+		for (i = 0; i < holes[k].size / PAGE_SIZE; i++) {
+			unsigned int p = holes[k].offset / PAGE_SIZE + i;
 
-			KUNIT_ASSERT_EQ(test, dma_link_range(map, p * SZ_4K,
-							     pg[p], SZ_4K,
+			KUNIT_ASSERT_EQ(test, dma_link_range(map, p * PAGE_SIZE,
+							     pg[p], PAGE_SIZE,
 							     DMA_TO_DEVICE, 0),
 					0);
 		}
 	KUNIT_ASSERT_EQ(test, dma_iova_commit(map), 0);
 	KUNIT_EXPECT_EQ(test, nr_segs(map, &seg), 1);
-	KUNIT_EXPECT_EQ(test, chunk_at(map, 0x400)->size, 16 * SZ_4K - 0x400);
+	KUNIT_EXPECT_EQ(test, chunk_at(map, 0x400)->size, 16 * PAGE_SIZE - 0x400);
 }
 
 /* Several ranges unlink in one call; bad ranges change nothing. */
 static void dma_iova_unlink_ranges_should_be_exact(struct kunit *test)
 {
 	struct iova_env *env = env_get(test, 0);
-	struct dma_iova_mapping *map = map_alloc(test, env_dev(env), SZ_64K);
+	struct dma_iova_mapping *map = map_alloc(test, env_dev(env), 16 * PAGE_SIZE);
 	struct dma_iova_range two[] = {
-		{ .offset = 0, .size = SZ_4K },
-		{ .offset = 2 * SZ_4K, .size = SZ_8K },
+		{ .offset = 0, .size = PAGE_SIZE },
+		{ .offset = 2 * PAGE_SIZE, .size = 2 * PAGE_SIZE },
 	};
 	struct dma_iova_range split = { .offset = 0, .size = SZ_2K };
 	phys_addr_t p[4];
@@ -296,30 +298,30 @@ static void dma_iova_unlink_ranges_should_be_exact(struct kunit *test)
 
 	for (i = 0; i < 4; i++) {
 		p[i] = pages_get(test, 0, 0);
-		KUNIT_ASSERT_EQ(test, dma_link_range(map, i * SZ_4K, p[i],
-						     SZ_4K, DMA_BIDIRECTIONAL,
+		KUNIT_ASSERT_EQ(test, dma_link_range(map, i * PAGE_SIZE, p[i],
+						     PAGE_SIZE, DMA_BIDIRECTIONAL,
 						     0), 0);
 	}
 	KUNIT_ASSERT_EQ(test, dma_iova_commit(map), 0);
 
 	KUNIT_EXPECT_EQ(test, dma_unlink_ranges(map, &split, 1), -EINVAL);
-	KUNIT_EXPECT_EQ(test, dma_unlink_range(map, SZ_16K, SZ_4K), -ENOENT);
-	KUNIT_EXPECT_EQ(test, dma_unlink_range(map, SZ_64K - 1, 2), -EINVAL);
+	KUNIT_EXPECT_EQ(test, dma_unlink_range(map, 4 * PAGE_SIZE, PAGE_SIZE), -ENOENT);
+	KUNIT_EXPECT_EQ(test, dma_unlink_range(map, 16 * PAGE_SIZE - 1, 2), -EINVAL);
 	KUNIT_EXPECT_EQ(test, dma_iova_nr_chunks(map), 4);
 	for (i = 0; i < 4; i++)
-		expect_resolves(test, env->domain, map, i * SZ_4K, p[i], SZ_4K);
+		expect_resolves(test, env->domain, map, i * PAGE_SIZE, p[i], PAGE_SIZE);
 
 	KUNIT_ASSERT_EQ(test, dma_unlink_ranges(map, two, ARRAY_SIZE(two)), 0);
 	KUNIT_EXPECT_EQ(test, dma_iova_nr_chunks(map), 1);
-	expect_unmapped(test, env->domain, dma_iova_addr(map), SZ_4K);
-	expect_unmapped(test, env->domain, dma_iova_addr(map) + 2 * SZ_4K, SZ_8K);
-	expect_resolves(test, env->domain, map, SZ_4K, p[1], SZ_4K);
+	expect_unmapped(test, env->domain, dma_iova_addr(map), PAGE_SIZE);
+	expect_unmapped(test, env->domain, dma_iova_addr(map) + 2 * PAGE_SIZE, 2 * PAGE_SIZE);
+	expect_resolves(test, env->domain, map, PAGE_SIZE, p[1], PAGE_SIZE);
 
 	/* The freed range can be linked again. */
-	KUNIT_EXPECT_EQ(test, dma_link_range(map, 0, p[3], SZ_4K,
+	KUNIT_EXPECT_EQ(test, dma_link_range(map, 0, p[3], PAGE_SIZE,
 					     DMA_TO_DEVICE, 0), 0);
 	KUNIT_EXPECT_EQ(test, dma_iova_commit(map), 0);
-	expect_resolves(test, env->domain, map, 0, p[3], SZ_4K);
+	expect_resolves(test, env->domain, map, 0, p[3], PAGE_SIZE);
 	KUNIT_EXPECT_EQ(test, dma_free_iova(map), -EBUSY);
 }
 
@@ -327,7 +329,7 @@ static void dma_iova_unlink_ranges_should_be_exact(struct kunit *test)
 static void dma_iova_link_should_reject_misuse(struct kunit *test)
 {
 	struct iova_env *env = env_get(test, 0);
-	struct dma_iova_mapping *map = map_alloc(test, env_dev(env), SZ_16K);
+	struct dma_iova_mapping *map = map_alloc(test, env_dev(env), 4 * PAGE_SIZE);
 	phys_addr_t a = pages_get(test, 0, 0), b = pages_get(test, 0, 0);
 
 	KUNIT_ASSERT_EQ(test, dma_link_range(map, 0, a, SZ_2K, DMA_TO_DEVICE,
@@ -338,19 +340,19 @@ static void dma_iova_link_should_reject_misuse(struct kunit *test)
 					     DMA_TO_DEVICE, 0), -EEXIST);
 	KUNIT_EXPECT_EQ(test, dma_link_range(map, 0, a, SZ_2K, DMA_TO_DEVICE,
 					     0), -EEXIST);
-	KUNIT_EXPECT_EQ(test, dma_link_range(map, SZ_4K, b + 0x10, SZ_2K,
+	KUNIT_EXPECT_EQ(test, dma_link_range(map, PAGE_SIZE, b + 0x10, SZ_2K,
 					     DMA_TO_DEVICE, 0), -EINVAL);
-	KUNIT_EXPECT_EQ(test, dma_link_range(map, SZ_16K - SZ_2K, b, SZ_4K,
+	KUNIT_EXPECT_EQ(test, dma_link_range(map, 4 * PAGE_SIZE - SZ_2K, b, PAGE_SIZE,
 					     DMA_TO_DEVICE, 0), -EINVAL);
-	KUNIT_EXPECT_EQ(test, dma_link_range(map, SZ_4K, b, 0, DMA_TO_DEVICE,
+	KUNIT_EXPECT_EQ(test, dma_link_range(map, PAGE_SIZE, b, 0, DMA_TO_DEVICE,
 					     0), -EINVAL);
-	KUNIT_EXPECT_EQ(test, dma_link_range(map, SZ_4K, b, SZ_4K,
+	KUNIT_EXPECT_EQ(test, dma_link_range(map, PAGE_SIZE, b, PAGE_SIZE,
 					     DMA_NONE, 0), -EINVAL);
-	KUNIT_EXPECT_EQ(test, dma_link_range(map, SIZE_MAX - SZ_4K + 1, b,
-					     SZ_8K, DMA_TO_DEVICE, 0), -EINVAL);
+	KUNIT_EXPECT_EQ(test, dma_link_range(map, SIZE_MAX - PAGE_SIZE + 1, b,
+					     2 * PAGE_SIZE, DMA_TO_DEVICE, 0), -EINVAL);
 	KUNIT_EXPECT_EQ(test, dma_iova_nr_chunks(map), 1);
 	expect_resolves(test, env->domain, map, 0, a, SZ_2K);
-	expect_unmapped(test, env->domain, dma_iova_addr(map) + SZ_4K, SZ_16K - SZ_4K);
+	expect_unmapped(test, env->domain, dma_iova_addr(map) + PAGE_SIZE, 3 * PAGE_SIZE);
 }
 
 static const unsigned int fail_at[] = { 0, 2, 4 };
@@ -370,18 +372,18 @@ static void dma_iova_failed_link_should_unwind_batch(struct kunit *test)
 {
 	const unsigned int *k = test->param_value;
 	struct iova_env *env = env_get(test, 0);
-	struct dma_iova_mapping *map = map_alloc(test, env_dev(env), SZ_64K);
+	struct dma_iova_mapping *map = map_alloc(test, env_dev(env), 16 * PAGE_SIZE);
 	phys_addr_t keep = pages_get(test, 0, 0), p = pages_get(test, 3, 0);
 	unsigned int i;
 
-	KUNIT_ASSERT_EQ(test, dma_link_range(map, 0, keep, SZ_4K,
+	KUNIT_ASSERT_EQ(test, dma_link_range(map, 0, keep, PAGE_SIZE,
 					     DMA_TO_DEVICE, 0), 0);
 	KUNIT_ASSERT_EQ(test, dma_iova_commit(map), 0);
 
 	for (i = 0; i < 5; i++) {
-		size_t off = i == *k ? 0 : SZ_8K + i * SZ_4K;
-		int ret = dma_link_range(map, off, p + (i % 4) * SZ_4K,
-					 SZ_4K, DMA_TO_DEVICE, 0);
+		size_t off = i == *k ? 0 : 2 * PAGE_SIZE + i * PAGE_SIZE;
+		int ret = dma_link_range(map, off, p + (i % 4) * PAGE_SIZE,
+					 PAGE_SIZE, DMA_TO_DEVICE, 0);
 
 		if (i == *k) {
 			KUNIT_EXPECT_EQ(test, ret, -EEXIST);
@@ -391,8 +393,8 @@ static void dma_iova_failed_link_should_unwind_batch(struct kunit *test)
 	}
 	KUNIT_EXPECT_EQ(test, dma_iova_nr_chunks(map), 1);
 	KUNIT_EXPECT_TRUE(test, nothing_pending(map));
-	expect_unmapped(test, env->domain, dma_iova_addr(map) + SZ_4K, SZ_64K - SZ_4K);
-	expect_resolves(test, env->domain, map, 0, keep, SZ_4K);
+	expect_unmapped(test, env->domain, dma_iova_addr(map) + PAGE_SIZE, 15 * PAGE_SIZE);
+	expect_resolves(test, env->domain, map, 0, keep, PAGE_SIZE);
 	KUNIT_EXPECT_EQ(test, dma_iova_commit(map), 0);
 }
 
@@ -404,33 +406,36 @@ static void dma_iova_failed_link_should_unwind_batch(struct kunit *test)
 static void dma_iova_p2p_host_bridge_should_map_in_iova(struct kunit *test)
 {
 	struct iova_env *env = env_get(test, 0);
-	struct p2p_buf *cmb = p2p_get(test, env->edu.pdev, SZ_8K);
-	struct dma_iova_mapping *map = map_alloc(test, env_dev(env), SZ_16K);
+	struct p2p_buf *cmb = p2p_get(test, env->edu.pdev, 2 * PAGE_SIZE);
+	struct dma_iova_mapping *map = map_alloc(test, env_dev(env), 4 * PAGE_SIZE);
 	phys_addr_t src = pages_get(test, 0, 0);
 	phys_addr_t cmb_phys = virt_to_phys(cmb->va);
+
+	p2p_need_host_bridge(test, cmb->pdev, env_dev(env));
 	const struct dma_iova_chunk *c;
 	u8 *s = phys_to_virt(src), got[64];
 	unsigned int i;
 
-	for (i = 0; i < SZ_4K; i++)
+	for (i = 0; i < PAGE_SIZE; i++)
 		s[i] = i ^ 0x3c;
-	memset_io((void __iomem *)cmb->va, 0, SZ_8K);
+	memset_io((void __iomem *)cmb->va, 0, 2 * PAGE_SIZE);
 
-	KUNIT_ASSERT_EQ(test, dma_link_range(map, 0, src, SZ_4K,
+	KUNIT_ASSERT_EQ(test, dma_link_range(map, 0, src, PAGE_SIZE,
 					     DMA_TO_DEVICE, 0), 0);
-	KUNIT_ASSERT_EQ(test, dma_link_range(map, SZ_4K, cmb_phys, SZ_8K,
+	KUNIT_ASSERT_EQ(test, dma_link_range(map, PAGE_SIZE, cmb_phys, 2 * PAGE_SIZE,
 					     DMA_BIDIRECTIONAL, 0), 0);
 	KUNIT_ASSERT_EQ(test, dma_iova_commit(map), 0);
-	c = chunk_at(map, SZ_4K);
+	c = chunk_at(map, PAGE_SIZE);
 	KUNIT_ASSERT_NOT_NULL(test, c);
 	KUNIT_EXPECT_EQ(test, c->type, DMA_CHUNK_P2P_HOST_BRIDGE);
-	KUNIT_EXPECT_EQ(test, c->dma_addr, dma_iova_addr(map) + SZ_4K);
-	expect_resolves(test, env->domain, map, SZ_4K, cmb_phys, SZ_8K);
+	KUNIT_EXPECT_EQ(test, c->dma_addr, dma_iova_addr(map) + PAGE_SIZE);
+	expect_resolves(test, env->domain, map, PAGE_SIZE, cmb_phys, 2 * PAGE_SIZE);
 
-	KUNIT_ASSERT_EQ(test, edu_copy(&env->edu, dma_iova_addr(map), dma_iova_addr(map) + SZ_8K,
-				       SZ_4K), 0);
-	for (i = 0; i < SZ_4K; i += sizeof(got)) {
-		memcpy_fromio(got, (void __iomem *)cmb->va + SZ_4K + i,
+	KUNIT_ASSERT_EQ(test, edu_copy(&env->edu, dma_iova_addr(map),
+				       dma_iova_addr(map) + 2 * PAGE_SIZE,
+				       PAGE_SIZE), 0);
+	for (i = 0; i < PAGE_SIZE; i += sizeof(got)) {
+		memcpy_fromio(got, (void __iomem *)cmb->va + PAGE_SIZE + i,
 			      sizeof(got));
 		if (memcmp(got, s + i, sizeof(got))) {
 			KUNIT_FAIL(test, "CMB bytes %u.. differ", i);
@@ -446,27 +451,27 @@ static void dma_iova_p2p_host_bridge_should_map_in_iova(struct kunit *test)
 static void dma_iova_p2p_bus_should_bypass_iova(struct kunit *test)
 {
 	struct iova_env *env = env_get(test, 1);
-	struct p2p_buf *cmb = p2p_get(test, env->edu.pdev, SZ_4K);
-	struct dma_iova_mapping *map = map_alloc(test, env_dev(env), SZ_16K);
+	struct p2p_buf *cmb = p2p_get(test, env->edu.pdev, PAGE_SIZE);
+	struct dma_iova_mapping *map = map_alloc(test, env_dev(env), 4 * PAGE_SIZE);
 	phys_addr_t a = pages_get(test, 0, 0), b = pages_get(test, 0, 0);
 	const struct dma_iova_chunk *c;
 	struct dma_iova_iter iter;
 	struct dma_iova_seg seg[4];
 	unsigned int n;
 
-	KUNIT_ASSERT_EQ(test, dma_link_range(map, 0, a, SZ_4K, DMA_TO_DEVICE,
+	KUNIT_ASSERT_EQ(test, dma_link_range(map, 0, a, PAGE_SIZE, DMA_TO_DEVICE,
 					     0), 0);
-	KUNIT_ASSERT_EQ(test, dma_link_range(map, SZ_4K, virt_to_phys(cmb->va),
-					     SZ_4K, DMA_TO_DEVICE, 0), 0);
-	KUNIT_ASSERT_EQ(test, dma_link_range(map, SZ_8K, b, SZ_4K,
+	KUNIT_ASSERT_EQ(test, dma_link_range(map, PAGE_SIZE, virt_to_phys(cmb->va),
+					     PAGE_SIZE, DMA_TO_DEVICE, 0), 0);
+	KUNIT_ASSERT_EQ(test, dma_link_range(map, 2 * PAGE_SIZE, b, PAGE_SIZE,
 					     DMA_TO_DEVICE, 0), 0);
 	KUNIT_ASSERT_EQ(test, dma_iova_commit(map), 0);
-	c = chunk_at(map, SZ_4K);
+	c = chunk_at(map, PAGE_SIZE);
 	KUNIT_ASSERT_NOT_NULL(test, c);
 	KUNIT_EXPECT_EQ(test, c->type, DMA_CHUNK_P2P_BUS);
 	KUNIT_EXPECT_EQ(test, c->dma_addr,
 			pci_p2pmem_virt_to_bus(cmb->pdev, cmb->va));
-	expect_unmapped(test, env->domain, dma_iova_addr(map) + SZ_4K, SZ_4K);
+	expect_unmapped(test, env->domain, dma_iova_addr(map) + PAGE_SIZE, PAGE_SIZE);
 
 	dma_iova_iter_init(&iter, map);
 	for (n = 0; n < ARRAY_SIZE(seg) && dma_iova_next_seg(&iter, &seg[n]);)
@@ -474,24 +479,24 @@ static void dma_iova_p2p_bus_should_bypass_iova(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, n, 3);
 	KUNIT_EXPECT_EQ(test, seg[0].addr, dma_iova_addr(map));
 	KUNIT_EXPECT_EQ(test, seg[1].addr, c->dma_addr);
-	KUNIT_EXPECT_EQ(test, seg[2].addr, dma_iova_addr(map) + SZ_8K);
+	KUNIT_EXPECT_EQ(test, seg[2].addr, dma_iova_addr(map) + 2 * PAGE_SIZE);
 
-	KUNIT_EXPECT_EQ(test, dma_unlink_range(map, SZ_4K, SZ_4K), 0);
-	expect_resolves(test, env->domain, map, 0, a, SZ_4K);
+	KUNIT_EXPECT_EQ(test, dma_unlink_range(map, PAGE_SIZE, PAGE_SIZE), 0);
+	expect_resolves(test, env->domain, map, 0, a, PAGE_SIZE);
 }
 
 /* A device the peer cannot reach gets -EREMOTEIO and nothing mapped. */
 static void dma_iova_p2p_unreachable_should_fail(struct kunit *test)
 {
 	struct iova_env *env = env_get(test, 0);
-	struct p2p_buf *cmb = p2p_get(test, env->edu.pdev, SZ_4K);
+	struct p2p_buf *cmb = p2p_get(test, env->edu.pdev, PAGE_SIZE);
 	struct device *dev = direct_dev_get(test, "dma_iova_nopci");
 	struct dma_iova_mapping map;
 
-	KUNIT_ASSERT_EQ(test, dma_alloc_iova(dev, &map, SZ_8K, 0, GFP_KERNEL),
+	KUNIT_ASSERT_EQ(test, dma_alloc_iova(dev, &map, 2 * PAGE_SIZE, 0, GFP_KERNEL),
 			0);
 	KUNIT_EXPECT_EQ(test, dma_link_range(&map, 0, virt_to_phys(cmb->va),
-					     SZ_4K, DMA_TO_DEVICE, 0),
+					     PAGE_SIZE, DMA_TO_DEVICE, 0),
 			-EREMOTEIO);
 	KUNIT_EXPECT_EQ(test, dma_iova_nr_chunks(&map), 0);
 	KUNIT_EXPECT_EQ(test, dma_free_iova(&map), 0);
@@ -531,14 +536,14 @@ static void dma_iova_bounce_should_cover_only_head_and_tail(struct kunit *test)
 
 	make_untrusted(test, env);
 	KUNIT_ASSERT_TRUE(test, is_swiotlb_active(dev));
-	map = map_alloc(test, dev, SZ_64K);
+	map = map_alloc(test, dev, 16 * PAGE_SIZE);
 
 	/* head 0x800 + middle 0x1000 + tail 0x800 */
 	KUNIT_ASSERT_EQ(test, dma_link_range(map, 0x800, buf + 0x800, 0x2000,
 					     DMA_FROM_DEVICE, 0), 0);
 	/* head 0x800 + tail 0x800, no middle */
-	KUNIT_ASSERT_EQ(test, dma_link_range(map, SZ_16K + 0x800,
-					     buf + SZ_8K + 0x800, SZ_4K,
+	KUNIT_ASSERT_EQ(test, dma_link_range(map, 4 * PAGE_SIZE + 0x800,
+					     buf + 2 * PAGE_SIZE + 0x800, PAGE_SIZE,
 					     DMA_FROM_DEVICE, 0), 0);
 	KUNIT_ASSERT_EQ(test, dma_iova_commit(map), 0);
 
@@ -546,19 +551,19 @@ static void dma_iova_bounce_should_cover_only_head_and_tail(struct kunit *test)
 	KUNIT_ASSERT_NOT_NULL(test, c);
 	KUNIT_EXPECT_EQ(test, c->type, DMA_CHUNK_BOUNCE);
 	head = iommu_iova_to_phys(env->domain, dma_iova_addr(map) + 0x800);
-	mid = iommu_iova_to_phys(env->domain, dma_iova_addr(map) + SZ_4K);
-	tail = iommu_iova_to_phys(env->domain, dma_iova_addr(map) + SZ_8K);
+	mid = iommu_iova_to_phys(env->domain, dma_iova_addr(map) + PAGE_SIZE);
+	tail = iommu_iova_to_phys(env->domain, dma_iova_addr(map) + 2 * PAGE_SIZE);
 	KUNIT_EXPECT_NOT_NULL(test, swiotlb_find_pool(dev, head));
-	KUNIT_EXPECT_EQ(test, mid, buf + SZ_4K);
+	KUNIT_EXPECT_EQ(test, mid, buf + PAGE_SIZE);
 	KUNIT_EXPECT_NOT_NULL(test, swiotlb_find_pool(dev, tail));
 	/* No middle: head and tail granules are both swiotlb slots. */
-	c = chunk_at(map, SZ_16K + 0x800);
+	c = chunk_at(map, 4 * PAGE_SIZE + 0x800);
 	KUNIT_ASSERT_NOT_NULL(test, c);
 	KUNIT_EXPECT_EQ(test, c->type, DMA_CHUNK_BOUNCE);
 	head = iommu_iova_to_phys(env->domain,
-				  dma_iova_addr(map) + SZ_16K + 0x800);
+				  dma_iova_addr(map) + 4 * PAGE_SIZE + 0x800);
 	tail = iommu_iova_to_phys(env->domain,
-				  dma_iova_addr(map) + SZ_16K + SZ_4K);
+				  dma_iova_addr(map) + 4 * PAGE_SIZE + PAGE_SIZE);
 	KUNIT_EXPECT_NOT_NULL(test, swiotlb_find_pool(dev, head));
 	KUNIT_EXPECT_NOT_NULL(test, swiotlb_find_pool(dev, tail));
 
@@ -566,13 +571,13 @@ static void dma_iova_bounce_should_cover_only_head_and_tail(struct kunit *test)
 	 * The device fills the first chunk with 0xee through the IOVA. Its
 	 * head and tail reach @buf only by the copy-back at unlink.
 	 */
-	KUNIT_ASSERT_EQ(test, dma_link_range(map, SZ_32K, src, SZ_4K,
+	KUNIT_ASSERT_EQ(test, dma_link_range(map, 8 * PAGE_SIZE, src, PAGE_SIZE,
 					     DMA_TO_DEVICE, 0), 0);
 	KUNIT_ASSERT_EQ(test, dma_iova_commit(map), 0);
-	KUNIT_ASSERT_EQ(test, edu_copy(&env->edu, dma_iova_addr(map) + SZ_32K,
-				       dma_iova_addr(map) + 0x800, SZ_4K), 0);
-	KUNIT_ASSERT_EQ(test, edu_copy(&env->edu, dma_iova_addr(map) + SZ_32K,
-				       dma_iova_addr(map) + 0x1800, SZ_4K), 0);
+	KUNIT_ASSERT_EQ(test, edu_copy(&env->edu, dma_iova_addr(map) + 8 * PAGE_SIZE,
+				       dma_iova_addr(map) + 0x800, PAGE_SIZE), 0);
+	KUNIT_ASSERT_EQ(test, edu_copy(&env->edu, dma_iova_addr(map) + 8 * PAGE_SIZE,
+				       dma_iova_addr(map) + 0x1800, PAGE_SIZE), 0);
 	KUNIT_EXPECT_EQ(test, v[0x800], 0x11);
 	KUNIT_ASSERT_EQ(test, dma_unlink_range(map, 0x800, 0x2000), 0);
 	for (i = 0; i < 0x3000; i++) {
@@ -584,7 +589,7 @@ static void dma_iova_bounce_should_cover_only_head_and_tail(struct kunit *test)
 			break;
 		}
 	}
-	expect_unmapped(test, env->domain, dma_iova_addr(map), SZ_16K);
+	expect_unmapped(test, env->domain, dma_iova_addr(map), 4 * PAGE_SIZE);
 }
 
 /*
@@ -604,12 +609,12 @@ static void dma_iova_no_iommu_should_map_per_chunk(struct kunit *test)
 	size_t off = 0;
 	u8 *bounce;
 
-	KUNIT_ASSERT_EQ(test, dma_alloc_iova(dev, &map, SZ_8K, 0, GFP_KERNEL),
+	KUNIT_ASSERT_EQ(test, dma_alloc_iova(dev, &map, 2 * PAGE_SIZE, 0, GFP_KERNEL),
 			0);
 	KUNIT_EXPECT_FALSE(test, dma_iova_uses_iommu(&map));
-	KUNIT_ASSERT_EQ(test, dma_link_range(&map, 0, a, SZ_4K,
+	KUNIT_ASSERT_EQ(test, dma_link_range(&map, 0, a, PAGE_SIZE,
 					     DMA_FROM_DEVICE, 0), 0);
-	KUNIT_ASSERT_EQ(test, dma_link_range(&map, SZ_4K, b, SZ_4K,
+	KUNIT_ASSERT_EQ(test, dma_link_range(&map, PAGE_SIZE, b, PAGE_SIZE,
 					     DMA_FROM_DEVICE, 0), 0);
 	KUNIT_EXPECT_EQ(test, dma_iova_commit(&map), 0);
 
@@ -625,11 +630,11 @@ static void dma_iova_no_iommu_should_map_per_chunk(struct kunit *test)
 	KUNIT_EXPECT_LE(test, n, 2);
 
 	/* Play device: write where the recorded DMA address points. */
-	c = dma_iova_find_chunk(&map, SZ_4K);
+	c = dma_iova_find_chunk(&map, PAGE_SIZE);
 	KUNIT_ASSERT_NOT_NULL(test, c);
 	bounce = phys_to_virt(dma_to_phys(dev, c->dma_addr));
-	memset(bounce, 0x77, SZ_4K);
-	dma_iova_sync_for_cpu(&map, SZ_4K, SZ_4K);
+	memset(bounce, 0x77, PAGE_SIZE);
+	dma_iova_sync_for_cpu(&map, PAGE_SIZE, PAGE_SIZE);
 	KUNIT_EXPECT_EQ(test, ((u8 *)phys_to_virt(b))[123], 0x77);
 	KUNIT_EXPECT_EQ(test, ((u8 *)phys_to_virt(a))[123], 0);
 	dma_destroy_iova(&map);
@@ -640,8 +645,8 @@ static void dma_iova_no_iommu_should_map_per_chunk(struct kunit *test)
 
 /*
  * Every DMA the tests below aim at an IOVA they took away must fault. They
- * name the target here, so that the runner can match the DMAR faults the
- * guest logs and QEMU traces (vtd_dmar_fault) against these lines: every
+ * name the target here, so that the runner can match the DMA faults the
+ * guest logs and QEMU traces against these lines: every
  * attack must fault, and nothing else may.
  */
 static void announce_attack(struct kunit *test, dma_addr_t iova, size_t len)
@@ -661,43 +666,45 @@ static bool all_bytes(const void *p, u8 val, size_t len)
 static void dma_iova_lockout_after_unlink(struct kunit *test)
 {
 	struct iova_env *env = env_get(test, 0);
-	struct dma_iova_mapping *map = map_alloc(test, env_dev(env), SZ_16K);
+	struct dma_iova_mapping *map = map_alloc(test, env_dev(env), 4 * PAGE_SIZE);
 	phys_addr_t src = pages_get(test, 0, 0xa7), dst = pages_get(test, 0, 0);
 	phys_addr_t zero = pages_get(test, 0, 0), out = pages_get(test, 0, 0x55);
 	u8 *vdst = phys_to_virt(dst), *vout = phys_to_virt(out);
 
-	KUNIT_ASSERT_EQ(test, dma_link_range(map, 0, src, SZ_4K,
+	KUNIT_ASSERT_EQ(test, dma_link_range(map, 0, src, PAGE_SIZE,
 					     DMA_TO_DEVICE, 0), 0);
-	KUNIT_ASSERT_EQ(test, dma_link_range(map, SZ_4K, dst, SZ_4K,
+	KUNIT_ASSERT_EQ(test, dma_link_range(map, PAGE_SIZE, dst, PAGE_SIZE,
 					     DMA_FROM_DEVICE, 0), 0);
-	KUNIT_ASSERT_EQ(test, dma_link_range(map, SZ_8K, zero, SZ_4K,
+	KUNIT_ASSERT_EQ(test, dma_link_range(map, 2 * PAGE_SIZE, zero, PAGE_SIZE,
 					     DMA_TO_DEVICE, 0), 0);
-	KUNIT_ASSERT_EQ(test, dma_link_range(map, 3 * SZ_4K, out, SZ_4K,
+	KUNIT_ASSERT_EQ(test, dma_link_range(map, 3 * PAGE_SIZE, out, PAGE_SIZE,
 					     DMA_FROM_DEVICE, 0), 0);
 	KUNIT_ASSERT_EQ(test, dma_iova_commit(map), 0);
 
 	/* While linked, the device writes the target. */
-	KUNIT_ASSERT_EQ(test, edu_copy(&env->edu, dma_iova_addr(map), dma_iova_addr(map) + SZ_4K,
+	KUNIT_ASSERT_EQ(test, edu_copy(&env->edu, dma_iova_addr(map),
+				       dma_iova_addr(map) + PAGE_SIZE,
 				       EDU_XFER_MAX), 0);
 	KUNIT_ASSERT_TRUE(test, all_bytes(vdst, 0xa7, EDU_XFER_MAX));
-	memset(vdst, 0, SZ_4K);
+	memset(vdst, 0, PAGE_SIZE);
 
 	/* Unlinked, it cannot: the write faults and memory stays. */
-	KUNIT_ASSERT_EQ(test, dma_unlink_range(map, SZ_4K, SZ_4K), 0);
-	announce_attack(test, dma_iova_addr(map) + SZ_4K, EDU_XFER_MAX);
-	KUNIT_ASSERT_EQ(test, edu_copy(&env->edu, dma_iova_addr(map), dma_iova_addr(map) + SZ_4K,
+	KUNIT_ASSERT_EQ(test, dma_unlink_range(map, PAGE_SIZE, PAGE_SIZE), 0);
+	announce_attack(test, dma_iova_addr(map) + PAGE_SIZE, EDU_XFER_MAX);
+	KUNIT_ASSERT_EQ(test, edu_copy(&env->edu, dma_iova_addr(map),
+				       dma_iova_addr(map) + PAGE_SIZE,
 				       EDU_XFER_MAX), 0);
-	KUNIT_EXPECT_TRUE(test, all_bytes(vdst, 0, SZ_4K));
+	KUNIT_EXPECT_TRUE(test, all_bytes(vdst, 0, PAGE_SIZE));
 
 	/* Nor can it read an unlinked source: it copies zeros, not 0xa7. */
-	KUNIT_ASSERT_EQ(test, dma_unlink_range(map, 0, SZ_4K), 0);
-	KUNIT_ASSERT_EQ(test, edu_copy(&env->edu, dma_iova_addr(map) + SZ_8K,
-				       dma_iova_addr(map) + 3 * SZ_4K, EDU_XFER_MAX), 0);
+	KUNIT_ASSERT_EQ(test, dma_unlink_range(map, 0, PAGE_SIZE), 0);
+	KUNIT_ASSERT_EQ(test, edu_copy(&env->edu, dma_iova_addr(map) + 2 * PAGE_SIZE,
+				       dma_iova_addr(map) + 3 * PAGE_SIZE, EDU_XFER_MAX), 0);
 	KUNIT_ASSERT_TRUE(test, all_bytes(vout, 0, EDU_XFER_MAX));
-	memset(vout, 0x55, SZ_4K);
+	memset(vout, 0x55, PAGE_SIZE);
 	announce_attack(test, dma_iova_addr(map), EDU_XFER_MAX);
 	KUNIT_ASSERT_EQ(test, edu_copy(&env->edu, dma_iova_addr(map),
-				       dma_iova_addr(map) + 3 * SZ_4K, EDU_XFER_MAX), 0);
+				       dma_iova_addr(map) + 3 * PAGE_SIZE, EDU_XFER_MAX), 0);
 	KUNIT_EXPECT_TRUE(test, all_bytes(vout, 0, EDU_XFER_MAX));
 }
 
@@ -711,18 +718,18 @@ static void dma_iova_lockout_after_unlink(struct kunit *test)
 static void dma_iova_lockout_after_destroy(struct kunit *test)
 {
 	struct iova_env *env = env_get(test, 0);
-	struct dma_iova_mapping *keep = map_alloc(test, env_dev(env), SZ_4K);
+	struct dma_iova_mapping *keep = map_alloc(test, env_dev(env), PAGE_SIZE);
 	struct dma_iova_mapping gone;
 	phys_addr_t src = pages_get(test, 0, 0x3c), dst = pages_get(test, 0, 0);
 	u8 *vdst = phys_to_virt(dst);
 	dma_addr_t old;
 
-	KUNIT_ASSERT_EQ(test, dma_link_range(keep, 0, src, SZ_4K,
+	KUNIT_ASSERT_EQ(test, dma_link_range(keep, 0, src, PAGE_SIZE,
 					     DMA_TO_DEVICE, 0), 0);
 	KUNIT_ASSERT_EQ(test, dma_iova_commit(keep), 0);
-	KUNIT_ASSERT_EQ(test, dma_alloc_iova(env_dev(env), &gone, SZ_4K, 0,
+	KUNIT_ASSERT_EQ(test, dma_alloc_iova(env_dev(env), &gone, PAGE_SIZE, 0,
 					     GFP_KERNEL), 0);
-	KUNIT_ASSERT_EQ(test, dma_link_range(&gone, 0, dst, SZ_4K,
+	KUNIT_ASSERT_EQ(test, dma_link_range(&gone, 0, dst, PAGE_SIZE,
 					     DMA_FROM_DEVICE, 0), 0);
 	KUNIT_ASSERT_EQ(test, dma_iova_commit(&gone), 0);
 	old = gone.addr;
@@ -730,13 +737,13 @@ static void dma_iova_lockout_after_destroy(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, edu_copy(&env->edu, keep->addr, old,
 				       EDU_XFER_MAX), 0);
 	KUNIT_ASSERT_TRUE(test, all_bytes(vdst, 0x3c, EDU_XFER_MAX));
-	memset(vdst, 0, SZ_4K);
+	memset(vdst, 0, PAGE_SIZE);
 
 	dma_destroy_iova(&gone);
 	announce_attack(test, old, EDU_XFER_MAX);
 	KUNIT_ASSERT_EQ(test, edu_copy(&env->edu, keep->addr, old,
 				       EDU_XFER_MAX), 0);
-	KUNIT_EXPECT_TRUE(test, all_bytes(vdst, 0, SZ_4K));
+	KUNIT_EXPECT_TRUE(test, all_bytes(vdst, 0, PAGE_SIZE));
 }
 
 /*
@@ -759,23 +766,23 @@ static void dma_iova_lockout_lazy_window_matches_dma_unmap(struct kunit *test)
 	/* One CPU, one rcache: what is freed here is handed out here. */
 	set_cpus_allowed_ptr(current, cpumask_of(raw_smp_processor_id()));
 	msleep(50);	/* start with drained flush queues */
-	a = dma_map_page(dev, page, 0, SZ_4K, DMA_TO_DEVICE);
+	a = dma_map_page(dev, page, 0, PAGE_SIZE, DMA_TO_DEVICE);
 	KUNIT_ASSERT_FALSE(test, dma_mapping_error(dev, a));
-	dma_unmap_page(dev, a, SZ_4K, DMA_TO_DEVICE);
-	b = dma_map_page(dev, page, 0, SZ_4K, DMA_TO_DEVICE);
+	dma_unmap_page(dev, a, PAGE_SIZE, DMA_TO_DEVICE);
+	b = dma_map_page(dev, page, 0, PAGE_SIZE, DMA_TO_DEVICE);
 	KUNIT_ASSERT_FALSE(test, dma_mapping_error(dev, b));
-	dma_unmap_page(dev, b, SZ_4K, DMA_TO_DEVICE);
+	dma_unmap_page(dev, b, PAGE_SIZE, DMA_TO_DEVICE);
 	theirs_reused = a == b;
 
 	msleep(50);
-	KUNIT_ASSERT_EQ(test, dma_alloc_iova(dev, &map, SZ_4K, 0, GFP_KERNEL),
+	KUNIT_ASSERT_EQ(test, dma_alloc_iova(dev, &map, PAGE_SIZE, 0, GFP_KERNEL),
 			0);
 	KUNIT_ASSERT_EQ(test, dma_link_range(&map, 0, page_to_phys(page),
-					     SZ_4K, DMA_TO_DEVICE, 0), 0);
+					     PAGE_SIZE, DMA_TO_DEVICE, 0), 0);
 	KUNIT_ASSERT_EQ(test, dma_iova_commit(&map), 0);
 	first = dma_iova_addr(&map);
 	dma_destroy_iova(&map);
-	KUNIT_ASSERT_EQ(test, dma_alloc_iova(dev, &map, SZ_4K, 0, GFP_KERNEL),
+	KUNIT_ASSERT_EQ(test, dma_alloc_iova(dev, &map, PAGE_SIZE, 0, GFP_KERNEL),
 			0);
 	ours_reused = dma_iova_addr(&map) == first;
 	KUNIT_EXPECT_EQ(test, dma_free_iova(&map), 0);
@@ -810,8 +817,10 @@ struct fault_mem {
 static struct iova_env *fault_setup(struct kunit *test, struct fault_mem *mem)
 {
 	struct iova_env *env = env_get(test, 0);
+	struct p2p_buf *cmb = p2p_get(test, env->edu.pdev, PAGE_SIZE);
 
-	mem->p2p = virt_to_phys(p2p_get(test, env->edu.pdev, SZ_4K)->va);
+	p2p_need_host_bridge(test, cmb->pdev, env_dev(env));
+	mem->p2p = virt_to_phys(cmb->va);
 	mem->pg[0] = pages_get(test, 0, 0);
 	mem->pg[1] = pages_get(test, 2, 0);
 	mem->pg[2] = pages_get(test, 0, 0);
@@ -845,16 +854,16 @@ static int fault_scenario(struct device *dev, struct dma_iova_mapping *map,
 		iommu_unmap(drop_tables, dma_iova_addr(map),
 			    dma_iova_reserved_len(map));
 	*stage = 1;
-	ret = dma_link_range(map, 0, pg[0], SZ_4K, DMA_TO_DEVICE, 0) ?:
+	ret = dma_link_range(map, 0, pg[0], PAGE_SIZE, DMA_TO_DEVICE, 0) ?:
 	      dma_iova_commit(map);
 	if (ret)
 		return ret;
 	*stage = 2;
-	return dma_link_range(map, SZ_8K + 0x800, pg[1] + 0x800, SZ_8K,
+	return dma_link_range(map, 2 * PAGE_SIZE + 0x800, pg[1] + 0x800, 2 * PAGE_SIZE,
 			      DMA_FROM_DEVICE, 0) ?:
-	       dma_link_range(map, SZ_32K, mem->p2p, SZ_4K, DMA_BIDIRECTIONAL,
+	       dma_link_range(map, 8 * PAGE_SIZE, mem->p2p, PAGE_SIZE, DMA_BIDIRECTIONAL,
 			      0) ?:
-	       dma_link_range(map, SZ_32K + SZ_8K, pg[2], SZ_4K, DMA_TO_DEVICE,
+	       dma_link_range(map, 8 * PAGE_SIZE + 2 * PAGE_SIZE, pg[2], PAGE_SIZE, DMA_TO_DEVICE,
 			      0) ?:
 	       dma_iova_commit(map);
 }
@@ -865,8 +874,8 @@ static void expect_complete(struct kunit *test, struct iova_env *env,
 			    const struct fault_mem *mem)
 {
 	KUNIT_EXPECT_EQ(test, dma_iova_nr_chunks(map), 4);
-	expect_resolves(test, env->domain, map, 0, mem->pg[0], SZ_4K);
-	expect_resolves(test, env->domain, map, SZ_32K, mem->p2p, SZ_4K);
+	expect_resolves(test, env->domain, map, 0, mem->pg[0], PAGE_SIZE);
+	expect_resolves(test, env->domain, map, 8 * PAGE_SIZE, mem->p2p, PAGE_SIZE);
 }
 
 /*
@@ -885,16 +894,16 @@ static void expect_unwound(struct kunit *test, struct iova_env *env,
 	KUNIT_EXPECT_TRUE(test, dma_iova_is_live(map));
 	KUNIT_EXPECT_EQ_MSG(test, dma_iova_nr_chunks(map), stage - 1, "call %u", k);
 	KUNIT_EXPECT_TRUE(test, nothing_pending(map));
-	expect_unmapped(test, env->domain, dma_iova_addr(map) + SZ_4K, SZ_64K - SZ_4K);
+	expect_unmapped(test, env->domain, dma_iova_addr(map) + PAGE_SIZE, 15 * PAGE_SIZE);
 	if (stage == 1)
-		expect_unmapped(test, env->domain, dma_iova_addr(map), SZ_4K);
+		expect_unmapped(test, env->domain, dma_iova_addr(map), PAGE_SIZE);
 	else
-		expect_resolves(test, env->domain, map, 0, mem->pg[0], SZ_4K);
+		expect_resolves(test, env->domain, map, 0, mem->pg[0], PAGE_SIZE);
 }
 
 /*
  * Fail the 1st, 2nd, ... lower-layer call of the scenario in turn, on the
- * real intel-iommu driver: each failure returns an error, leaves nothing of
+ * real IOMMU driver: each failure returns an error, leaves nothing of
  * its batch in the page tables, keeps the committed batch, and gives all
  * IOVA back once the mapping is destroyed.
  */
@@ -912,7 +921,7 @@ static void dma_iova_fault_every_call_should_unwind(struct kunit *test)
 		kunit_skip(test, "needs CONFIG_FAULT_INJECTION");
 	env = fault_setup(test, &mem);
 	dev = env_dev(env);
-	KUNIT_ASSERT_EQ(test, dma_alloc_iova(dev, &map, SZ_64K, 0, GFP_KERNEL),
+	KUNIT_ASSERT_EQ(test, dma_alloc_iova(dev, &map, 16 * PAGE_SIZE, 0, GFP_KERNEL),
 			0);
 	base = dma_iova_addr(&map);
 	KUNIT_ASSERT_EQ(test, dma_free_iova(&map), 0);
@@ -921,7 +930,7 @@ static void dma_iova_fault_every_call_should_unwind(struct kunit *test)
 		int stage, ret;
 
 		fault_arm(k);
-		ret = fault_scenario(dev, &map, SZ_64K, &mem, &stage, NULL);
+		ret = fault_scenario(dev, &map, 16 * PAGE_SIZE, &mem, &stage, NULL);
 		if (!fault_disarm()) {
 			/* Past the last call: everything worked. */
 			KUNIT_EXPECT_EQ(test, ret, 0);
@@ -935,7 +944,7 @@ static void dma_iova_fault_every_call_should_unwind(struct kunit *test)
 		if (stage == 0)
 			continue;
 		dma_destroy_iova(&map);
-		expect_iova_released(test, dev, base, SZ_64K);
+		expect_iova_released(test, dev, base, 16 * PAGE_SIZE);
 	}
 	/*
 	 * IOVA and record allocations; map + sync; 11 calls in the second
@@ -978,7 +987,7 @@ static void destroy_all(void *data)
 
 /*
  * The same scenario under fail-nth: the k-th fault-injectable call of this
- * task fails, be it our hook or a page allocation of the Intel IOMMU
+ * task fails, be it our hook or a page allocation of the IOMMU
  * driver's page tables, until a run completes without a failure. Every run
  * reserves its own 2 MiB of IOVA, keeps it to the end and drops any page
  * table an earlier user of the range left there, so the driver must
@@ -1073,7 +1082,7 @@ static void dma_iova_fault_driver_allocations_should_unwind(struct kunit *test)
 		KUNIT_EXPECT_TRUE_MSG(test, hit, "call %u failed uninjected", k);
 		expect_unwound(test, env, map, &mem, stage, k);
 		if (stage == 2)
-			dma_unlink_range(map, 0, SZ_4K);
+			dma_unlink_range(map, 0, PAGE_SIZE);
 	}
 	kunit_info(test, "fail-nth: %u calls failed, %u in the hook, %u below: %s\n",
 		   ours + others, ours, others, trace);
@@ -1098,6 +1107,7 @@ static struct kunit_suite dma_iova_fault_test_suite = {
 
 struct kunit_debug_env {
 	struct dma_iova_debug_env env;
+	struct kunit *test;
 	struct iova_env *iova;
 	phys_addr_t pages[4];
 };
@@ -1112,27 +1122,17 @@ static void kdbg_bounce(struct dma_iova_debug_env *env, bool on)
 	to_pci_dev(env->dev)->untrusted = on;
 }
 
-static int kdbg_probe(struct pci_dev *pdev, const struct pci_device_id *id)
-{
-	return 0;
-}
-
-static const struct pci_device_id kdbg_ids[] = {
-	{ PCI_DEVICE(EDU_VENDOR_ID, EDU_DEVICE_ID) },
-	{}
-};
-
-static struct pci_driver kdbg_driver = {
-	.name = "dma_iova_debug_unbind",
-	.id_table = kdbg_ids,
-	.probe = kdbg_probe,
-};
-
-/* Bind a driver to the edu devices and unbind it: dma-debug's notifier. */
+/*
+ * Unbind the edu device's driver (dma_iova_edu.h binds one) and bind it
+ * again: the unbind runs dma-debug's notifier.
+ */
 static void kdbg_unbind(struct dma_iova_debug_env *env)
 {
-	if (!pci_register_driver(&kdbg_driver))
-		pci_unregister_driver(&kdbg_driver);
+	struct kunit_debug_env *k = container_of(env, struct kunit_debug_env,
+						 env);
+
+	device_release_driver(env->dev);
+	KUNIT_EXPECT_EQ(k->test, device_attach(env->dev), 1);
 }
 
 static void kdbg_release(struct dma_iova_debug_env *env,
@@ -1165,11 +1165,13 @@ static phys_addr_t stack_phys(const void *p)
 static struct kunit_debug_env *kdbg_env(struct kunit *test, const void *local)
 {
 	struct kunit_debug_env *k = kunit_kzalloc(test, sizeof(*k), GFP_KERNEL);
+	struct p2p_buf *cmb;
 	unsigned int i;
 
 	if (!IS_ENABLED(CONFIG_DMA_API_DEBUG))
 		kunit_skip(test, "needs CONFIG_DMA_API_DEBUG");
 	KUNIT_ASSERT_NOT_NULL(test, k);
+	k->test = test;
 	k->iova = env_get(test, 0);
 	for (i = 0; i < ARRAY_SIZE(k->pages); i++)
 		k->pages[i] = pages_get(test, 0, 0);
@@ -1180,8 +1182,9 @@ static struct kunit_debug_env *kdbg_env(struct kunit *test, const void *local)
 	k->env.page = kdbg_page;
 	k->env.stack_phys = stack_phys(local);
 	k->env.text_phys = __pa_symbol(_stext) + 0x40;
-	k->env.p2p_phys = virt_to_phys(p2p_get(test, k->iova->edu.pdev,
-					       k->env.granule)->va);
+	cmb = p2p_get(test, k->iova->edu.pdev, k->env.granule);
+	if (pci_p2pdma_distance(cmb->pdev, k->env.dev, false) >= 0)
+		k->env.p2p_phys = virt_to_phys(cmb->va);
 	k->env.needs_bounce = kdbg_bounce;
 	k->env.unbind = kdbg_unbind;
 	k->env.release_leaked = kdbg_release;
@@ -1200,6 +1203,8 @@ static void dma_iova_debug_check_should_fire_once(struct kunit *test)
 	u64 on_stack = 0;
 	struct kunit_debug_env *k = kdbg_env(test, &on_stack);
 
+	if (dc->misuse == dbg_bounce_p2p && !k->env.p2p_phys)
+		kunit_skip(test, "the kernel allows no P2P through this host bridge");
 	KUNIT_ASSERT_EQ(test, dc->prepare(&k->env), 0);
 	for (c = 0; c < DMA_IOVA_DBG_NR; c++)
 		before[c] = dma_iova_debug_errors(c);
@@ -1243,18 +1248,18 @@ static u64 debug_scale_run(struct kunit *test, struct device *dev,
 	unsigned int i;
 	u64 t0 = ktime_get_ns();
 
-	KUNIT_ASSERT_EQ(test, dma_alloc_iova(dev, &map, (size_t)n * SZ_4K, 0,
+	KUNIT_ASSERT_EQ(test, dma_alloc_iova(dev, &map, (size_t)n * PAGE_SIZE, 0,
 					     GFP_KERNEL), 0);
 	for (i = 0; i < n; i++) {
-		KUNIT_ASSERT_EQ(test, dma_link_range(&map, (size_t)i * SZ_4K,
-						     pages[i], SZ_4K,
+		KUNIT_ASSERT_EQ(test, dma_link_range(&map, (size_t)i * PAGE_SIZE,
+						     pages[i], PAGE_SIZE,
 						     DMA_FROM_DEVICE, 0), 0);
 		cond_resched();
 	}
 	KUNIT_ASSERT_EQ(test, dma_iova_commit(&map), 0);
 	for (i = 0; i < n; i++) {
-		KUNIT_ASSERT_EQ(test, dma_unlink_range(&map, (size_t)i * SZ_4K,
-						       SZ_4K), 0);
+		KUNIT_ASSERT_EQ(test, dma_unlink_range(&map, (size_t)i * PAGE_SIZE,
+						       PAGE_SIZE), 0);
 		cond_resched();
 	}
 	dma_destroy_iova(&map);
@@ -1385,28 +1390,28 @@ static int stress_round(struct stress_thread *t)
 	struct dma_iova_mapping map;
 	int ret;
 
-	ret = dma_alloc_iova(t->dev, &map, STRESS_CHUNKS * 5 * SZ_4K,
+	ret = dma_alloc_iova(t->dev, &map, STRESS_CHUNKS * 5 * PAGE_SIZE,
 			     get_random_u32_below(2) ? SZ_64K : 0, GFP_KERNEL);
 	if (ret)
 		return stress_fail(t, ret, "alloc", 0);
 	for (i = 0; i < n; i++) {
 		unsigned int kind = get_random_u32_below(8);
 
-		len[i] = (1 + get_random_u32_below(4)) * SZ_4K;
+		len[i] = (1 + get_random_u32_below(4)) * PAGE_SIZE;
 		mapped[i] = true;
 		if (kind == 0) {
-			phys[i] = t->cmb + get_random_u32_below(4) * SZ_4K;
+			phys[i] = t->cmb + get_random_u32_below(4) * PAGE_SIZE;
 		} else if (kind == 1) {
 			/* head and tail bounced through swiotlb slots */
 			phys[i] = t->host + SZ_2K;
-			len[i] = SZ_4K;
+			len[i] = PAGE_SIZE;
 			mapped[i] = false;
 		} else {
 			phys[i] = t->host + get_random_u32_below(STRESS_PAGES - 3) *
-					    SZ_4K;
+					    PAGE_SIZE;
 		}
 		off[i] = pos + offset_in_page(phys[i]);
-		pos += len[i] + (mapped[i] ? 0 : SZ_4K);
+		pos += len[i] + (mapped[i] ? 0 : PAGE_SIZE);
 		/* to the device: chunks may share pages without I14 reports */
 		ret = dma_link_range(&map, off[i], phys[i], len[i],
 				     DMA_TO_DEVICE, 0);
@@ -1478,10 +1483,12 @@ static void dma_iova_threads_on_one_device_should_not_interfere(struct kunit *te
 	unsigned int reports = dma_iova_debug_errors(DMA_IOVA_DBG_NONE);
 	struct iova_env *env = env_get(test, 0);
 	unsigned int live = dma_iova_debug_live_states(env_dev(env));
-	struct p2p_buf *cmb = p2p_get(test, env->edu.pdev, 8 * SZ_4K);
+	struct p2p_buf *cmb = p2p_get(test, env->edu.pdev, 8 * PAGE_SIZE);
 	struct stress_thread *t;
 	struct task_struct *task[STRESS_THREADS];
 	unsigned int i, rounds = 0, chunks = 0;
+
+	p2p_need_host_bridge(test, cmb->pdev, env_dev(env));
 
 	make_untrusted(test, env);
 	t = kunit_kcalloc(test, STRESS_THREADS, sizeof(*t), GFP_KERNEL);

@@ -51,6 +51,10 @@ static inline struct iova_env *env_get(struct kunit *test, unsigned int nth)
 				  pci_name(pdev));
 	KUNIT_ASSERT_TRUE_MSG(test, use_dma_iommu(&pdev->dev),
 			      "%s is not in an IOMMU DMA domain", pci_name(pdev));
+	/* the suites lay chunks out in pages: one page must be one granule */
+	KUNIT_ASSERT_EQ_MSG(test, dma_get_merge_boundary(&pdev->dev) + 1,
+			    PAGE_SIZE, "IOMMU granule of %s is not PAGE_SIZE",
+			    pci_name(pdev));
 	return env;
 }
 
@@ -260,6 +264,20 @@ static inline struct p2p_buf *p2p_get(struct kunit *test,
 	KUNIT_ASSERT_NOT_NULL(test, b->va);
 	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, p2p_free, b), 0);
 	return b;
+}
+
+/*
+ * Skip unless @client may reach memory of @provider through the host
+ * bridge: pci_p2pdma allows that only for host bridges on its allow list
+ * (some x86 ones).
+ */
+static inline void p2p_need_host_bridge(struct kunit *test,
+					struct pci_dev *provider,
+					struct device *client)
+{
+	if (pci_p2pdma_distance(provider, client, false) < 0)
+		kunit_skip(test, "the kernel allows no P2P through this host bridge (%s)",
+			   pci_name(provider));
 }
 
 #ifdef CONFIG_FAULT_INJECTION

@@ -3,10 +3,11 @@
  * KUnit suites for RDMA memory regions on one IOVA range
  * (drivers/infiniband/core/umem_link.c).
  *
- * The test's ib_device does DMA through QEMU's edu device behind the
- * emulated Intel IOMMU. Pinned and ODP regions are real user memory of an
- * mm attached to the test; the device writes through the region's IOVA and
- * the bytes are read back from the user pages. dma-buf regions mix host
+ * The test's ib_device does DMA through QEMU's edu device behind an
+ * emulated IOMMU (VT-d, AMD-Vi, virtio-iommu or SMMUv3). Pinned and ODP
+ * regions are real user memory of an mm attached to the test; the device
+ * writes through the region's IOVA and the bytes are read back from the
+ * user pages. dma-buf regions mix host
  * pages with NVMe CMB peer memory. ODP invalidations are counted at the
  * IOMMU driver's IOTLB sync with a kprobe.
  */
@@ -274,7 +275,7 @@ static void umem_link_best_pgsz_should_follow_the_iova(struct kunit *test)
 	/* device VA = IOVA: any supported size fits one segment */
 	pgsz = ib_umem_link_find_best_pgsz(umem, SZ_4K | SZ_2M, seg.addr);
 	KUNIT_EXPECT_EQ(test, pgsz, SZ_2M);
-	/* capped as in 6.12: the smallest size covering 12 KiB suffices */
+	/* capped as in 6.12: the smallest size covering the 3 pages suffices */
 	pgsz = ib_umem_link_find_best_pgsz(umem, SZ_4K | SZ_64K | SZ_2M,
 					   seg.addr);
 	KUNIT_EXPECT_EQ(test, pgsz, (seg.addr ^ (seg.addr + len - 1)) < SZ_64K ?
@@ -288,19 +289,19 @@ static void umem_link_best_pgsz_should_follow_the_iova(struct kunit *test)
 		KUNIT_EXPECT_NE(test, (seg.addr ^ va) & ((pgsz == SZ_4K ?
 				SZ_64K : SZ_2M) - 1), 0);
 	/* in-page offsets differ: no block size works */
-	KUNIT_EXPECT_EQ(test, ib_umem_link_find_best_pgsz(umem, SZ_4K,
+	KUNIT_EXPECT_EQ(test, ib_umem_link_find_best_pgsz(umem, PAGE_SIZE,
 							  va + 8), 0);
 	/* sizes below PAGE_SIZE are never offered */
 	KUNIT_EXPECT_EQ(test, ib_umem_link_find_best_pgsz(umem, SZ_1K, va), 0);
 
 	expect = seg.addr;
-	ib_umem_link_for_each_block(umem, &iter, SZ_4K, &block) {
+	ib_umem_link_for_each_block(umem, &iter, PAGE_SIZE, &block) {
 		KUNIT_EXPECT_EQ(test, block, expect);
-		expect += SZ_4K;
+		expect += PAGE_SIZE;
 		n++;
 	}
 	KUNIT_EXPECT_EQ(test, n, 3);
-	KUNIT_EXPECT_EQ(test, ib_umem_link_num_dma_blocks(umem, SZ_4K), 3);
+	KUNIT_EXPECT_EQ(test, ib_umem_link_num_dma_blocks(umem, PAGE_SIZE), 3);
 	KUNIT_EXPECT_EQ(test, ib_umem_link_num_dma_blocks(umem, SZ_2M),
 			ALIGN(seg.addr + len, SZ_2M) / SZ_2M -
 			seg.addr / SZ_2M);
@@ -559,7 +560,8 @@ static void flush_counter_stop(void *kp)
 }
 
 /*
- * Count calls of @symbol, which takes @domain first. Stop it with
+ * Count calls of @symbol, or of the function at @addr, which takes
+ * @domain first. Stop it with
  * counter_stop() before the test returns: the test thread's exit tears its
  * mm down (ODP invalidations) while KUnit's cleanup runs in another thread,
  * and a probe hit there while cleanup removed it oopsed on the int3 left
@@ -567,7 +569,7 @@ static void flush_counter_stop(void *kp)
  */
 static struct flush_counter *call_counter_start(struct kunit *test,
 						struct iommu_domain *domain,
-						const char *symbol)
+						const char *symbol, void *addr)
 {
 	struct flush_counter *fc = kunit_kzalloc(test, sizeof(*fc), GFP_KERNEL);
 	int ret;
@@ -575,9 +577,10 @@ static struct flush_counter *call_counter_start(struct kunit *test,
 	KUNIT_ASSERT_NOT_NULL(test, fc);
 	fc->domain = domain;
 	fc->kp.symbol_name = symbol;
+	fc->kp.addr = addr;
 	fc->kp.pre_handler = flush_counter_hit;
 	ret = register_kprobe(&fc->kp);
-	KUNIT_ASSERT_EQ_MSG(test, ret, 0, "kprobe on %s", fc->kp.symbol_name);
+	KUNIT_ASSERT_EQ_MSG(test, ret, 0, "kprobe on %s", symbol ?: "iotlb_sync");
 	KUNIT_ASSERT_EQ(test,
 			kunit_add_action_or_reset(test, flush_counter_stop,
 						  &fc->kp), 0);
@@ -589,11 +592,14 @@ static void counter_stop(struct kunit *test, struct flush_counter *fc)
 	kunit_release_action(test, flush_counter_stop, &fc->kp);
 }
 
-/* Count the Intel IOMMU driver's IOTLB syncs for @domain. */
+/* Count the IOMMU driver's IOTLB syncs for @domain, whichever it is. */
 static struct flush_counter *flush_counter_start(struct kunit *test,
 						 struct iommu_domain *domain)
 {
-	return call_counter_start(test, domain, "intel_iommu_tlb_sync");
+	void *sync = domain->ops->iotlb_sync;
+
+	KUNIT_ASSERT_NOT_NULL_MSG(test, sync, "the IOMMU driver has no iotlb_sync");
+	return call_counter_start(test, domain, NULL, sync);
 }
 
 /*
@@ -661,7 +667,8 @@ static void umem_link_odp_p2p_pages_should_carry_their_type(struct kunit *test)
 	struct ib_umem_link *pinned;
 	unsigned int i;
 
-	pci_dev_put(cmb_dev);
+	pci_dev_put(cmb_dev);	/* the NVMe device stays for good */
+	p2p_need_host_bridge(test, cmb_dev, env_dev(env->iova));
 	pinned = ib_umem_link_get(env->ibdev, va, len, IB_ACCESS_LOCAL_WRITE);
 	KUNIT_EXPECT_EQ(test, PTR_ERR(pinned), -EFAULT);
 	if (!IS_ERR(pinned))
@@ -1066,10 +1073,10 @@ static int dmabuf_map(struct ib_umem_link_dmabuf *umem)
 static void umem_link_dmabuf_host_and_cmb_should_share_the_iova(struct kunit *test)
 {
 	struct mr_env *env = mr_env_get(test, 0);
-	struct p2p_buf *cmb = p2p_get(test, env->iova->edu.pdev, SZ_8K);
+	struct p2p_buf *cmb = p2p_get(test, env->iova->edu.pdev, 2 * PAGE_SIZE);
 	struct dma_buf_phys_vec vecs[] = {
 		{ pages_get(test, 0, 0), PAGE_SIZE },
-		{ virt_to_phys(cmb->va), SZ_8K },
+		{ virt_to_phys(cmb->va), 2 * PAGE_SIZE },
 		{ pages_get(test, 0, 0), PAGE_SIZE },
 	};
 	struct test_exporter *exp = exporter_get(test, vecs, 3);
@@ -1077,10 +1084,11 @@ static void umem_link_dmabuf_host_and_cmb_should_share_the_iova(struct kunit *te
 	struct dma_iova_mapping *map = &umem->umem.map;
 	static const u8 types[] = { DMA_CHUNK_HOST, DMA_CHUNK_P2P_HOST_BRIDGE,
 				    DMA_CHUNK_HOST };
-	const size_t offs[] = { 0, PAGE_SIZE, PAGE_SIZE + SZ_8K };
+	const size_t offs[] = { 0, PAGE_SIZE, 3 * PAGE_SIZE };
 	struct dma_iova_seg seg;
 	unsigned int i;
 
+	p2p_need_host_bridge(test, cmb->pdev, env_dev(env->iova));
 	KUNIT_ASSERT_EQ(test, dmabuf_map(umem), 0);
 	KUNIT_EXPECT_EQ(test, atomic_read(&exp->mapped), 1);
 	KUNIT_ASSERT_EQ(test, dma_iova_nr_chunks(map), 3);
@@ -1092,7 +1100,7 @@ static void umem_link_dmabuf_host_and_cmb_should_share_the_iova(struct kunit *te
 	expect_resolves(test, env->iova->domain, map, 0, vecs[0].paddr,
 			PAGE_SIZE);
 	expect_resolves(test, env->iova->domain, map, PAGE_SIZE, vecs[1].paddr,
-			SZ_8K);
+			2 * PAGE_SIZE);
 	expect_resolves(test, env->iova->domain, map, 3 * PAGE_SIZE,
 			vecs[2].paddr, PAGE_SIZE);
 
@@ -1101,7 +1109,7 @@ static void umem_link_dmabuf_host_and_cmb_should_share_the_iova(struct kunit *te
 			   XFER / 2, env->src, XFER / 2);
 	KUNIT_EXPECT_MEMEQ(test, cmb->va, env->src + XFER / 2, XFER / 2);
 	device_write(test, env, seg.addr + 3 * PAGE_SIZE - XFER / 2);
-	KUNIT_EXPECT_MEMEQ(test, cmb->va + SZ_8K - XFER / 2, env->src,
+	KUNIT_EXPECT_MEMEQ(test, cmb->va + 2 * PAGE_SIZE - XFER / 2, env->src,
 			   XFER / 2);
 	KUNIT_EXPECT_MEMEQ(test, phys_to_virt(vecs[2].paddr),
 			   env->src + XFER / 2, XFER / 2);
@@ -1193,16 +1201,17 @@ static void umem_link_dmabuf_map_should_wait_for_the_move(struct kunit *test)
 static void umem_link_dmabuf_pinned_import_should_pin_and_link(struct kunit *test)
 {
 	struct mr_env *env = mr_env_get(test, 0);
-	struct p2p_buf *cmb = p2p_get(test, env->iova->edu.pdev, SZ_8K);
+	struct p2p_buf *cmb = p2p_get(test, env->iova->edu.pdev, 2 * PAGE_SIZE);
 	struct dma_buf_phys_vec vecs[] = {
 		{ pages_get(test, 0, 0), PAGE_SIZE },
-		{ virt_to_phys(cmb->va), SZ_8K },
+		{ virt_to_phys(cmb->va), 2 * PAGE_SIZE },
 	};
 	struct test_exporter *exp = exporter_get(test, vecs, 2);
 	struct device *nopci = direct_dev_get(test, "umem_link_nopin");
 	struct ib_umem_link_dmabuf *umem;
 	struct dma_iova_seg seg;
 
+	p2p_need_host_bridge(test, cmb->pdev, env_dev(env->iova));
 	umem = ib_umem_link_dmabuf_get_pinned(env->ibdev, exp->dmabuf, 0,
 					      3 * PAGE_SIZE,
 					      IB_ACCESS_LOCAL_WRITE);
@@ -1250,7 +1259,7 @@ static struct pci_dev *bar_provider(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test,
 							pci_disable_action,
 							pdev), 0);
-	KUNIT_ASSERT_GE(test, pci_resource_len(pdev, 2), SZ_64K);
+	KUNIT_ASSERT_GE(test, pci_resource_len(pdev, 2), 6 * PAGE_SIZE);
 	pfn = PHYS_PFN(pci_resource_start(pdev, 2));
 	KUNIT_ASSERT_FALSE(test, pfn_valid(pfn));
 	return pdev;
@@ -1269,7 +1278,7 @@ static void umem_link_dmabuf_bar_without_pages_should_link(struct kunit *test)
 	phys_addr_t bar_phys = pci_resource_start(bar, 2);
 	struct dma_buf_phys_vec vecs[] = {
 		{ pages_get(test, 0, 0), PAGE_SIZE },
-		{ bar_phys + SZ_16K, SZ_8K },
+		{ bar_phys + 4 * PAGE_SIZE, 2 * PAGE_SIZE },
 		{ pages_get(test, 0, 0), PAGE_SIZE },
 	};
 	struct test_exporter *exp = exporter_get(test, vecs, 3);
@@ -1280,9 +1289,10 @@ static void umem_link_dmabuf_bar_without_pages_should_link(struct kunit *test)
 	void __iomem *io;
 	u8 *got;
 
-	io = pci_iomap_range(bar, 2, SZ_16K, SZ_8K);
+	p2p_need_host_bridge(test, bar, env_dev(env->iova));
+	io = pci_iomap_range(bar, 2, 4 * PAGE_SIZE, 2 * PAGE_SIZE);
 	KUNIT_ASSERT_TRUE(test, io);
-	memset_io(io, 0, SZ_8K);
+	memset_io(io, 0, 2 * PAGE_SIZE);
 	got = kunit_kzalloc(test, XFER, GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, got);
 
@@ -1293,7 +1303,7 @@ static void umem_link_dmabuf_bar_without_pages_should_link(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, nr_segs(map, &seg), 1);
 	KUNIT_EXPECT_EQ(test, seg.len, 4 * PAGE_SIZE);
 	expect_resolves(test, env->iova->domain, map, PAGE_SIZE, vecs[1].paddr,
-			SZ_8K);
+			2 * PAGE_SIZE);
 
 	device_write(test, env, seg.addr + PAGE_SIZE - XFER / 2);
 	KUNIT_EXPECT_MEMEQ(test, phys_to_virt(vecs[0].paddr) + PAGE_SIZE -
@@ -1301,7 +1311,7 @@ static void umem_link_dmabuf_bar_without_pages_should_link(struct kunit *test)
 	memcpy_fromio(got, io, XFER / 2);
 	KUNIT_EXPECT_MEMEQ(test, got, env->src + XFER / 2, XFER / 2);
 	device_write(test, env, seg.addr + 3 * PAGE_SIZE - XFER / 2);
-	memcpy_fromio(got, io + SZ_8K - XFER / 2, XFER / 2);
+	memcpy_fromio(got, io + 2 * PAGE_SIZE - XFER / 2, XFER / 2);
 	KUNIT_EXPECT_MEMEQ(test, got, env->src, XFER / 2);
 	KUNIT_EXPECT_MEMEQ(test, phys_to_virt(vecs[2].paddr),
 			   env->src + XFER / 2, XFER / 2);
@@ -1324,10 +1334,10 @@ static void umem_link_dmabuf_bar_without_pages_should_link(struct kunit *test)
 static void umem_link_dmabuf_bus_address_p2p_should_be_own_segment(struct kunit *test)
 {
 	struct mr_env *env = mr_env_get(test, 1);
-	struct p2p_buf *cmb = p2p_get(test, env->iova->edu.pdev, SZ_8K);
+	struct p2p_buf *cmb = p2p_get(test, env->iova->edu.pdev, 2 * PAGE_SIZE);
 	struct dma_buf_phys_vec vecs[] = {
 		{ pages_get(test, 0, 0), PAGE_SIZE },
-		{ virt_to_phys(cmb->va), SZ_8K },
+		{ virt_to_phys(cmb->va), 2 * PAGE_SIZE },
 		{ pages_get(test, 0, 0), PAGE_SIZE },
 	};
 	struct test_exporter *exp = exporter_get(test, vecs, 3);
@@ -1335,7 +1345,7 @@ static void umem_link_dmabuf_bus_address_p2p_should_be_own_segment(struct kunit 
 	struct dma_iova_mapping *map = &umem->umem.map;
 	static const u8 types[] = { DMA_CHUNK_HOST, DMA_CHUNK_P2P_BUS,
 				    DMA_CHUNK_HOST };
-	const size_t offs[] = { 0, PAGE_SIZE, PAGE_SIZE + SZ_8K };
+	const size_t offs[] = { 0, PAGE_SIZE, 3 * PAGE_SIZE };
 	dma_addr_t bus = pci_p2pmem_virt_to_bus(cmb->pdev, cmb->va);
 	struct ib_umem_link_block_iter iter;
 	dma_addr_t block, blocks[4];
@@ -1354,20 +1364,20 @@ static void umem_link_dmabuf_bus_address_p2p_should_be_own_segment(struct kunit 
 			PAGE_SIZE);
 	expect_resolves(test, env->iova->domain, map, 3 * PAGE_SIZE,
 			vecs[2].paddr, PAGE_SIZE);
-	expect_unmapped(test, env->iova->domain, dma_iova_addr(map) + PAGE_SIZE, SZ_8K);
+	expect_unmapped(test, env->iova->domain, dma_iova_addr(map) + PAGE_SIZE, 2 * PAGE_SIZE);
 
-	/* segment edges at 4 KiB and 12 KiB of the region: 4 KiB blocks */
+	/* segment edges at 1 and 3 pages into the region: page-sized blocks */
 	KUNIT_EXPECT_EQ(test,
 			ib_umem_link_find_best_pgsz(&umem->umem,
-						    SZ_4K | SZ_64K | SZ_2M,
-						    dma_iova_addr(map)), SZ_4K);
-	ib_umem_link_for_each_block(&umem->umem, &iter, SZ_4K, &block)
+						    PAGE_SIZE | 16 * PAGE_SIZE | SZ_2M,
+						    dma_iova_addr(map)), PAGE_SIZE);
+	ib_umem_link_for_each_block(&umem->umem, &iter, PAGE_SIZE, &block)
 		if (n < ARRAY_SIZE(blocks))
 			blocks[n++] = block;
 	KUNIT_ASSERT_EQ(test, n, 4);
 	KUNIT_EXPECT_EQ(test, blocks[0], dma_iova_addr(map));
 	KUNIT_EXPECT_EQ(test, blocks[1], bus);
-	KUNIT_EXPECT_EQ(test, blocks[2], bus + SZ_4K);
+	KUNIT_EXPECT_EQ(test, blocks[2], bus + PAGE_SIZE);
 	KUNIT_EXPECT_EQ(test, blocks[3], dma_iova_addr(map) + 3 * PAGE_SIZE);
 
 	device_write(test, env, dma_iova_addr(map) + 3 * PAGE_SIZE + 100);
@@ -1382,10 +1392,10 @@ static void umem_link_dmabuf_bus_address_p2p_should_be_own_segment(struct kunit 
 static void umem_link_dmabuf_failures_should_unwind(struct kunit *test)
 {
 	struct mr_env *env = mr_env_get(test, 0);
-	struct p2p_buf *cmb = p2p_get(test, env->iova->edu.pdev, SZ_4K);
+	struct p2p_buf *cmb = p2p_get(test, env->iova->edu.pdev, PAGE_SIZE);
 	struct dma_buf_phys_vec vecs[] = {
 		{ pages_get(test, 0, 0), PAGE_SIZE },
-		{ virt_to_phys(cmb->va), SZ_4K },
+		{ virt_to_phys(cmb->va), PAGE_SIZE },
 	};
 	struct test_exporter *exp = exporter_get(test, vecs, 2);
 	struct device *nopci = direct_dev_get(test, "umem_link_nopci");
@@ -1393,14 +1403,14 @@ static void umem_link_dmabuf_failures_should_unwind(struct kunit *test)
 	struct ib_umem_link_dmabuf *umem;
 	struct dma_buf_attach_ops no_move = {};
 
-	umem = ib_umem_link_dmabuf_get(virt, exp->dmabuf, 0, SZ_4K, 0,
+	umem = ib_umem_link_dmabuf_get(virt, exp->dmabuf, 0, PAGE_SIZE, 0,
 				       &dmabuf_importer_ops, NULL);
 	KUNIT_EXPECT_EQ(test, PTR_ERR(umem), -EOPNOTSUPP);
 	/* past the end of the buffer */
-	umem = ib_umem_link_dmabuf_get(env->ibdev, exp->dmabuf, SZ_4K, SZ_8K,
+	umem = ib_umem_link_dmabuf_get(env->ibdev, exp->dmabuf, PAGE_SIZE, 2 * PAGE_SIZE,
 				       0, &dmabuf_importer_ops, NULL);
 	KUNIT_EXPECT_EQ(test, PTR_ERR(umem), -EINVAL);
-	umem = ib_umem_link_dmabuf_get(env->ibdev, exp->dmabuf, 0, SZ_4K, 0,
+	umem = ib_umem_link_dmabuf_get(env->ibdev, exp->dmabuf, 0, PAGE_SIZE, 0,
 				       &no_move, NULL);
 	KUNIT_EXPECT_EQ(test, PTR_ERR(umem), -EINVAL);
 
@@ -1412,7 +1422,7 @@ static void umem_link_dmabuf_failures_should_unwind(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, atomic_read(&exp->mapped), 0);
 
 	/* the reachable part alone maps */
-	umem = ib_umem_link_dmabuf_get(env->ibdev, exp->dmabuf, 0, SZ_4K, 0,
+	umem = ib_umem_link_dmabuf_get(env->ibdev, exp->dmabuf, 0, PAGE_SIZE, 0,
 				       &dmabuf_importer_ops, NULL);
 	KUNIT_ASSERT_FALSE(test, IS_ERR(umem));
 	KUNIT_EXPECT_EQ(test, dmabuf_map(umem), 0);
@@ -1525,7 +1535,8 @@ static void umem_link_odp_large_region_should_scale(struct kunit *test)
 	expect_user_bytes(test, env, va + i * PAGE_SIZE);
 
 	fc = flush_counter_start(test, env->iova->domain);
-	unmaps = call_counter_start(test, env->iova->domain, "iommu_unmap_fast");
+	unmaps = call_counter_start(test, env->iova->domain, "iommu_unmap_fast",
+				    NULL);
 	inv = ctx->invalidations;
 	t0 = ktime_get_ns();
 	for (k = 0; k < 256; k++) {
