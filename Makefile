@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0-only
 #
-# make test     harness + KUnit in QEMU (intel-iommu, strict and lazy)
+# make test     harness + KUnit in QEMU (intel-iommu and one more IOMMU)
+# make test-all make test, then KUnit + demo behind every other IOMMU
 # make harness  userspace harness only (seconds)
 # make kunit    KUnit in QEMU only (builds the kernel)
 # make run      boot the patched kernel and run the DMA demo
@@ -15,10 +16,13 @@
 FUZZ_SECONDS ?= 600
 STRESS_SECONDS ?= 180
 
-.PHONY: test harness kunit run fuzz check stress bench trace series series-check clean
+.PHONY: test test-all harness kunit run fuzz check stress bench trace series series-check clean
 
 test:
 	scripts/test.sh
+
+test-all:
+	scripts/test-all.sh
 
 harness:
 	$(MAKE) -C tools/testing/dma-iova run

@@ -1,25 +1,29 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-only
 #
-# Overlay and patch the 6.12 tree, configure it for KUnit under QEMU with
-# the emulated Intel IOMMU, and build it (ccache, incremental), showing
-# progress. Prints the tree's path on its last line.
+# Overlay and patch the 6.12 tree, configure it for KUnit on the QEMU
+# machine of DMA_IOVA_IOMMU (kernel-env.sh) and build it (ccache,
+# incremental; cross-compiled for arm64), showing progress. Prints the
+# tree's path on its last line.
 set -euo pipefail
 . "$(dirname "$0")/kernel-env.sh"
 
 tree=$("$repo/scripts/prepare-tree.sh" | tail -n 1)
 mkdir -p "$build"
 cd "$tree"
-python3 tools/testing/kunit/kunit.py config --arch=x86_64 \
-	--build_dir="$build" --kunitconfig="$kunitconfig" \
-	--qemu_config="$qemu_config" --make_options CC="ccache gcc" >&2
+cc="ccache ${cross}gcc"
+python3 tools/testing/kunit/kunit.py config --arch="$arch" \
+	${cross:+--cross_compile="$cross"} --build_dir="$build" \
+	--kunitconfig="$kunitconfig" --qemu_config="$qemu_config" \
+	--make_options CC="$cc" >&2
 
 echo ">> building the kernel in $build (-j$jobs, ccache)" >&2
 start=$(date +%s)
 # One line per 200 compiled objects keeps CI logs short but alive.
-make ARCH=x86_64 O="$build" -j"$jobs" CC="ccache gcc" 2>&1 |
+make ARCH="$arch" ${cross:+CROSS_COMPILE="$cross"} O="$build" -j"$jobs" \
+	CC="$cc" 2>&1 |
 	awk '/ (CC|LD|AR) / { n++; if (n % 200 == 0) { printf ">> %d objects...\n", n; fflush() } }
-	     /error|Error|warning: / { print; fflush() }' >&2
+	     / error: |Error [0-9]|warning: / { print; fflush() }' >&2
 status=${PIPESTATUS[0]}
 [ "$status" -eq 0 ] || { echo ">> kernel build failed" >&2; exit "$status"; }
 echo ">> kernel built in $(( $(date +%s) - start ))s" >&2

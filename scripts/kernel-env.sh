@@ -1,11 +1,46 @@
 # SPDX-License-Identifier: GPL-2.0-only
-# Sourced by the scripts: where the tree, build directory and ccache live.
+# Sourced by the scripts: where the tree, build directory and ccache live,
+# and the machine the kernel runs on. DMA_IOVA_IOMMU picks it: intel
+# (default), amd, virtio (q35, one x86 kernel for all three), smmuv3 or
+# smmuv3-64k (arm64 virt, a kernel with 4 KiB or 64 KiB pages each).
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 CACHE=${DMA_IOVA_CACHE:-$HOME/.cache/dma-iova}
 export CCACHE_DIR=${CCACHE_DIR:-$CACHE/ccache}
-export CCACHE_MAXSIZE=${CCACHE_MAXSIZE:-5G}
+export CCACHE_MAXSIZE=${CCACHE_MAXSIZE:-8G}
 ver=$(dpkg-query -W -f='${Version}' linux-source-6.12 2>/dev/null || echo unknown)
-build=${DMA_IOVA_BUILD:-$CACHE/build-$ver}
-qemu_config=$repo/tools/testing/dma-iova/qemu/intel_iommu.py
+export DMA_IOVA_IOMMU=${DMA_IOVA_IOMMU:-intel}
+case $DMA_IOVA_IOMMU in
+intel | amd | virtio)
+	arch=x86_64
+	cross=
+	machine=q35
+	kernel_image=arch/x86/boot/bzImage
+	console=ttyS0
+	suffix=
+	;;
+smmuv3 | smmuv3-64k)
+	arch=arm64
+	cross=aarch64-linux-gnu-
+	machine=virt
+	kernel_image=arch/arm64/boot/Image.gz
+	console=ttyAMA0
+	export DMA_IOVA_PAGES=4k
+	[ "$DMA_IOVA_IOMMU" = smmuv3-64k ] && DMA_IOVA_PAGES=64k
+	suffix=-arm64-$DMA_IOVA_PAGES
+	;;
+*)
+	echo "DMA_IOVA_IOMMU=$DMA_IOVA_IOMMU: not intel, amd, virtio, smmuv3 or smmuv3-64k" >&2
+	exit 2
+	;;
+esac
+qemu=qemu-system-${arch/arm64/aarch64}
+# A test may skip only for a known limit of the machine: its reason must
+# match. pci_p2pdma allows P2P through no arm64 host bridge.
+case $DMA_IOVA_IOMMU in
+smmuv3*) allowed_skips='P2P through (this|the) host bridge' ;;
+*) allowed_skips='' ;;
+esac
+build=${DMA_IOVA_BUILD:-$CACHE/build-$ver$suffix}
+qemu_config=$repo/tools/testing/dma-iova/qemu/$machine.py
 kunitconfig=${DMA_IOVA_KUNITCONFIG:-$repo/kernel/dma/.kunitconfig}
 jobs=$(nproc)

@@ -7,6 +7,7 @@
 The benchmark table comes from RESULTS_JSON (scripts/bench-report.py's
 out/bench/results.json); nothing in it is typed by hand.
 """
+import glob
 import json
 import os
 import sys
@@ -137,20 +138,18 @@ def bench(path):
 
 
 def kunit_runs(out):
-    """The last make kunit's totals per mode, from out/kunit-*.log.parsed."""
+    """The last KUnit totals per IOMMU and mode, from out/kunit-*.log.parsed."""
     lines = []
-    for mode in ('strict', 'lazy'):
-        path = os.path.join(out, 'kunit-%s.log.parsed' % mode)
-        if not os.path.exists(path):
-            continue
+    for path in sorted(glob.glob(os.path.join(out, 'kunit-*-*.log.parsed'))):
+        iommu, mode = os.path.basename(path)[6:-11].rsplit('-', 1)
         with open(path) as f:
             done = [l.split('] ', 1)[-1].strip() for l in f
                     if 'Testing complete.' in l]
         if done:
-            lines.append('  intel-iommu, %s invalidation: %s' % (mode, done[-1]))
+            lines.append('  %s, %s invalidation: %s' % (iommu, mode, done[-1]))
     if not lines:
         return ''
-    return ('KUnit, the last make kunit run (out/kunit-*.log):\n' +
+    return ('KUnit, the last run of each machine (out/kunit-*.log):\n' +
             '\n'.join(lines) + '\n')
 
 
