@@ -72,22 +72,38 @@ static inline struct pci_dev *edu_find(unsigned int nth)
 
 /*
  * The NVMe controller next to @edu (same bus, or behind the same switch),
- * with a reference held, once its driver has registered the CMB as P2P
- * memory; %NULL if there is none after 10 s.
+ * with a reference held; with @unbound, only one without a driver, and
+ * without a reference (the caller just asks whether there is one).
  */
-static inline struct pci_dev *edu_cmb_near(struct pci_dev *edu)
+static inline struct pci_dev *edu_nvme_near(struct pci_dev *edu,
+					    bool unbound)
 {
 	struct pci_dev *pdev = NULL, *up = pci_upstream_bridge(edu);
-	unsigned int tries;
 
 	while ((pdev = pci_get_class(PCI_CLASS_STORAGE_EXPRESS, pdev))) {
 		struct pci_dev *nup = pci_upstream_bridge(pdev);
 
-		if (pdev->bus == edu->bus ||
-		    (up && nup && pci_upstream_bridge(up) ==
-				  pci_upstream_bridge(nup)))
+		if ((pdev->bus == edu->bus ||
+		     (up && nup && pci_upstream_bridge(up) ==
+				   pci_upstream_bridge(nup))) &&
+		    (!unbound || !pdev->dev.driver)) {
+			if (unbound)
+				pci_dev_put(pdev);
 			break;
+		}
 	}
+	return pdev;
+}
+
+/*
+ * The NVMe controller next to @edu with a reference held, once its driver
+ * has registered the CMB as P2P memory; %NULL if there is none after 10 s.
+ */
+static inline struct pci_dev *edu_cmb_near(struct pci_dev *edu)
+{
+	struct pci_dev *pdev = edu_nvme_near(edu, false);
+	unsigned int tries;
+
 	for (tries = 0; pdev && tries < 100 && !pci_has_p2pmem(pdev); tries++)
 		msleep(100);
 	if (pdev && !pci_has_p2pmem(pdev)) {

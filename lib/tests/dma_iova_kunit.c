@@ -1089,6 +1089,15 @@ static void dma_iova_fault_driver_allocations_should_unwind(struct kunit *test)
 	KUNIT_EXPECT_LE(test, k, FAIL_NTH_RUNS);
 	/* the 15 hook calls of the scenario, the page tables below */
 	KUNIT_EXPECT_EQ(test, ours, 15);
+	/*
+	 * VT-d and io-pgtable free a table when a whole range is unmapped;
+	 * AMD-Vi's v1 tables stay until the domain goes, virtio-iommu keeps
+	 * none in the guest: their drivers had nothing to allocate, and what
+	 * this case is named for did not happen.
+	 */
+	if (!others && test->status == KUNIT_SUCCESS)
+		kunit_skip(test, "no page table allocated under __iommu_map(): %s",
+			   "the driver keeps them after an unmap, or has none here");
 	KUNIT_EXPECT_GT(test, others, 0);
 }
 
@@ -1652,7 +1661,8 @@ static void hmm_dma_huge_mapping_should_unmap_whole(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, hmm_dma_unmap_range(map, 600, 1), 512);
 	for (i = 0; i < 1024; i++)
 		KUNIT_EXPECT_EQ_MSG(test, map->pfns[i], 0, "page %u", i);
-	expect_unmapped(test, env->domain, hmm_dma_iova(map) + SZ_2M, SZ_2M);
+	expect_unmapped(test, env->domain, hmm_dma_iova(map) + 512 * PAGE_SIZE,
+			512 * PAGE_SIZE);
 }
 
 /* Each lower-layer call of a batch fails in turn: nothing of it stays. */
