@@ -9,8 +9,9 @@ Reads a raw KUnit QEMU log. The tests print
 before each DMA they aim at an IOVA they took away. Faults come from the
 guest (each IOMMU driver's fault report) and, where the QEMU model traces
 the faulting address, from QEMU's trace event. Every attack must have
-faulted, and every fault must lie in an attacked range. Prints a summary;
-exits 1 otherwise.
+faulted, and every fault must lie in an attacked range; where the QEMU
+model reports no faults at all (SILENT), only the attacks are checked and
+the matching is reported as skipped. Prints a summary; exits 1 otherwise.
 """
 import re
 import sys
@@ -34,6 +35,10 @@ QEMU = {
     "smmuv3": r"translation failed for iova=" + HEX,
 }
 
+# QEMU 7.2's amd-iommu blocks a DMA it cannot translate but reports it
+# neither to the guest (no IO_PAGE_FAULT event) nor in a trace.
+SILENT = {"amd"}
+
 log = open(sys.argv[1], errors="replace").read()
 iommu = sys.argv[2].split("-")[0]
 attacks = [(int(a, 16), int(n, 16)) for a, n in
@@ -55,6 +60,10 @@ print(f"dma faults ({sys.argv[2]}): {len(attacks)} attacks, "
       f"{len(missed)} attacks without a fault")
 if unexpected:
     print("dma faults: unexpected faults at " + " ".join(unexpected))
+if iommu in SILENT and not guest + qemu:
+    print("dma faults: matching skipped: QEMU's %s model reports no faults"
+          % iommu)
+    sys.exit(0 if attacks else 1)
 if missed:
     print("dma faults: no fault for attacks at " + " ".join(missed))
 sys.exit(1 if unexpected or missed or not attacks else 0)
