@@ -207,7 +207,8 @@ static void blk_dma_boundary_pages_are_one_segment(struct kunit *test)
 	struct iova_env *env = env_get(test, 0);
 	phys_addr_t pg[3], a, b, c;
 	phys_addr_t phys[4];
-	unsigned int len[] = { PAGE_SIZE - SZ_1K, SZ_2K, SZ_2K, SZ_1K + SZ_512 };
+	unsigned int len[] = { PAGE_SIZE - SZ_1K, PAGE_SIZE / 2, PAGE_SIZE / 2,
+			       SZ_1K + SZ_512 };
 	size_t payload = len[0] + len[1] + len[2] + len[3];
 	struct dma_iova_mapping *map = map_state(test);
 	struct dma_iova_seg segs[4];
@@ -220,7 +221,7 @@ static void blk_dma_boundary_pages_are_one_segment(struct kunit *test)
 	c = pg[2];
 	phys[0] = a + SZ_1K;
 	phys[1] = b;
-	phys[2] = b + SZ_2K;
+	phys[2] = b + PAGE_SIZE / 2;
 	phys[3] = c;
 	rq = rq_make(test, phys, len, 4);
 

@@ -124,7 +124,8 @@ static void dma_iova_link_should_resolve_every_byte(struct kunit *test)
 	dma_addr_t addr = dma_iova_addr(map);
 	unsigned int nsegs = 0;
 
-	KUNIT_ASSERT_EQ(test, dma_link_range(map, 0x800, a + 0x800, 0x800,
+	KUNIT_ASSERT_EQ(test, dma_link_range(map, 0x800, a + 0x800,
+					     PAGE_SIZE - 0x800,
 					     DMA_BIDIRECTIONAL, 0), 0);
 	KUNIT_ASSERT_EQ(test, dma_link_range(map, PAGE_SIZE, b, 2 * PAGE_SIZE,
 					     DMA_TO_DEVICE, 0), 0);
@@ -135,7 +136,8 @@ static void dma_iova_link_should_resolve_every_byte(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, chunk_at(map, PAGE_SIZE)->type, DMA_CHUNK_HOST);
 	KUNIT_EXPECT_EQ(test, chunk_at(map, PAGE_SIZE)->dir, DMA_TO_DEVICE);
 
-	expect_resolves(test, env->domain, map, 0x800, a + 0x800, 0x800);
+	expect_resolves(test, env->domain, map, 0x800, a + 0x800,
+			PAGE_SIZE - 0x800);
 	expect_resolves(test, env->domain, map, PAGE_SIZE, b, 2 * PAGE_SIZE);
 	expect_resolves(test, env->domain, map, 3 * PAGE_SIZE, c, 0x234);
 	expect_unmapped(test, env->domain, addr + 4 * PAGE_SIZE, 12 * PAGE_SIZE);
@@ -167,10 +169,11 @@ static void dma_iova_edu_should_copy_through_iova(struct kunit *test)
 	unsigned int i;
 
 	for (i = 0; i < SZ_2K; i++) {
-		va[SZ_2K + i] = i * 7 + 1;
+		va[PAGE_SIZE - SZ_2K + i] = i * 7 + 1;
 		vb[i] = i * 13 + 3;
 	}
-	KUNIT_ASSERT_EQ(test, dma_link_range(map, SZ_2K, a + SZ_2K, SZ_2K,
+	KUNIT_ASSERT_EQ(test, dma_link_range(map, PAGE_SIZE - SZ_2K,
+					     a + PAGE_SIZE - SZ_2K, SZ_2K,
 					     DMA_TO_DEVICE, 0), 0);
 	KUNIT_ASSERT_EQ(test, dma_link_range(map, PAGE_SIZE, b, SZ_2K,
 					     DMA_TO_DEVICE, 0), 0);
@@ -178,13 +181,14 @@ static void dma_iova_edu_should_copy_through_iova(struct kunit *test)
 					     DMA_FROM_DEVICE, 0), 0);
 	KUNIT_ASSERT_EQ(test, dma_iova_commit(map), 0);
 
-	KUNIT_ASSERT_EQ(test, edu_copy(&env->edu, dma_iova_addr(map) + SZ_2K,
-				       dma_iova_addr(map) + 2 * PAGE_SIZE, PAGE_SIZE), 0);
-	dma_iova_sync_for_cpu(map, 2 * PAGE_SIZE, PAGE_SIZE);
+	KUNIT_ASSERT_EQ(test, edu_copy(&env->edu,
+				       dma_iova_addr(map) + PAGE_SIZE - SZ_2K,
+				       dma_iova_addr(map) + 2 * PAGE_SIZE, SZ_4K), 0);
+	dma_iova_sync_for_cpu(map, 2 * PAGE_SIZE, SZ_4K);
 
 	vd = phys_to_virt(dst);
-	for (i = 0; i < PAGE_SIZE; i++) {
-		u8 want = i < SZ_2K ? va[SZ_2K + i] : vb[i - SZ_2K];
+	for (i = 0; i < SZ_4K; i++) {
+		u8 want = i < SZ_2K ? va[PAGE_SIZE - SZ_2K + i] : vb[i - SZ_2K];
 
 		if (vd[i] != want) {
 			KUNIT_FAIL(test, "byte %u: %02x, want %02x", i, vd[i],
@@ -204,7 +208,8 @@ static void dma_iova_edu_should_copy_through_iova(struct kunit *test)
 static void dma_iova_link_bvecs_should_make_one_run(struct kunit *test)
 {
 	struct iova_env *env = env_get(test, 0);
-	struct dma_iova_mapping *map = map_alloc(test, env_dev(env), SZ_128K);
+	struct dma_iova_mapping *map = map_alloc(test, env_dev(env),
+						 32 * PAGE_SIZE);
 	phys_addr_t dst = pages_get(test, 4, 0);
 	struct dma_iova_range holes[] = {
 		{ .offset = 3 * PAGE_SIZE, .size = PAGE_SIZE },
@@ -237,21 +242,21 @@ static void dma_iova_link_bvecs_should_make_one_run(struct kunit *test)
 	for (i = 1; i < 16; i++)
 		expect_resolves(test, env->domain, map, i * PAGE_SIZE, pg[i], PAGE_SIZE);
 
-	/* The device copies 4 KiB at a time, each across two pages. */
+	/* The device copies 4 KiB across each boundary between two pages. */
 	KUNIT_ASSERT_EQ(test, dma_link_range(map, 16 * PAGE_SIZE, dst, 16 * PAGE_SIZE,
 					     DMA_FROM_DEVICE, 0), 0);
 	KUNIT_ASSERT_EQ(test, dma_iova_commit(map), 0);
 	for (i = 0; i < 15; i++)
 		KUNIT_ASSERT_EQ(test, edu_copy(&env->edu, dma_iova_addr(map) +
-					       i * PAGE_SIZE + 0x400,
+					       (i + 1) * PAGE_SIZE - SZ_2K,
 					       dma_iova_addr(map) + 16 * PAGE_SIZE +
-					       i * PAGE_SIZE, PAGE_SIZE), 0);
+					       i * PAGE_SIZE, SZ_4K), 0);
 	dma_iova_sync_for_cpu(map, 16 * PAGE_SIZE, 16 * PAGE_SIZE);
 	for (i = 0; i < 15; i++) {
 		u8 *d = phys_to_virt(dst) + i * PAGE_SIZE;
 
 		KUNIT_EXPECT_EQ_MSG(test, d[0], 0x10 + i, "page %u", i);
-		KUNIT_EXPECT_EQ_MSG(test, d[PAGE_SIZE - 1], 0x11 + i, "page %u", i);
+		KUNIT_EXPECT_EQ_MSG(test, d[SZ_4K - 1], 0x11 + i, "page %u", i);
 	}
 
 	KUNIT_ASSERT_EQ(test, dma_unlink_ranges(map, holes, 2), 0);
@@ -538,10 +543,10 @@ static void dma_iova_bounce_should_cover_only_head_and_tail(struct kunit *test)
 	KUNIT_ASSERT_TRUE(test, is_swiotlb_active(dev));
 	map = map_alloc(test, dev, 16 * PAGE_SIZE);
 
-	/* head 0x800 + middle 0x1000 + tail 0x800 */
-	KUNIT_ASSERT_EQ(test, dma_link_range(map, 0x800, buf + 0x800, 0x2000,
-					     DMA_FROM_DEVICE, 0), 0);
-	/* head 0x800 + tail 0x800, no middle */
+	/* head PAGE_SIZE - 0x800 + middle PAGE_SIZE + tail 0x800 */
+	KUNIT_ASSERT_EQ(test, dma_link_range(map, 0x800, buf + 0x800,
+					     2 * PAGE_SIZE, DMA_FROM_DEVICE, 0), 0);
+	/* head PAGE_SIZE - 0x800 + tail 0x800, no middle */
 	KUNIT_ASSERT_EQ(test, dma_link_range(map, 4 * PAGE_SIZE + 0x800,
 					     buf + 2 * PAGE_SIZE + 0x800, PAGE_SIZE,
 					     DMA_FROM_DEVICE, 0), 0);
@@ -577,11 +582,12 @@ static void dma_iova_bounce_should_cover_only_head_and_tail(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, edu_copy(&env->edu, dma_iova_addr(map) + 8 * PAGE_SIZE,
 				       dma_iova_addr(map) + 0x800, PAGE_SIZE), 0);
 	KUNIT_ASSERT_EQ(test, edu_copy(&env->edu, dma_iova_addr(map) + 8 * PAGE_SIZE,
-				       dma_iova_addr(map) + 0x1800, PAGE_SIZE), 0);
+				       dma_iova_addr(map) + PAGE_SIZE + 0x800,
+				       PAGE_SIZE), 0);
 	KUNIT_EXPECT_EQ(test, v[0x800], 0x11);
-	KUNIT_ASSERT_EQ(test, dma_unlink_range(map, 0x800, 0x2000), 0);
-	for (i = 0; i < 0x3000; i++) {
-		u8 want = i >= 0x800 && i < 0x2800 ? 0xee : 0x11;
+	KUNIT_ASSERT_EQ(test, dma_unlink_range(map, 0x800, 2 * PAGE_SIZE), 0);
+	for (i = 0; i < 3 * PAGE_SIZE; i++) {
+		u8 want = i >= 0x800 && i < 2 * PAGE_SIZE + 0x800 ? 0xee : 0x11;
 
 		if (v[i] != want) {
 			KUNIT_FAIL(test, "byte %x: %02x, want %02x", i, v[i],
@@ -1298,6 +1304,8 @@ static void dma_iova_debug_should_scale(struct kunit *test)
 
 	if (!IS_ENABLED(CONFIG_DMA_API_DEBUG))
 		kunit_skip(test, "needs CONFIG_DMA_API_DEBUG");
+	/* 8000 pages of 64 KiB take more than edu's 28 address bits */
+	edu_wide_mask(test, env_dev(env));
 	pages = kunit_kmalloc_array(test, SCALE_CHUNKS, sizeof(*pages),
 				    GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, pages);

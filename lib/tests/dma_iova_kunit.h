@@ -75,6 +75,23 @@ static inline struct device *env_dev(struct iova_env *env)
 	return &env->edu.pdev->dev;
 }
 
+static inline void edu_mask_restore(void *dev)
+{
+	WARN_ON(dma_set_mask_and_coherent(dev, DMA_BIT_MASK(EDU_DMA_BITS)));
+}
+
+/*
+ * Let the edu device address 1 TiB for one test: QEMU runs it with a
+ * 40-bit dma_mask, the driver keeps 28 bits otherwise.
+ */
+static inline void edu_wide_mask(struct kunit *test, struct device *dev)
+{
+	KUNIT_ASSERT_EQ(test, dma_set_mask_and_coherent(dev, DMA_BIT_MASK(40)),
+			0);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, edu_mask_restore,
+							dev), 0);
+}
+
 static inline void destroy_action(void *map)
 {
 	dma_destroy_iova(map);

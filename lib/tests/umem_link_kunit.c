@@ -1458,23 +1458,6 @@ static void umem_link_dmabuf_failures_should_unwind(struct kunit *test)
 
 /* Large regions, as users register them */
 
-static void mask_restore(void *dev)
-{
-	WARN_ON(dma_set_mask_and_coherent(dev, DMA_BIT_MASK(EDU_DMA_BITS)));
-}
-
-/*
- * Let the edu device address 1 TiB for one test: QEMU runs it with a
- * 40-bit dma_mask, the driver keeps 28 bits otherwise.
- */
-static void wide_mask(struct kunit *test, struct device *dev)
-{
-	KUNIT_ASSERT_EQ(test, dma_set_mask_and_coherent(dev, DMA_BIT_MASK(40)),
-			0);
-	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, mask_restore,
-							dev), 0);
-}
-
 static u64 ms(u64 ns)
 {
 	return div_u64(ns, NSEC_PER_MSEC);
@@ -1533,7 +1516,7 @@ static void umem_link_odp_large_region_should_scale(struct kunit *test)
 	u64 t0, t_full, t_inval, t_sparse;
 	unsigned long va;
 
-	wide_mask(test, env_dev(env->iova));
+	edu_wide_mask(test, env_dev(env->iova));
 	model = kunit_kzalloc(test, BITS_TO_LONGS(npages) * sizeof(long),
 			      GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, model);
@@ -1629,7 +1612,7 @@ static void umem_link_pinned_large_region_should_scale(struct kunit *test)
 	u64 t0, t_get, t_rel;
 	size_t off;
 
-	wide_mask(test, env_dev(env->iova));
+	edu_wide_mask(test, env_dev(env->iova));
 	prandom_seed_state(&rnd, len);
 	va = user_map(test, len);
 	user_fill(test, va, len);
