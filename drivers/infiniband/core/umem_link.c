@@ -532,6 +532,23 @@ out_free:
 }
 EXPORT_SYMBOL_GPL(ib_umem_link_odp_get);
 
+/*
+ * Whether a batch an invalidation raced with may be faulted in again: for
+ * HMM_RANGE_DEFAULT_TIMEOUT after the first race. (6.12 starts that clock
+ * before the first fault, so a range whose first walk alone outlasts it -
+ * a PMD's worth of 64 KiB pages on a slow machine - fails on the first
+ * invalidation, however rare.)
+ */
+static bool odp_may_retry(bool *raced, unsigned long *deadline)
+{
+	if (!*raced) {
+		*raced = true;
+		*deadline = jiffies +
+			    msecs_to_jiffies(HMM_RANGE_DEFAULT_TIMEOUT);
+	}
+	return !time_after(jiffies, *deadline);
+}
+
 /* Fault [@va, @va + @n pages) in and map it; return with the mutex held. */
 static int odp_map_batch(struct ib_umem_link_odp *odp, unsigned long va,
 			 unsigned long n, unsigned long *hmm_pfns, bool write)
@@ -545,8 +562,8 @@ static int odp_map_batch(struct ib_umem_link_odp *odp, unsigned long va,
 		.default_flags = HMM_PFN_REQ_FAULT |
 				 (write ? HMM_PFN_REQ_WRITE : 0),
 	};
-	unsigned long timeout = jiffies +
-				msecs_to_jiffies(HMM_RANGE_DEFAULT_TIMEOUT);
+	unsigned long deadline;
+	bool raced = false;
 	int ret;
 
 	if (!mmget_not_zero(mm))
@@ -561,7 +578,7 @@ static int odp_map_batch(struct ib_umem_link_odp *odp, unsigned long va,
 		ret = hmm_range_fault(&range);
 		mmap_read_unlock(mm);
 		if (ret) {
-			if (ret == -EBUSY && !time_after(jiffies, timeout))
+			if (ret == -EBUSY && odp_may_retry(&raced, &deadline))
 				continue;
 			break;
 		}
@@ -576,7 +593,7 @@ static int odp_map_batch(struct ib_umem_link_odp *odp, unsigned long va,
 		}
 		mutex_unlock(&odp->umem_mutex);
 		ret = -EBUSY;
-	} while (!time_after(jiffies, timeout));
+	} while (odp_may_retry(&raced, &deadline));
 	mmput(mm);
 	return ret;
 }
