@@ -47,8 +47,11 @@ RATIOS = (
 	("upstream/hmm", "odp-upstream", "hmm"),
 	("blksg/blkdma", "blk-sg", "blk-dma"),
 )
-IOTLB = re.compile(r"\bvtd_inv_desc_iotlb_\w+")
-DESC = re.compile(r"\bvtd_inv_desc\b(?!_)")
+# VT-d: a line per queued descriptor, another per IOTLB one; SMMUv3: a line
+# per command, another per TLBI (a VA range, an ASID or everything).
+IOTLB = re.compile(r"\b(vtd_inv_desc_iotlb_\w+|smmuv3_s1_range_inval|"
+		   r"smmuv3_cmdq_tlbi_nh\w*)\b")
+DESC = re.compile(r"\b(vtd_inv_desc|smmuv3_cmdq_opcode)\b(?!_)")
 MARK = re.compile(r"\bpci_cfg_write\b.*@0xfc <- 0x([0-9a-f]+)")
 SCALE_MIN = 262144
 

@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0-only
 #
 # `make bench`: boot the VM once and run dma_map_benchmark (patches/0018) on
-# edu0 behind the emulated Intel IOMMU in every mode - ours batched
+# edu0 behind the emulated Intel IOMMU (or, with DMA_IOVA_IOMMU=smmuv3 or
+# smmuv3-64k, the arm64 SMMUv3) in every mode - ours batched
 # (iova-batch) and one call per chunk (iova), the raw IOMMU floor,
 # dma_map_sgtable, per-page dma_map_page, the ODP-shaped iova-fault, the
 # HMM helper batched (hmm) and a page at a time (hmm-page) and upstream
@@ -14,7 +15,8 @@
 # boot with one vCPU and no tracing, and the report uses medians; a second
 # boot runs every configuration once with QEMU tracing every invalidation
 # descriptor, which scripts/bench-report.py counts per operation. It prints
-# the tables and writes out/bench/results.json and the plots. BENCH_OUT
+# the tables and writes out/bench/results.json (out/bench-smmuv3/... on
+# SMMUv3) and the plots. BENCH_OUT
 # names another output directory (to compare two runs with
 # bench-report.py --compare).
 #   scripts/bench.sh           the whole matrix (about 15 minutes here)
@@ -25,7 +27,10 @@ set -euo pipefail
 
 smoke=
 [ "${1:-}" = --smoke ] && smoke=1
-out=${BENCH_OUT:-$repo/out/bench${smoke:+-smoke}}
+# out/bench behind VT-d, out/bench-smmuv3 ... behind the others
+machine_out=
+[ "$DMA_IOVA_IOMMU" = intel ] || machine_out=-$DMA_IOVA_IOMMU
+out=${BENCH_OUT:-$repo/out/bench$machine_out${smoke:+-smoke}}
 mkdir -p "$out"
 rm -f "$out/qemu-trace.log" "$out/vm.log"
 tool=$("$repo/scripts/bench-tool.sh" "$out")
@@ -73,7 +78,14 @@ boot() {	# dir plan [qemu trace args]
 		grep --line-buffered -E '^bench:|map_benchmark|BUG|WARNING' || true
 }
 
-trace="-trace vtd_inv_desc* -trace pci_cfg_write -D $out/qemu-trace.log"
+# QEMU's events for each invalidation command the driver queues.
+case $DMA_IOVA_IOMMU in
+intel) inval="-trace vtd_inv_desc*" ;;
+smmuv3 | smmuv3-64k)
+	inval="-trace smmuv3_cmdq_opcode -trace smmuv3_s1_range_inval -trace smmuv3_cmdq_tlbi_nh*" ;;
+*) echo "bench.sh: no invalidation trace for $DMA_IOVA_IOMMU (intel, smmuv3)" >&2; exit 2 ;;
+esac
+trace="$inval -trace pci_cfg_write -D $out/qemu-trace.log"
 # Two vCPUs, as users run: the threads=2 rows contend for real. They share
 # this machine's two cores with QEMU's I/O thread, so compare ratios of one
 # run, not absolute times across runs.
@@ -102,6 +114,6 @@ boot "$out" "$out/plan.txt"
 mkdir -p "$out/count"
 rm -f "$out/count/qemu-trace.log"
 plan 1 1 > "$out/count/plan.txt"
-trace="-trace vtd_inv_desc* -trace pci_cfg_write -D $out/count/qemu-trace.log"
+trace="$inval -trace pci_cfg_write -D $out/count/qemu-trace.log"
 boot "$out/count" "$out/count/plan.txt" "$trace"
 python3 "$repo/scripts/bench-report.py" "$out"

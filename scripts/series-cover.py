@@ -92,7 +92,7 @@ def fmt_ratio(r):
                                   r['rounds_max'])
 
 
-def bench(path):
+def bench(path, machine):
     if not os.path.exists(path):
         sys.stderr.write('series-cover: no %s: run make bench first; the '
                          'cover letter says so\n' % path)
@@ -102,13 +102,12 @@ def bench(path):
         res = json.load(f)
     lines = []
     lines.append(
-        'dma_map_benchmark (patch "dma-mapping: benchmark"), QEMU q35 under '
-        'TCG with an\nemulated Intel IOMMU, 2 vCPUs, one thread, chunks of '
-        '4 KiB; ratios of median\noperation times over %d interleaved '
-        'rounds, with the range of the same ratio\ntaken round by round. '
-        'Above 1 means this series is faster:\n' %
-        max((max(c['rounds'].values()) for c in res['comparisons']),
-            default=0))
+        '%s: dma_map_benchmark\n(patch "dma-mapping: benchmark"), 2 vCPUs, '
+        'one thread, 4 KiB chunks;\nratios of median operation times over %d '
+        'interleaved rounds, with the\nrange of the same ratio taken round '
+        'by round. Above 1 means this series\nis faster:\n' %
+        (machine, max((max(c['rounds'].values()) for c in res['comparisons']),
+                      default=0)))
     cols = (('sg/batch', 'sgtable/batch'), ('blksg/blkdma', 'blk-sg/blk-dma'),
             ('page/hmm', 'page/hmm'))
     lines.append('  %-6s %6s  %-19s %-19s %-19s  %s' %
@@ -126,15 +125,27 @@ def bench(path):
             fmt_ratio(c['ratios'].get('sg/batch')),
             fmt_ratio(c['ratios'].get('blksg/blkdma')),
             fmt_ratio(c['ratios'].get('page/hmm')), mb))
-    lines.append('')
-    lines.append(
-        'sgtable/batch: dma_map_sgtable() of an sg_table against one '
-        'dma_link_bvecs()\nand commit; blk-sg/blk-dma: blk_rq_map_sg() + '
-        'dma_map_sgtable() against\nblk_rq_dma_map() for a request of N '
-        'bio_vecs; page/hmm: dma_map_page() per\npage against '
-        'hmm_dma_map_pfns() per 512 pages (ODP). Under TCG the spread is\n'
-        'wide; the ranges say how far to trust each median.\n')
-    return '\n'.join(lines)
+    return '\n'.join(lines) + '\n'
+
+
+BENCH_LEGEND = (
+    'sgtable/batch: dma_map_sgtable() of an sg_table against one '
+    'dma_link_bvecs()\nand commit; blk-sg/blk-dma: blk_rq_map_sg() + '
+    'dma_map_sgtable() against\nblk_rq_dma_map() for a request of N '
+    'bio_vecs; page/hmm: dma_map_page() per\npage against '
+    'hmm_dma_map_pfns() per 512 pages (ODP). Under TCG the spread is\n'
+    'wide; the ranges say how far to trust each median.\n')
+
+
+def benches(results):
+    """VT-d's table, SMMUv3's (out/bench-smmuv3) where make bench ran there."""
+    text = bench(results, 'QEMU q35 under TCG, emulated Intel IOMMU')
+    smmu = os.path.join(os.path.dirname(os.path.dirname(results)),
+                        'bench-smmuv3', 'results.json')
+    if os.path.exists(smmu):
+        text += '\n' + bench(smmu, 'QEMU arm64 virt under TCG, emulated '
+                             'SMMUv3')
+    return text + '\n' + BENCH_LEGEND
 
 
 def kunit_runs(out):
@@ -158,7 +169,7 @@ def main():
     with open(cover) as f:
         text = f.read()
     blurb = '\n'.join(p for p in (
-        WHY, API, UPSTREAM, bench(results),
+        WHY, API, UPSTREAM, benches(results),
         'Tested (make test in the series\' repository): a userspace '
         'harness that builds\nkernel/dma/iova_link.c unchanged against a '
         'mock IOMMU (gcc 64/32-bit,\nclang, ASan+UBSan) and a model-based '

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0-only
 #
 # Runs in the VM that scripts/bench.sh boots: dma_map_benchmark on edu0
-# behind the emulated Intel IOMMU, in every mode the matrix asks for.
+# behind the machine's IOMMU, in every mode the matrix asks for.
 #   bench.sh TOOL PLAN
 # PLAN lines: "POLICY THREADS ORDER SECONDS N ROUNDS MODE..." (POLICY strict
 # or lazy): the modes run interleaved, ROUNDS times. Each run is framed in QEMU's trace by two writes to a config
@@ -21,7 +21,6 @@ for d in /sys/bus/pci/devices/0000:00:*; do
 done
 [ -n "$edu" ] || { echo "bench: no edu device"; exit 1; }
 bdf=$(basename "$edu")
-group=$(readlink -f "$edu/iommu_group")
 
 # Config writes reach QEMU's pci_cfg_write trace event; edu ignores them.
 mark() {	# value
@@ -30,20 +29,28 @@ mark() {	# value
 		dd of="$edu/config" bs=4 seek=63 conv=notrunc 2>/dev/null
 }
 
-# The IOMMU group's domain type can only change with no driver bound.
-use_policy() {	# strict | lazy
-	[ -e "$edu/driver" ] && echo "$bdf" > "$edu/driver/unbind"
-	if [ "$1" = lazy ]; then echo DMA-FQ; else echo DMA; fi > "$group/type" ||
-		{ echo "bench: cannot set $group to $1"; exit 1; }
+bind() {
 	echo dma_map_benchmark > "$edu/driver_override"
 	echo "$bdf" > /sys/bus/pci/drivers_probe
 	[ -e /sys/kernel/debug/dma_map_benchmark ] ||
 		{ echo "bench: dma_map_benchmark did not bind to $bdf"; exit 1; }
 }
 
+# The IOMMU group's domain type can only change with no driver bound. On
+# a DT platform (arm64) the device joins its group when a driver first
+# binds.
+use_policy() {	# strict | lazy
+	[ -e "$edu/iommu_group" ] || bind
+	group=$(readlink -f "$edu/iommu_group")
+	[ -e "$edu/driver" ] && echo "$bdf" > "$edu/driver/unbind"
+	if [ "$1" = lazy ]; then echo DMA-FQ; else echo DMA; fi > "$group/type" ||
+		{ echo "bench: cannot set $group to $1"; exit 1; }
+	bind
+	echo "bench: device $bdf group $(basename "$group") $1"
+}
+
 id=0
 policy=
-echo "bench: device $bdf group $(basename "$group")"
 while read -r pol threads order seconds n rounds modes; do
 	case $pol in ''|'#'*) continue ;; esac
 	[ "$pol" = "$policy" ] || { use_policy "$pol"; policy=$pol; }
