@@ -7,6 +7,8 @@
 #ifndef _KERNEL_DMA_IOVA_DEBUG_H
 #define _KERNEL_DMA_IOVA_DEBUG_H
 
+#include "debug.h"
+
 /*
  * Lookups of kernel/dma/iova_link.c that the checks reuse; the KUnit suites
  * use them too. Not for drivers.
@@ -72,6 +74,12 @@ enum dma_iova_debug_check {
 };
 
 #ifdef CONFIG_DMA_API_DEBUG
+/* Whether the hooks check anything: a loop over chunks asks once. */
+static inline bool debug_dma_iova_active(void)
+{
+	return dma_debug_active();
+}
+
 unsigned int dma_iova_debug_errors(enum dma_iova_debug_check check);
 unsigned int dma_iova_debug_live_states(const struct device *dev);
 void debug_dma_iova_alloc(struct dma_iova_mapping *map, int ret);
@@ -93,6 +101,11 @@ void debug_dma_iova_sync(struct dma_iova_mapping *map, size_t offset,
 void debug_dma_iova_destroy(struct dma_iova_mapping *map);
 void debug_dma_iova_free(struct dma_iova_mapping *map, int ret);
 #else
+static inline bool debug_dma_iova_active(void)
+{
+	return false;
+}
+
 static inline unsigned int
 dma_iova_debug_errors(enum dma_iova_debug_check check)
 {

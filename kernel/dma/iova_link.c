@@ -1268,6 +1268,8 @@ static int link_appends(struct dma_iova_mapping *map,
 {
 	struct dma_iova_chunk *r = append_run(map, dir, attrs);
 	size_t mask = granule(map) - 1;
+	/* Once per batch: even off, the hooks cost 4 calls per chunk */
+	bool debug = debug_dma_iova_active();
 
 	while (r && *i < nr) {
 		struct page *page = bv[*i].bv_page;
@@ -1282,11 +1284,12 @@ static int link_appends(struct dma_iova_mapping *map,
 			len += bv[j++].bv_len;
 		if (!appends_to(map, r, o, phys, len, page))
 			return 0;
-		reported = debug_dma_iova_link(map, o, phys, len, dir);
+		reported = debug && debug_dma_iova_link(map, o, phys, len, dir);
 		ret = append_chunk(map, batch, r, o, phys, len);
 		if (ret)
 			ret = link_failed(map, ret);
-		debug_dma_iova_linked(map, o, phys, reported, ret);
+		if (debug)
+			debug_dma_iova_linked(map, o, phys, reported, ret);
 		if (ret)
 			return ret;
 		*i = j;

@@ -292,10 +292,6 @@ struct fault_attr {
 #define fault_create_debugfs_attr(name, parent, attr)	NULL
 bool should_fail(struct fault_attr *attr, ssize_t size);
 
-/* dma-debug's side: kernel/dma/debug.c counts errors we report. */
-bool dma_debug_report_error(struct device *dev);
-bool dma_debug_active(void);
-
 enum pci_p2pdma_map_type pci_p2pdma_classify(struct pci_p2pdma_map_state *s,
 					     struct device *dev,
 					     struct page *page);
