@@ -403,8 +403,11 @@ static void op_link_bvecs(struct input *in)
 	for (i = 0; i < nr; i++) {
 		size_t len = take(in, 2) % (2 * G) + 1;
 
-		phys = i && take(in, 1) % 2 ? phys : take_page(in) +
-		       take(in, 2) % G;
+		/* one take() per statement: C leaves + unsequenced */
+		if (!i || !(take(in, 1) % 2)) {
+			phys = take_page(in);
+			phys += take(in, 2) % G;
+		}
 		bv[i].bv_page = pfn_to_page(PHYS_PFN(phys));
 		bv[i].bv_offset = offset_in_page(phys);
 		/* a bio_vec stays within its memory kind */
@@ -456,12 +459,14 @@ static void op_link(struct input *in)
 {
 	unsigned int before = reports();
 	size_t off = take(in, 3) % (72 * G);
-	size_t size = take(in, 2) % (3 * G) + (take(in, 1) % 32 == 0 ? 0 : 1);
-	int dir = take(in, 1) % 4, want, ret;
+	size_t size = take(in, 2) % (3 * G);
+	int dir, want, ret;
 	unsigned int calls[NR_FAIL_SITES];
 	enum dma_chunk_type type = 0;
 	phys_addr_t phys;
 
+	size += take(in, 1) % 32 == 0 ? 0 : 1;	/* sometimes empty */
+	dir = take(in, 1) % 4;
 	if (m.n == MAX_CHUNKS)
 		return;
 	phys = take_page(in);
