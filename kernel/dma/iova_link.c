@@ -908,6 +908,8 @@ static size_t linked_end_before(const struct dma_iova_mapping *map,
 enum run_place {
 	RUN_FILL,	/* into a hole of the run before it, which it suits */
 	RUN_SPLIT,	/* into a hole of the run before it: a run of its own */
+	RUN_SPLIT_LEFT,	/* ... which the run's part before the hole grows over */
+	RUN_SPLIT_RIGHT, /* ... with which the run's part after the hole starts */
 	RUN_APPEND,	/* grows the run before it */
 	RUN_PREPEND,	/* grows the run after it */
 	RUN_BRIDGE,	/* joins the runs before and after it into one */
@@ -927,11 +929,20 @@ static enum run_place place_chunk(const struct dma_iova_mapping *map,
 	bool after, before;
 
 	*idx = i;
-	if (prev && run_end(prev) > c->offset)
-		return same_kind(prev, c) && gran_aligned(map, c->offset) &&
-		       gran_aligned(map, c->offset + c->size) &&
-		       prev->dma_addr + (c->offset - prev->offset) ==
-		       c->dma_addr ? RUN_FILL : RUN_SPLIT;
+	if (prev && run_end(prev) > c->offset) {
+		/* A hole's edges are granule-aligned: join where c's are too. */
+		bool suits = same_kind(prev, c) &&
+			     prev->dma_addr + (c->offset - prev->offset) ==
+			     c->dma_addr;
+
+		after = suits && gran_aligned(map, c->offset);
+		before = suits && gran_aligned(map, c->offset + c->size);
+		if (after && before)
+			return RUN_FILL;
+		if (after)
+			return RUN_SPLIT_LEFT;
+		return before ? RUN_SPLIT_RIGHT : RUN_SPLIT;
+	}
 	after = prev && joins_after(map, prev, c);
 	before = next && joins_before(map, next, c);
 	if (after && before)
@@ -943,7 +954,16 @@ static enum run_place place_chunk(const struct dma_iova_mapping *map,
 
 static unsigned int runs_added(enum run_place place)
 {
-	return place == RUN_SPLIT ? 2 : place == RUN_NEW;
+	switch (place) {
+	case RUN_SPLIT:
+		return 2;
+	case RUN_SPLIT_LEFT:
+	case RUN_SPLIT_RIGHT:
+	case RUN_NEW:
+		return 1;
+	default:
+		return 0;
+	}
 }
 
 /* Record a mapped chunk where place_chunk() decided (IOMMU). */
@@ -961,19 +981,29 @@ static void record_chunk(struct dma_iova_mapping *map,
 	case RUN_FILL:
 		break;
 	case RUN_SPLIT:
+	case RUN_SPLIT_LEFT:
+	case RUN_SPLIT_RIGHT:
+		/* prev keeps its part before the chunk, a new run the rest */
 		left = *prev;
-		right = (size_t)find_next_bit(rec->linked, rec->nbits,
-					      gidx_up(map, c->offset + c->size))
-			<< map->granule_shift;
-		r = insert_runs(rec, i, 2);
-		r[-1].size = linked_end_before(map, &left,
-					       gidx(map, c->offset)) -
-			     left.offset;
-		fill_run(&r[0], c);
-		r[1] = left;
-		r[1].offset = right;
-		r[1].size = run_end(&left) - right;
-		r[1].dma_addr = left.dma_addr + (right - left.offset);
+		if (place == RUN_SPLIT_RIGHT)
+			right = c->offset;
+		else
+			right = (size_t)find_next_bit(rec->linked, rec->nbits,
+					gidx_up(map, c->offset + c->size)) <<
+				map->granule_shift;
+		r = insert_runs(rec, i, runs_added(place));
+		if (place == RUN_SPLIT_LEFT)
+			r[-1].size = c->offset + c->size - left.offset;
+		else
+			r[-1].size = linked_end_before(map, &left,
+						       gidx(map, c->offset)) -
+				     left.offset;
+		if (place == RUN_SPLIT)
+			fill_run(r++, c);
+		*r = left;
+		r->offset = right;
+		r->size = run_end(&left) - right;
+		r->dma_addr = left.dma_addr + (right - left.offset);
 		break;
 	case RUN_APPEND:
 		prev->size = c->offset + c->size - prev->offset;

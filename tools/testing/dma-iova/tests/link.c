@@ -236,6 +236,43 @@ static bool test_commit_failure_unwinds_batch(void)
 	return true;
 }
 
+/*
+ * A chunk linked into a hole of a run joins the run's part on each side
+ * of it where both are granule-aligned, so runs stay maximal (found by
+ * the fuzzer: fuzz/corpus/regress-hole-split-joins).
+ */
+static bool test_link_into_hole_joins_its_edges(void)
+{
+	struct dma_iova_mapping map;
+	unsigned int i;
+
+	for (i = 0; i < 3; i++) {
+		/* i = 0: aligned start, 1: aligned end, 2: both (a fill) */
+		size_t off = i == 1 ? 2 * G + 0x800 : G;
+		size_t size = i == 0 ? G + 0x100 : i == 1 ? G - 0x800 : 3 * G;
+
+		ASSERT_EQ(dma_alloc_iova(&iommu_dev, &map, 8 * G, 0, 0), 0);
+		ASSERT_EQ(dma_link_range(&map, 0, gphys(10), G,
+					 DMA_TO_DEVICE, 0), 0);
+		ASSERT_EQ(dma_link_range(&map, 4 * G, gphys(20), G,
+					 DMA_TO_DEVICE, 0), 0);
+		ASSERT_EQ(nr_runs(&map), 1);
+		ASSERT_EQ(dma_link_range(&map, off, gphys(30) + (off & (G - 1)),
+					 size, DMA_TO_DEVICE, 0), 0);
+		ASSERT_EQ(dma_iova_commit(&map), 0);
+		ASSERT_EQ(nr_runs(&map), i == 2 ? 1U : 2U);
+		ASSERT_EQ(map.rec->runs[0].offset, 0);
+		ASSERT_EQ(run_end(&map.rec->runs[0]),
+			  i == 0 ? off + size : i == 1 ? G : 5 * G);
+		ASSERT_TRUE(resolves(&map, 0, gphys(10), G));
+		ASSERT_TRUE(resolves(&map, off, gphys(30) + (off & (G - 1)),
+				     size));
+		ASSERT_TRUE(resolves(&map, 4 * G, gphys(20), G));
+		dma_destroy_iova(&map);
+	}
+	return true;
+}
+
 static void run_link_tests(void)
 {
 	TEST(link_resolves_after_one_commit);
@@ -245,5 +282,6 @@ static void run_link_tests(void)
 	TEST(b2_link_failure_middle_unwinds_batch);
 	TEST(b2_link_failure_last_unwinds_batch);
 	TEST(link_grows_record);
+	TEST(link_into_hole_joins_its_edges);
 	TEST(commit_failure_unwinds_batch);
 }
