@@ -1646,8 +1646,9 @@ static void unmap_selected(struct dma_iova_mapping *map, struct teardown *td,
 }
 
 /*
- * After runs were dropped, join the neighbours that now meet, from run @i
- * on up to granule @ge, as a link would have. Never allocates.
+ * After runs were dropped or trimmed (an edge may now be granule-aligned),
+ * join the neighbours that now meet, from run @i on up to granule @ge, as a
+ * link would have. Never allocates.
  */
 static void join_runs(struct dma_iova_mapping *map, unsigned int i,
 		      unsigned long ge)
@@ -1728,8 +1729,9 @@ static void drop_selected(struct dma_iova_mapping *map, struct teardown *td,
 {
 	struct dma_iova_record *rec = map->rec;
 	unsigned int i = run_index(rec, ((size_t)gs << map->granule_shift) + 1);
-	unsigned int first, dropped = 0;
+	unsigned int first;
 	unsigned long s, e;
+	bool changed = false;
 
 	if (i)
 		i--;
@@ -1767,10 +1769,9 @@ static void drop_selected(struct dma_iova_mapping *map, struct teardown *td,
 		}
 		if (!touched || trim_run(map, i))
 			i++;
-		else
-			dropped++;
+		changed |= touched;
 	}
-	if (dropped)
+	if (changed)
 		join_runs(map, first, ge);
 }
 

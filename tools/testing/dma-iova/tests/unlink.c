@@ -225,6 +225,30 @@ static bool test_find_chunk(void)
 	return true;
 }
 
+/* Trimming a run to an aligned end lets the next run join it (fuzzer). */
+static bool test_unlink_trim_rejoins_runs(void)
+{
+	struct dma_iova_range b = { .offset = 2 * G, .size = 0x100 };
+	struct dma_iova_mapping map;
+
+	ASSERT_EQ(dma_alloc_iova(&iommu_dev, &map, 8 * G, 0, 0), 0);
+	ASSERT_EQ(dma_link_range(&map, 0, gphys(10), G, DMA_TO_DEVICE, 0), 0);
+	ASSERT_EQ(dma_link_range(&map, 2 * G, gphys(20), 0x100,
+				 DMA_TO_DEVICE, 0), 0);
+	ASSERT_EQ(dma_link_range(&map, 4 * G, gphys(30), G, DMA_TO_DEVICE,
+				 0), 0);
+	ASSERT_EQ(dma_iova_commit(&map), 0);
+	ASSERT_EQ(nr_runs(&map), 2);	/* the first run ends unaligned */
+	ASSERT_EQ(dma_unlink_ranges(&map, &b, 1), 0);
+	ASSERT_EQ(nr_runs(&map), 1);
+	ASSERT_EQ(run_end(&map.rec->runs[0]), 5 * G);
+	ASSERT_TRUE(resolves(&map, 0, gphys(10), G));
+	ASSERT_TRUE(unmapped(map.addr + G, 3 * G));
+	ASSERT_TRUE(resolves(&map, 4 * G, gphys(30), G));
+	dma_destroy_iova(&map);
+	return true;
+}
+
 static void run_unlink_tests(void)
 {
 	TEST(destroy_release_after_flush);
@@ -234,4 +258,5 @@ static void run_unlink_tests(void)
 	TEST(destroy_lazy_uses_flush_queue);
 	TEST(destroy_strict_flushes_once);
 	TEST(unlink_unmaps_runs);
+	TEST(unlink_trim_rejoins_runs);
 }
