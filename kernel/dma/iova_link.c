@@ -2473,7 +2473,8 @@ EXPORT_SYMBOL_GPL(dma_iova_range_linked);
  *
  * Context: Any context; the caller keeps @map stable.
  * Return: the offset of the first chunk byte in the range linked since the
- * last dma_iova_commit() (at granule resolution with an IOMMU), or -1.
+ * last dma_iova_commit() (with an IOMMU: of the first granule holding one,
+ * or @offset), or -1.
  */
 ssize_t dma_iova_first_pending(const struct dma_iova_mapping *map,
 			       size_t offset, size_t size)
@@ -2490,9 +2491,13 @@ ssize_t dma_iova_first_pending(const struct dma_iova_mapping *map,
 	if (offset >= end)
 		return -1;
 	if (dma_iova_uses_iommu(map)) {
-		g = find_next_bit(rec->pending, gidx_up(map, end),
-				  gidx(map, offset));
-		if (g >= gidx_up(map, end))
+		unsigned long ge = gidx_up(map, end);
+
+		/* The edge granules may hold a chunk outside the range. */
+		g = find_next_bit(rec->pending, ge, gidx(map, offset));
+		if (g < ge && chunk_end_in(map, g) <= offset)
+			g = find_next_bit(rec->pending, ge, g + 1);
+		if (g >= ge || (g == ge - 1 && chunk_start_in(map, g) >= end))
 			return -1;
 		return max(offset, (size_t)g << map->granule_shift);
 	}
