@@ -266,7 +266,12 @@ static inline phys_addr_t virt_to_phys(const void *va)
 #define _etext			(_stext + 4 * MOCK_UNIT)
 #define __start_rodata		((char *)phys_to_virt(mock_phys(MOCK_RODATA_FIRST)))
 #define __end_rodata		(__start_rodata + 2 * MOCK_UNIT)
-#define current			NULL
+/* Enough of a task for the fault-injection gate. */
+struct task_struct {
+	unsigned int fail_nth;
+};
+#define current			((struct task_struct *)NULL)
+#define in_task()		false
 #define task_stack_page(task)	phys_to_virt(mock_phys(MOCK_STACK_FIRST))
 #define is_vmalloc_addr(va)	false
 #define vmalloc_to_page(va)	((struct page *)NULL)
@@ -282,11 +287,14 @@ static inline const char *dev_driver_string(const struct device *dev)
 	return "mockdrv";
 }
 
-/* The fault-injection framework, driven by mock.fail_at[FAIL_HOOK]. */
+/*
+ * The fault-injection framework, driven by mock.fail_at[FAIL_HOOK]: always
+ * armed (a probability), so that the mock decides at every call.
+ */
 struct fault_attr {
-	int unused;
+	unsigned long probability;
 };
-#define FAULT_ATTR_INITIALIZER		{ 0 }
+#define FAULT_ATTR_INITIALIZER		{ .probability = 100 }
 #define late_initcall(fn)		static int (*fn##_unused)(void) __attribute__((unused)) = fn
 #define __init
 #define fault_create_debugfs_attr(name, parent, attr)	NULL
