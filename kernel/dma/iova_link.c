@@ -29,19 +29,16 @@
 struct fault_attr fail_dma_iova = FAULT_ATTR_INITIALIZER;
 EXPORT_SYMBOL_GPL(fail_dma_iova);
 
-static bool iova_should_fail(void)
-{
-	return should_fail(&fail_dma_iova, 1);
-}
-
 /*
- * Whether iova_should_fail() can fail now (fail-nth is set by the task
- * itself, so it cannot arm during a loop): loops over chunks ask once.
+ * Inline, it costs the per-chunk loops two loads, not a call: when neither
+ * is set, should_fail() returns false before counting anything.
  */
-static bool iova_may_fail(void)
+static __always_inline bool iova_should_fail(void)
 {
-	return READ_ONCE(fail_dma_iova.probability) ||
-	       (in_task() && READ_ONCE(current->fail_nth));
+	if (!READ_ONCE(fail_dma_iova.probability) &&
+	    !(in_task() && READ_ONCE(current->fail_nth)))
+		return false;
+	return should_fail(&fail_dma_iova, 1);
 }
 
 static int __init fail_dma_iova_debugfs(void)
@@ -52,11 +49,6 @@ static int __init fail_dma_iova_debugfs(void)
 late_initcall(fail_dma_iova_debugfs);
 #else
 static bool iova_should_fail(void)
-{
-	return false;
-}
-
-static bool iova_may_fail(void)
 {
 	return false;
 }
@@ -1240,8 +1232,7 @@ static __always_inline bool appends_to(const struct dma_iova_mapping *map,
 static __always_inline int append_chunk(struct dma_iova_mapping *map,
 					const struct iommu_dma_iova_batch *batch,
 					struct dma_iova_chunk *r, size_t off,
-					phys_addr_t phys, size_t len,
-					bool may_fail)
+					phys_addr_t phys, size_t len)
 {
 	struct dma_iova_record *rec = map->rec;
 	unsigned long gs = gidx(map, off), ge = gidx(map, off + len);
@@ -1249,7 +1240,7 @@ static __always_inline int append_chunk(struct dma_iova_mapping *map,
 
 	if (wants_arch_sync(map, r->attrs))
 		arch_sync_dma_for_device(phys, len, r->dir);
-	ret = may_fail && iova_should_fail() ? -ENOMEM :
+	ret = iova_should_fail() ? -ENOMEM :
 	      iommu_dma_iova_batch_map(batch, map->addr + off, phys, len);
 	if (ret)
 		return ret;
@@ -1314,8 +1305,8 @@ static int link_appends(struct dma_iova_mapping *map,
 {
 	struct dma_iova_chunk *r = append_run(map, dir, attrs);
 	size_t mask = granule(map) - 1;
-	/* Once per batch: even off, these cost calls per chunk */
-	bool debug = debug_dma_iova_active(), may_fail = iova_may_fail();
+	/* Once per batch: even off, the hooks cost 4 calls per chunk */
+	bool debug = debug_dma_iova_active();
 
 	while (r && *i < nr) {
 		struct page *page = bv[*i].bv_page;
@@ -1331,7 +1322,7 @@ static int link_appends(struct dma_iova_mapping *map,
 		if (!appends_to(map, r, o, phys, len, page))
 			return 0;
 		reported = debug && debug_dma_iova_link(map, o, phys, len, dir);
-		ret = append_chunk(map, batch, r, o, phys, len, may_fail);
+		ret = append_chunk(map, batch, r, o, phys, len);
 		if (ret)
 			ret = link_failed(map, ret);
 		if (debug)
@@ -1360,7 +1351,7 @@ static int link_page(struct dma_iova_mapping *map, size_t offset,
 			pfn_to_page(PHYS_PFN(phys))))
 		return 0;
 	ret = append_chunk(map, map_batch(map, dir, attrs), r, offset, phys,
-			   size, iova_may_fail());
+			   size);
 	return ret ?: 1;
 }
 
