@@ -46,6 +46,10 @@ smmuv3) allowed_skips='P2P through (this|the) host bridge' ;;
 smmuv3-64k) allowed_skips='P2P through (this|the) host bridge|no 2 MiB THP' ;;
 *) allowed_skips='' ;;
 esac
+# kunit.py's limit for one boot: every virtio-iommu map is a request QEMU
+# serves (~1 ms each under TCG), so its suites take about twice as long.
+kunit_timeout=1800
+[ "$DMA_IOVA_IOMMU" = virtio ] && kunit_timeout=3600
 build=${DMA_IOVA_BUILD:-$CACHE/build-$ver$suffix}
 qemu_config=$repo/tools/testing/dma-iova/qemu/$machine.py
 kunitconfig=${DMA_IOVA_KUNITCONFIG:-$repo/kernel/dma/.kunitconfig}

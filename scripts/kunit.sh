@@ -26,7 +26,7 @@ for mode in ${KUNIT_MODES:-strict lazy}; do
 	echo ">> KUnit in QEMU ($machine, $DMA_IOVA_IOMMU IOMMU, $mode invalidation), log: $log"
 	(cd "$tree" && python3 tools/testing/kunit/kunit.py exec \
 		--build_dir="$build" --qemu_config="$qemu_config" \
-		--kernel_args="$args" --timeout=1800 --raw_output=all) \
+		--kernel_args="$args" --timeout="$kunit_timeout" --raw_output=all) \
 		> "$log" 2>&1
 	(cd "$tree" && python3 tools/testing/kunit/kunit.py parse "$log") \
 		> "$log.parsed" 2>&1
