@@ -841,23 +841,21 @@ static void umem_link_odp_failures_should_unwind(struct kunit *test)
 struct release_probe {
 	struct kprobe kp;
 	struct ib_umem_link_odp *odp;
-	struct iommu_domain *domain;
-	dma_addr_t iova;
-	unsigned int npages;
 	int still_mapped;	/* -1 until @odp's notifier is removed */
 };
 
+/*
+ * A kprobe handler runs as an NMI does (int3 on x86): it may take no lock,
+ * and iommu_iova_to_phys() takes one in some drivers (virtio-iommu's
+ * mapping tree). So it reads the helper's pfn array, whose entries are
+ * cleared only once the IOMMU unmap and its IOTLB sync are done.
+ */
 static int release_probe_hit(struct kprobe *kp, struct pt_regs *regs)
 {
 	struct release_probe *rp = container_of(kp, struct release_probe, kp);
-	unsigned int i;
 
-	if ((void *)regs_get_kernel_argument(regs, 0) != &rp->odp->notifier)
-		return 0;
-	rp->still_mapped = 0;
-	for (i = 0; i < rp->npages; i++)
-		rp->still_mapped += !!iommu_iova_to_phys(rp->domain, rp->iova +
-							 i * PAGE_SIZE);
+	if ((void *)regs_get_kernel_argument(regs, 0) == &rp->odp->notifier)
+		rp->still_mapped = odp_mapped(rp->odp);
 	return 0;
 }
 
@@ -865,7 +863,8 @@ static int release_probe_hit(struct kprobe *kp, struct pt_regs *regs)
  * Release unmaps every page before it removes the MMU notifier, as 6.12's
  * ib_umem_odp_release() does: ODP holds no page references, so once the
  * notifier is gone nothing stops reclaim or munmap from freeing a page the
- * device can still reach. Seen at the moment the notifier is removed.
+ * device can still reach. Seen at the moment the notifier is removed, and
+ * in the page tables once release is done.
  */
 static void umem_link_odp_release_should_unmap_before_notifier_removal(struct kunit *test)
 {
@@ -875,10 +874,10 @@ static void umem_link_odp_release_should_unmap_before_notifier_removal(struct ku
 	struct release_probe rp = {
 		.kp.symbol_name = "mmu_interval_notifier_remove",
 		.kp.pre_handler = release_probe_hit,
-		.domain = env->iova->domain,
-		.npages = len >> PAGE_SHIFT,
 		.still_mapped = -1,
 	};
+	unsigned int i, npages = len >> PAGE_SHIFT, left = 0;
+	dma_addr_t iova;
 	int ret;
 
 	user_fill(test, va, len);
@@ -886,18 +885,25 @@ static void umem_link_odp_release_should_unmap_before_notifier_removal(struct ku
 				      IB_ACCESS_LOCAL_WRITE |
 				      IB_ACCESS_ON_DEMAND, NULL, NULL);
 	KUNIT_ASSERT_FALSE(test, IS_ERR(rp.odp));
-	rp.iova = hmm_dma_iova(&rp.odp->dma);
+	iova = hmm_dma_iova(&rp.odp->dma);
 	ret = ib_umem_link_odp_map_and_lock(rp.odp, va, len, true);
 	if (!ret)
 		mutex_unlock(&rp.odp->umem_mutex);
 	KUNIT_EXPECT_EQ(test, ret, 0);
-	KUNIT_EXPECT_EQ(test, odp_mapped(rp.odp), rp.npages);
+	KUNIT_EXPECT_EQ(test, odp_mapped(rp.odp), npages);
+	for (i = 0; i < npages; i++)
+		KUNIT_EXPECT_NE(test, iommu_iova_to_phys(env->iova->domain,
+							 iova + i * PAGE_SIZE), 0);
 	ret = register_kprobe(&rp.kp);
 	ib_umem_link_odp_release(rp.odp);
 	KUNIT_ASSERT_EQ_MSG(test, ret, 0, "kprobe on %s", rp.kp.symbol_name);
 	unregister_kprobe(&rp.kp);
 	KUNIT_EXPECT_EQ_MSG(test, rp.still_mapped, 0,
 			    "pages mapped when the notifier went (-1: never removed)");
+	for (i = 0; i < npages; i++)
+		left += !!iommu_iova_to_phys(env->iova->domain,
+					     iova + i * PAGE_SIZE);
+	KUNIT_EXPECT_EQ(test, left, 0);
 }
 
 struct odp_zapper {
