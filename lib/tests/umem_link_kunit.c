@@ -876,7 +876,7 @@ static void umem_link_odp_release_should_unmap_before_notifier_removal(struct ku
 		.kp.pre_handler = release_probe_hit,
 		.still_mapped = -1,
 	};
-	unsigned int i, npages = len >> PAGE_SHIFT, left = 0;
+	unsigned int i, npages = len >> PAGE_SHIFT;
 	dma_addr_t iova;
 	int ret;
 
@@ -892,18 +892,14 @@ static void umem_link_odp_release_should_unmap_before_notifier_removal(struct ku
 	KUNIT_EXPECT_EQ(test, ret, 0);
 	KUNIT_EXPECT_EQ(test, odp_mapped(rp.odp), npages);
 	for (i = 0; i < npages; i++)
-		KUNIT_EXPECT_NE(test, iommu_iova_to_phys(env->iova->domain,
-							 iova + i * PAGE_SIZE), 0);
+		expect_odp_page(test, env, rp.odp, i, true);
 	ret = register_kprobe(&rp.kp);
 	ib_umem_link_odp_release(rp.odp);
 	KUNIT_ASSERT_EQ_MSG(test, ret, 0, "kprobe on %s", rp.kp.symbol_name);
 	unregister_kprobe(&rp.kp);
 	KUNIT_EXPECT_EQ_MSG(test, rp.still_mapped, 0,
 			    "pages mapped when the notifier went (-1: never removed)");
-	for (i = 0; i < npages; i++)
-		left += !!iommu_iova_to_phys(env->iova->domain,
-					     iova + i * PAGE_SIZE);
-	KUNIT_EXPECT_EQ(test, left, 0);
+	expect_unmapped(test, env->iova->domain, iova, len);
 }
 
 struct odp_zapper {
