@@ -1225,35 +1225,46 @@ static __always_inline bool appends_to(const struct dma_iova_mapping *map,
 }
 
 /*
- * Map and record a chunk appends_to() accepted. Inline in the loops that
- * call it: per chunk, a function call and return (with the return-thunk
- * mitigations of current CPUs) cost more than this bookkeeping.
+ * Map a chunk appends_to() accepted and mark where it starts; the rest of
+ * the record learns it from record_appends(), once per stretch of such
+ * chunks. Inline in the loops that call it: per chunk, a function call and
+ * return (with the return-thunk mitigations of current CPUs) cost more
+ * than this bookkeeping.
  */
 static __always_inline int append_chunk(struct dma_iova_mapping *map,
 					const struct iommu_dma_iova_batch *batch,
-					struct dma_iova_chunk *r, size_t off,
-					phys_addr_t phys, size_t len)
+					bool sync, size_t off, phys_addr_t phys,
+					size_t len, enum dma_data_direction dir)
 {
-	struct dma_iova_record *rec = map->rec;
-	unsigned long gs = gidx(map, off), ge = gidx(map, off + len);
 	int ret;
 
-	if (wants_arch_sync(map, r->attrs))
-		arch_sync_dma_for_device(phys, len, r->dir);
+	if (sync)
+		arch_sync_dma_for_device(phys, len, dir);
 	ret = iova_should_fail() ? -ENOMEM :
 	      iommu_dma_iova_batch_map(batch, map->addr + off, phys, len);
 	if (ret)
 		return ret;
-	r->size = off + len - r->offset;
-	set_span(rec->linked, gs, ge);
-	set_span(rec->pending, gs, ge);
-	__set_bit(gs, rec->starts);
-	rec->nr_chunks++;
-	rec->nr_pending++;
-	note_pending(rec, off, off + len);
+	__set_bit(gidx(map, off), map->rec->starts);
 	trace_dma_iova_link(map, off, len, phys, map->addr + off,
-			    DMA_CHUNK_HOST, r->dir, 0);
+			    DMA_CHUNK_HOST, dir, 0);
 	return 0;
+}
+
+/* Record @n chunks that append_chunk() mapped to [@start, @end) of run @r. */
+static void record_appends(struct dma_iova_mapping *map,
+			   struct dma_iova_chunk *r, size_t start, size_t end,
+			   unsigned long n)
+{
+	struct dma_iova_record *rec = map->rec;
+
+	if (!n)
+		return;
+	r->size = end - r->offset;
+	set_span(rec->linked, gidx(map, start), gidx(map, end));
+	set_span(rec->pending, gidx(map, start), gidx(map, end));
+	rec->nr_chunks += n;
+	rec->nr_pending += n;
+	note_pending(rec, start, end);
 }
 
 /*
@@ -1293,9 +1304,11 @@ static struct dma_iova_chunk *append_run(struct dma_iova_mapping *map,
 
 /*
  * dma_link_bvecs() while the chunks append to the last run: one tight
- * loop around the IOMMU map. Advances *@i and *@off past what it linked;
- * 0 when done or when the next chunk needs the general path, or the error
- * of the batch (unwound and reported).
+ * loop around the IOMMU map. The chunks it links are contiguous, so the
+ * record is written once for all of them, except with the debug layer
+ * active, which checks each chunk against the record. Advances *@i and
+ * *@off past what it linked; 0 when done or when the next chunk needs the
+ * general path, or the error of the batch (unwound and reported).
  */
 static int link_appends(struct dma_iova_mapping *map,
 			const struct iommu_dma_iova_batch *batch,
@@ -1304,15 +1317,17 @@ static int link_appends(struct dma_iova_mapping *map,
 			enum dma_data_direction dir, unsigned long attrs)
 {
 	struct dma_iova_chunk *r = append_run(map, dir, attrs);
-	size_t mask = granule(map) - 1;
+	size_t mask = granule(map) - 1, start = 0, end = *off;
+	bool sync = r && wants_arch_sync(map, attrs);
 	/* Once per batch: even off, the hooks cost 4 calls per chunk */
 	bool debug = debug_dma_iova_active();
+	unsigned int k = *i, n = 0;
 
-	while (r && *i < nr) {
-		struct page *page = bv[*i].bv_page;
-		phys_addr_t phys = bvec_phys(&bv[*i]);
-		size_t len = bv[*i].bv_len, o = ALIGN(*off, mask + 1);
-		unsigned int j = *i + 1;
+	while (r && k < nr) {
+		struct page *page = bv[k].bv_page;
+		phys_addr_t phys = bvec_phys(&bv[k]);
+		size_t len = bv[k].bv_len, o = ALIGN(end, mask + 1);
+		unsigned int j = k + 1;
 		bool reported;
 		int ret;
 
@@ -1320,18 +1335,29 @@ static int link_appends(struct dma_iova_mapping *map,
 		       zone_device_pages_have_same_pgmap(page, bv[j].bv_page))
 			len += bv[j++].bv_len;
 		if (!appends_to(map, r, o, phys, len, page))
-			return 0;
+			break;
 		reported = debug && debug_dma_iova_link(map, o, phys, len, dir);
-		ret = append_chunk(map, batch, r, o, phys, len);
+		ret = append_chunk(map, batch, sync, o, phys, len, dir);
+		if (!ret) {
+			if (!n++)
+				start = o;
+			end = o + len;
+			k = j;
+		}
+		if (ret || debug) {
+			record_appends(map, r, start, end, n);
+			n = 0;
+		}
 		if (ret)
 			ret = link_failed(map, ret);
 		if (debug)
 			debug_dma_iova_linked(map, o, phys, reported, ret);
 		if (ret)
 			return ret;
-		*i = j;
-		*off = o + len;
 	}
+	record_appends(map, r, start, end, n);
+	*i = k;
+	*off = end;
 	return 0;
 }
 
@@ -1350,9 +1376,12 @@ static int link_page(struct dma_iova_mapping *map, size_t offset,
 	    !appends_to(map, r, offset, phys, size,
 			pfn_to_page(PHYS_PFN(phys))))
 		return 0;
-	ret = append_chunk(map, map_batch(map, dir, attrs), r, offset, phys,
-			   size);
-	return ret ?: 1;
+	ret = append_chunk(map, map_batch(map, dir, attrs),
+			   wants_arch_sync(map, attrs), offset, phys, size, dir);
+	if (ret)
+		return ret;
+	record_appends(map, r, offset, offset + size, 1);
+	return 1;
 }
 
 static bool link_args_valid(const struct dma_iova_mapping *map,
