@@ -1427,7 +1427,10 @@ int dma_link_range(struct dma_iova_mapping *map, size_t offset,
 		   phys_addr_t phys, size_t size, enum dma_data_direction dir,
 		   unsigned long attrs)
 {
-	bool reported = debug_dma_iova_link(map, offset, phys, size, dir);
+	/* Asked once: even off, each hook costs calls on every link */
+	bool debug = debug_dma_iova_active();
+	bool reported = debug && debug_dma_iova_link(map, offset, phys, size,
+						     dir);
 	int ret = -EINVAL;
 
 	if (link_args_valid(map, dir, attrs)) {
@@ -1438,7 +1441,8 @@ int dma_link_range(struct dma_iova_mapping *map, size_t offset,
 	}
 	if (ret)
 		ret = link_failed(map, ret);
-	debug_dma_iova_linked(map, offset, phys, reported, ret);
+	if (debug)
+		debug_dma_iova_linked(map, offset, phys, reported, ret);
 	return ret;
 }
 EXPORT_SYMBOL_GPL(dma_link_range);
