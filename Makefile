@@ -18,40 +18,56 @@ STRESS_SECONDS ?= 180
 
 .PHONY: test test-all harness kunit run fuzz check stress bench trace series series-check clean
 
+# Each target first installs the Debian packages it needs and the machine
+# lacks (scripts/deps.sh; as root, else it prints the sudo command).
+DEPS = scripts/deps.sh
+
 test:
+	$(DEPS) test
 	scripts/test.sh
 
 test-all:
+	$(DEPS) test-all
 	scripts/test-all.sh
 
 harness:
+	$(DEPS) harness
 	$(MAKE) -C tools/testing/dma-iova run
 
 kunit:
+	$(DEPS) kunit
 	scripts/kunit.sh
 
 run:
+	$(DEPS) run
 	scripts/run-demo.sh
 
 fuzz:
+	$(DEPS) fuzz
 	scripts/fuzz.sh $(FUZZ_SECONDS)
 
 check:
+	$(DEPS) check
 	scripts/check.sh
 
 stress:
+	$(DEPS) stress
 	scripts/stress.sh $(STRESS_SECONDS)
 
 bench:
+	$(DEPS) bench
 	scripts/bench.sh
 
 series:
+	$(DEPS) series
 	scripts/series.sh
 
 series-check:
+	$(DEPS) series-check
 	scripts/series.sh --check
 
 trace:
+	$(DEPS) trace
 	scripts/trace.sh
 
 clean:
