@@ -19,7 +19,10 @@
 # SMMUv3) and the plots. BENCH_OUT
 # names another output directory (to compare two runs with
 # bench-report.py --compare).
-#   scripts/bench.sh           the whole matrix (about 15 minutes here)
+#   scripts/bench.sh           the whole matrix (about 20 minutes here)
+#   BENCH_N="8 512" BENCH_MODES="iova-batch floor sgtable" scripts/bench.sh
+#                              only those chunk counts and modes
+#   BENCH_PLAN=file            runs the plan lines of file (see plan())
 #   scripts/bench.sh --smoke   N=8, strict, 1 thread: checks that every mode
 #                              runs and is counted (part of `make test`)
 set -euo pipefail
@@ -64,12 +67,29 @@ configs() {
 	done
 }
 
-# Plan lines: "POLICY THREADS ORDER SECONDS N ROUNDS MODES...".
+# Plan lines: "POLICY THREADS ORDER SECONDS N ROUNDS MODES...", kept
+# where N is in BENCH_N and with only the modes in BENCH_MODES (if set).
+subset() {
+	local pol t order secs n r modes m keep
+	while read -r pol t order secs n r modes; do
+		case $pol in "#"*) echo "$pol $t $order $secs $n $r $modes"; continue ;; esac
+		[ -z "${BENCH_N:-}" ] || [[ " $BENCH_N " == *" $n "* ]] || continue
+		keep=
+		for m in $modes; do
+			[ -z "${BENCH_MODES:-}" ] || [[ " $BENCH_MODES " == *" $m "* ]] ||
+				continue
+			keep="$keep $m"
+		done
+		[ -n "$keep" ] && echo "$pol $t $order $secs $n $r$keep"
+	done
+	return 0
+}
+
 plan() {	# seconds rounds
 	echo "# policy threads order seconds chunks rounds modes..."
 	configs | while read -r pol t order n modes; do
 		echo "$pol $t $order $1 $n $2 $modes"
-	done
+	done | subset
 }
 
 boot() {	# dir plan [qemu trace args]
@@ -90,9 +110,13 @@ trace="$inval -trace pci_cfg_write -D $out/qemu-trace.log"
 # this machine's two cores with QEMU's I/O thread, so compare ratios of one
 # run, not absolute times across runs.
 export VM_MEM=6144 VM_CPUS=2
-# The VM kernel has CONFIG_DMA_API_DEBUG for the stress run; time without it.
+# Both kernels have CONFIG_DMA_API_DEBUG for the stress run; time without it.
 export VM_CMDLINE="dma_debug=off ${VM_CMDLINE:-}"
 export VM_TIMEOUT=${VM_TIMEOUT:-3600}
+# Timed runs boot the kernel without sanitizers; the smoke run of make
+# test boots make test's one kernel (KASAN, lockdep, kmemleak).
+export VM_KERNEL_CONFIG=bench
+[ -n "$smoke" ] && VM_KERNEL_CONFIG=kunit
 if [ -n "$smoke" ]; then
 	plan 1 1 > "$out/plan.txt"
 	boot "$out" "$out/plan.txt" "$trace"
@@ -103,17 +127,27 @@ fi
 # Timed runs without QEMU's trace (a line per invalidation descriptor,
 # written by the vCPU thread, would time the trace); then one untimed
 # round of every run with it, to count invalidations per operation.
-{
-	plan "$secs" "$rounds"
-	# Scale: 1, 4, 16 and 64 GiB of 4 KiB chunks, one operation each.
-	for n in 262144 1048576 4194304 16777216; do
-		echo "strict 1 0 1 $n 1 iova-batch iova floor"
-	done
-} > "$out/plan.txt"
+if [ -n "${BENCH_PLAN:-}" ]; then
+	cp "$BENCH_PLAN" "$out/plan.txt"
+else
+	{
+		plan "$secs" "$rounds"
+		# Scale: 1, 4, 16 and 64 GiB of 4 KiB chunks, one operation each.
+		for n in 262144 1048576 4194304 16777216; do
+			echo "strict 1 0 1 $n 1 iova-batch iova floor"
+		done | subset
+	} > "$out/plan.txt"
+fi
 boot "$out" "$out/plan.txt"
 mkdir -p "$out/count"
 rm -f "$out/count/qemu-trace.log"
-plan 1 1 > "$out/count/plan.txt"
+# the counting boot: every run once (a given plan's, or the matrix's
+# without the scale runs)
+if [ -n "${BENCH_PLAN:-}" ]; then
+	awk '/^#/ { print; next } { $4 = 1; $6 = 1; print }' "$BENCH_PLAN"
+else
+	plan 1 1
+fi > "$out/count/plan.txt"
 trace="$inval -trace pci_cfg_write -D $out/count/qemu-trace.log"
 boot "$out/count" "$out/count/plan.txt" "$trace"
 python3 "$repo/scripts/bench-report.py" "$out"

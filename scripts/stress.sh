@@ -31,13 +31,14 @@ export DMA_IOVA_OUT=$repo/out/stress
 export VM_CMDLINE="nvme.poll_queues=2 nvme_core.io_timeout=5 ${VM_CMDLINE:-}"
 export VM_TIMEOUT=$(( ${1:-180} * 4 + 600 ))
 "$repo/scripts/vm.sh" "STRESS_SECONDS=${1:-180} STRESS_RESCAN_UNDER_LOAD=${STRESS_RESCAN_UNDER_LOAD:-} $repo/tools/testing/dma-iova/vm/stress.sh" |
-	grep --line-buffered -E '^stress:|WARNING: CPU:|BUG:' || true
+	grep --line-buffered -E '^stress:|WARNING: CPU:|WARNING: possible|BUG:' || true
 log=$DMA_IOVA_OUT/vm.log
 pass=$(tr -d '\r' < "$log" | grep -c '^stress: check .* ok$')
 fail=$(tr -d '\r' < "$log" | grep -c '^stress: check .* FAIL$')
 guest=$(grep -c 'DMAR: \[DMA' "$log")
 qemu=$(grep -c '^vtd_dmar_fault' "$log")
-warn=$(grep -cE 'WARNING: CPU:|BUG:|Oops' "$log")
+# The kernel is the KUnit one: KASAN, lockdep and kmemleak report too.
+warn=$(grep -cE 'WARNING: CPU:|BUG:|Oops|WARNING: possible|inconsistent lock state|kmemleak: [0-9]+ new suspected' "$log")
 grep -q '^stress: dmar faults' "$log" || { echo ">> the stress run did not finish"; fail=$((fail + 1)); }
 echo ">> DMAR faults: $guest in the guest log, $qemu in QEMU's trace; $warn kernel warnings"
 [ "$guest" -eq 0 ] && [ "$qemu" -eq 0 ] && pass=$((pass + 1)) || fail=$((fail + 1))

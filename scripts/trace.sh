@@ -16,7 +16,8 @@ mkdir -p "$out"
 tool=$("$repo/scripts/bench-tool.sh" "$out")
 printf '%s\n' "strict 1 0 2 64 iova" "strict 1 0 2 512 iova-fault" \
 	"lazy 1 0 2 64 iova" > "$out/plan.txt"
-export DMA_IOVA_OUT=$out VM_MEM=2048
+# bpftrace needs the BTF of the kernel without sanitizers
+export DMA_IOVA_OUT=$out VM_MEM=2048 VM_KERNEL_CONFIG=bench
 "$repo/scripts/vm.sh" \
 	"$repo/tools/testing/dma-iova/vm/trace.sh $bt $tool $out/plan.txt" |
 	sed -n '/^tracing the two-step/,/^vm: exit status/p'

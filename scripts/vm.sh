@@ -4,9 +4,11 @@
 # Run a command in a VM: the machine of DMA_IOVA_IOMMU (kernel-env.sh; q35
 # with the emulated Intel IOMMU by default, arm64 virt with an SMMUv3 for
 # smmuv3 and smmuv3-64k) with the devices of the KUnit topology (edu, NVMe
-# with CMB, PCIe switch), booting a kernel built without sanitizers
-# (tools/testing/dma-iova/vm/kunitconfig) and the host's root filesystem
-# read-only over 9p, so tools installed on the host (fio, nvme-cli,
+# with CMB, PCIe switch), booting the KUnit kernel (KASAN, kmemleak,
+# lockdep, DMA_API_DEBUG; kernel/dma/.kunitconfig) with KUnit off, or with
+# VM_KERNEL_CONFIG=bench one built without sanitizers and with BTF for
+# timing and bpftrace (tools/testing/dma-iova/vm/kunitconfig, its own
+# build directory), and the host's root filesystem read-only over 9p, so tools installed on the host (fio, nvme-cli,
 # bpftrace, ...) run in the guest. An arm64 guest cannot run this host's
 # binaries: it boots an initramfs with Debian's busybox-static:arm64
 # (downloaded once; needs `dpkg --add-architecture arm64`) and sees the
@@ -22,12 +24,18 @@ set -euo pipefail
 
 [ $# -ge 1 ] || { echo "usage: $0 'command'" >&2; exit 2; }
 vmdir=$repo/tools/testing/dma-iova/vm
-build=$CACHE/build-vm-$ver$suffix
+case ${VM_KERNEL_CONFIG:-kunit} in
+kunit) ;;
+bench)
+	build=$CACHE/build-vm-$ver$suffix
+	export DMA_IOVA_KUNITCONFIG=$vmdir/kunitconfig
+	;;
+*) echo "VM_KERNEL_CONFIG=$VM_KERNEL_CONFIG: not kunit or bench" >&2; exit 2 ;;
+esac
 if [ -n "${VM_KERNEL:-}" ]; then
 	kernel=$VM_KERNEL
 else
-	DMA_IOVA_BUILD=$build DMA_IOVA_KUNITCONFIG=$vmdir/kunitconfig \
-		"$repo/scripts/build-kernel.sh" > /dev/null
+	DMA_IOVA_BUILD=$build "$repo/scripts/build-kernel.sh" > /dev/null
 	kernel=$build/$kernel_image
 fi
 

@@ -9,8 +9,8 @@
 # (QEMU's default is 28 bits): the test driver keeps 28, the 1 GiB region
 # cases widen it.
 #
-# Namespaces are backed by sparse files so that data written can be read
-# back: nvme0n1 (plain, for fio), nvme0n2 (8 bytes of separate T10 PI
+# Namespaces are backed by sparse files, each run writing to its own
+# temporary overlay of them, so that data written can be read back: nvme0n1 (plain, for fio), nvme0n2 (8 bytes of separate T10 PI
 # metadata per block, which QEMU checks on every write), nvme1n1.
 import os
 
@@ -22,7 +22,11 @@ def disk(name, size_mb):
 	path = os.path.join(DISKS, name + '.raw')
 	with open(path, 'ab') as f:
 		f.truncate(size_mb << 20)
-	return 'if=none,id=%s,file=%s,format=raw,cache=unsafe' % (name, path)
+	# snapshot: each run writes to its own temporary overlay, so that
+	# two QEMUs (a KUnit boot beside a benchmark, two checkouts) never
+	# contend for the image's write lock
+	return ('if=none,id=%s,file=%s,format=raw,cache=unsafe,snapshot=on'
+		% (name, path))
 
 PCI_DEVICES = [
 	'-device', 'edu,id=edu0,dma_mask=0xffffffffff',
