@@ -1459,13 +1459,15 @@ EXPORT_SYMBOL_GPL(dma_link_range);
  *
  * Links the chunks one after the other from *@offset, as dma_link_range()
  * would, with one check of the mapping and no physical address look-ups:
- * each bio_vec names its page. With an IOMMU the first chunk goes at
- * *@offset if its offset within a granule is that of *@offset, each later
- * one right after the previous one when both meet on a granule boundary,
- * and otherwise a chunk goes at the next granule plus its own offset within
- * a granule, so bio_vecs that
- * respect a granule-sized virtual boundary form one DMA segment. Host
- * chunks linked this way grow one run of the record, whatever their number.
+ * each bio_vec names its page. With an IOMMU a chunk goes right after the
+ * previous one (or at *@offset) when both meet on a granule boundary, and
+ * otherwise at the next granule plus its own offset within a granule, so
+ * bio_vecs that respect a granule-sized virtual boundary form one DMA
+ * segment. The first chunk may also start mid-granule at *@offset, if its
+ * offset within a granule is that of *@offset and nothing is linked in that
+ * granule yet; so the *@offset one call hands back is always valid for the
+ * next, which goes on as if the two were one call. Host chunks linked this
+ * way grow one run of the record, whatever their number.
  *
  * Context: As dma_link_range().
  * Return: as dma_link_range(); on failure every chunk linked since the last
@@ -1479,6 +1481,7 @@ int dma_link_bvecs(struct dma_iova_mapping *map, size_t *offset,
 	bool valid = link_args_valid(map, dir, attrs);
 	bool iommu = valid && dma_iova_uses_iommu(map);
 	const struct iommu_dma_iova_batch *batch = NULL;
+	size_t first = off;
 	unsigned int i;
 
 	if (!nr) {
@@ -1491,8 +1494,13 @@ int dma_link_bvecs(struct dma_iova_mapping *map, size_t *offset,
 	}
 	if (valid)
 		might_alloc(map->gfp);
-	if (iommu)
+	if (iommu) {
 		batch = map_batch(map, dir, attrs);
+		/* handed back after a chunk that ended mid-granule */
+		if ((off & mask) && off < map->rec->iova_len &&
+		    !range_is_free(map, off, 1))
+			first = SIZE_MAX;
+	}
 	for (i = 0; i < nr;) {
 		struct page *page = bv[i].bv_page;
 		phys_addr_t phys = bvec_phys(&bv[i]);
@@ -1519,7 +1527,7 @@ int dma_link_bvecs(struct dma_iova_mapping *map, size_t *offset,
 		 * A chunk may neither share a granule nor move within one;
 		 * the first one may start where the caller said if it fits.
 		 */
-		if (iommu && ((off == *offset ? off ^ phys : off | phys) & mask))
+		if (iommu && ((off == first ? off ^ phys : off | phys) & mask))
 			off = ALIGN(off, mask + 1) + (phys & mask);
 		reported = debug_dma_iova_link(map, off, phys, len, dir);
 		ret = valid ? link_one(map, off, phys, len, page, dir, attrs) :

@@ -212,10 +212,56 @@ static bool test_unlink_never_allocates(void)
 	return true;
 }
 
+/*
+ * Issue 27, defect 2: the offset one call hands back is always valid input
+ * to the next, even after a chunk that ended mid-granule. The next call's
+ * first chunk then starts a new granule, as it would within one call
+ * (blk-dma chains calls every BLK_DMA_BATCH runs and sizes its IOVA so);
+ * a caller's mid-granule start in an empty granule is still kept.
+ */
+static bool test_link_bvecs_chained_calls(void)
+{
+	struct dma_iova_mapping map;
+	struct dma_iova_seg seg[4];
+	struct bio_vec bv[2];
+	size_t off = 0x100;
+
+	ASSERT_EQ(dma_alloc_iova(&iommu_dev, &map, 8 * G, 0, 0), 0);
+	bvec_at(&bv[0], gphys(1) + 0x100, 0x100);
+	ASSERT_EQ(dma_link_bvecs(&map, &off, bv, 1, DMA_FROM_DEVICE, 0), 0);
+	ASSERT_EQ(off, 0x200);
+	/* same in-granule offset as the offset handed back */
+	bvec_at(&bv[0], gphys(3) + 0x200, 0x100);
+	ASSERT_EQ(dma_link_bvecs(&map, &off, bv, 1, DMA_FROM_DEVICE, 0), 0);
+	ASSERT_EQ(off, G + 0x300);
+	/* another in-granule offset, then a whole granule */
+	bvec_at(&bv[0], gphys(5) + 0x80, 0x80);
+	bvec_at(&bv[1], gphys(7), G);
+	ASSERT_EQ(dma_link_bvecs(&map, &off, bv, 2, DMA_FROM_DEVICE, 0), 0);
+	ASSERT_EQ(off, 4 * G);
+	ASSERT_EQ(dma_iova_commit(&map), 0);
+	ASSERT_TRUE(resolves(&map, 0x100, gphys(1) + 0x100, 0x100));
+	ASSERT_TRUE(resolves(&map, G + 0x200, gphys(3) + 0x200, 0x100));
+	ASSERT_TRUE(resolves(&map, 2 * G + 0x80, gphys(5) + 0x80, 0x80));
+	ASSERT_TRUE(resolves(&map, 3 * G, gphys(7), G));
+	ASSERT_EQ(dma_iova_nr_chunks(&map), 4);
+	ASSERT_EQ(count_segs(&map, seg, 4), 4);
+	/* a mid-granule start in an empty granule stays where it was asked */
+	off = 5 * G + 0x40;
+	bvec_at(&bv[0], gphys(9) + 0x40, 0x40);
+	ASSERT_EQ(dma_link_bvecs(&map, &off, bv, 1, DMA_FROM_DEVICE, 0), 0);
+	ASSERT_EQ(off, 5 * G + 0x80);
+	ASSERT_EQ(dma_iova_commit(&map), 0);
+	ASSERT_TRUE(resolves(&map, 5 * G + 0x40, gphys(9) + 0x40, 0x40));
+	dma_destroy_iova(&map);
+	return true;
+}
+
 static void run_batch_tests(void)
 {
 	TEST(link_bvecs_places_and_merges);
 	TEST(link_bvecs_failure_unwinds_batch);
+	TEST(link_bvecs_chained_calls);
 	TEST(record_is_one_run_for_scattered_pages);
 	TEST(unlink_never_allocates);
 }
