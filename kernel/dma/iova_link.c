@@ -1755,14 +1755,15 @@ static void release_bounce(struct dma_iova_mapping *map,
 
 	if (!b)
 		return;
+	/* Invalidate first: the copy back must read what the device wrote. */
+	if (copy_back && wants_arch_sync(map, r->attrs))
+		arch_sync_bounce(map, b, r->dir, true);
 	if (b->head_len)
 		bounce_release(map, b->head_tlb, b->head_len, r->dir, r->attrs,
 			       copy_back);
 	if (b->tail_len)
 		bounce_release(map, b->tail_tlb, b->tail_len, r->dir, r->attrs,
 			       copy_back);
-	if (copy_back && wants_arch_sync(map, r->attrs))
-		arch_sync_bounce(map, b, r->dir, true);
 	rec->nr_bounce--;
 	memmove(b, b + 1, (rec->bounce + rec->nr_bounce - b) * sizeof(*b));
 }

@@ -85,6 +85,7 @@ int main(int argc, char **argv)
 		}
 		iommu_dev.iommu_granule = G;
 		bounce_dev.iommu_granule = G;
+		noncoh_bounce_dev.iommu_granule = G;
 		run_all_tests();
 	}
 	free(list);

@@ -65,6 +65,7 @@ void mock_reset(void)
 		}
 	}
 	madvise(mock_mem, (size_t)MOCK_NR_PAGES * PAGE_SIZE, MADV_DONTNEED);
+	mock_cache_reset();
 }
 
 /* Shadow entries and tracked cachelines kernel/dma/iova_debug.c holds. */
@@ -671,19 +672,122 @@ void dma_sync_single_for_device(struct device *dev, dma_addr_t addr,
 	mock.cpu_syncs++;
 }
 
-void arch_sync_dma_for_device(phys_addr_t phys, size_t size,
-			      enum dma_data_direction dir)
+/*
+ * The CPU cache, for devices that do not snoop it (!dev->coherent).
+ * mock_mem is memory as the CPU sees it, through its cache; mock_ram is
+ * memory as a non-coherent device sees it. A clean
+ * (arch_sync_dma_for_device()) writes the CPU's view of its lines to RAM:
+ * the device reads that snapshot, not what the CPU writes later. A device
+ * write lands in RAM only and marks its lines stale in the CPU's cache
+ * until an invalidate (arch_sync_dma_for_cpu(), not for DMA_TO_DEVICE)
+ * makes it visible, so a CPU copy made before the invalidate reads the
+ * bytes from before the DMA. Whole cache lines, as the hardware does.
+ */
+#define MOCK_LINE	64
+#define MOCK_MEM_BYTES	((size_t)MOCK_NR_PAGES * PAGE_SIZE)
+
+static u8 *mock_ram;
+static unsigned long mock_stale[MOCK_MEM_BYTES / MOCK_LINE / BITS_PER_LONG];
+
+static bool in_mock_mem(phys_addr_t phys, size_t size)
 {
-	(void)size;
-	(void)dir;
+	return phys >= MOCK_PHYS_BASE &&
+	       phys + size <= MOCK_PHYS_BASE + MOCK_MEM_BYTES;
+}
+
+static void cache_walk(phys_addr_t phys, size_t size, bool for_cpu)
+{
+	size_t l = (phys - MOCK_PHYS_BASE) / MOCK_LINE;
+	size_t end = (phys - MOCK_PHYS_BASE + size + MOCK_LINE - 1) / MOCK_LINE;
+
+	for (; l < end; l++) {
+		u8 *cpu = mock_mem + l * MOCK_LINE, *ram = mock_ram + l * MOCK_LINE;
+
+		if (for_cpu && test_bit(l, mock_stale))
+			memcpy(cpu, ram, MOCK_LINE);
+		else if (!for_cpu)
+			memcpy(ram, cpu, MOCK_LINE);
+		bitmap_clear(mock_stale, l, 1);
+	}
+}
+
+void mock_cache_reset(void)
+{
+	if (!mock_ram) {
+		mock_ram = mmap(NULL, MOCK_MEM_BYTES, PROT_READ | PROT_WRITE,
+				MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		assert(mock_ram != MAP_FAILED);
+	}
+	madvise(mock_ram, MOCK_MEM_BYTES, MADV_DONTNEED);
+	memset(mock_stale, 0, sizeof(mock_stale));
+}
+
+/* Where @dev's DMA address @addr lands: IOMMU, dma-direct or a resource. */
+static phys_addr_t dev_to_phys(struct device *dev, dma_addr_t addr)
+{
+	if (dev->iommu_granule)
+		return mock_iova_to_phys(addr);
+	if (addr >= MOCK_DIRECT_OFFSET + MOCK_PHYS_BASE)
+		return addr - MOCK_DIRECT_OFFSET;
+	return addr;
+}
+
+void mock_dev_write(struct device *dev, dma_addr_t addr, int c, size_t len)
+{
+	while (len) {
+		size_t n = min(len, (size_t)(MOCK_LINE - (addr & (MOCK_LINE - 1))));
+		phys_addr_t phys = dev_to_phys(dev, addr);
+
+		if (!phys || !in_mock_mem(phys, n)) {
+			mock_error("device write to %#llx: not mapped to memory",
+				   (unsigned long long)addr);
+			return;
+		}
+		if (dev->coherent) {
+			memset(phys_to_virt(phys), c, n);
+		} else {
+			memset(mock_ram + (phys - MOCK_PHYS_BASE), c, n);
+			__set_bit((phys - MOCK_PHYS_BASE) / MOCK_LINE, mock_stale);
+		}
+		addr += n;
+		len -= n;
+	}
+}
+
+u8 mock_dev_read(struct device *dev, dma_addr_t addr)
+{
+	phys_addr_t phys = dev_to_phys(dev, addr);
+
+	if (!phys || !in_mock_mem(phys, 1)) {
+		mock_error("device read of %#llx: not mapped to memory",
+			   (unsigned long long)addr);
+		return 0;
+	}
+	return dev->coherent ? *(u8 *)phys_to_virt(phys) :
+	       mock_ram[phys - MOCK_PHYS_BASE];
+}
+
+static void arch_sync(phys_addr_t phys, size_t size, bool for_cpu)
+{
 	if (phys_is_p2p(phys))
 		mock_error("cache maintenance on P2P memory %#llx",
 			   (unsigned long long)phys);
+	else if (in_mock_mem(phys, size))
+		cache_walk(phys, size, for_cpu);
 	mock.cpu_syncs++;
+}
+
+void arch_sync_dma_for_device(phys_addr_t phys, size_t size,
+			      enum dma_data_direction dir)
+{
+	arch_sync(phys, size, false);
 }
 
 void arch_sync_dma_for_cpu(phys_addr_t phys, size_t size,
 			   enum dma_data_direction dir)
 {
-	arch_sync_dma_for_device(phys, size, dir);
+	if (dir == DMA_TO_DEVICE)
+		mock.cpu_syncs++;
+	else
+		arch_sync(phys, size, true);
 }

@@ -55,6 +55,11 @@ static struct device bounce_dev = {
 	.dma_mask = &mask64, .iommu_granule = SZ_4K, .coherent = true,
 	.is_pci = true, .needs_bounce = true,
 };
+/* untrusted and not snooping the CPU cache (an arm64 SoC's external port) */
+static struct device noncoh_bounce_dev = {
+	.dma_mask = &mask64, .iommu_granule = SZ_4K, .is_pci = true,
+	.needs_bounce = true,
+};
 static struct device direct_dev = {
 	.dma_mask = &mask64, .coherent = true, .is_pci = true,
 };

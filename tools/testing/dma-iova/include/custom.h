@@ -383,6 +383,10 @@ bool mock_check_clean(void);
 phys_addr_t mock_iova_to_phys(dma_addr_t iova);
 bool mock_iova_synced(dma_addr_t iova);
 void mock_fq_drain(void);
+void mock_cache_reset(void);
+/* DMA by @dev at @addr: through its IOMMU, CPU cache or not (mock.c) */
+void mock_dev_write(struct device *dev, dma_addr_t addr, int c, size_t len);
+u8 mock_dev_read(struct device *dev, dma_addr_t addr);
 void mock_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 #endif

@@ -45,6 +45,45 @@ static bool test_bounce_head_and_tail_only(void)
 	return true;
 }
 
+/*
+ * Issue 27, defect 1: on a device that does not snoop the CPU cache, what
+ * it wrote reaches the buffer at unlink and at sync for the CPU, head and
+ * tail slots included: the slot is invalidated before it is copied back,
+ * as 6.12's iommu_dma_unmap_page() does.
+ */
+static bool test_bounce_noncoherent_copy_back(void)
+{
+	struct device *dev = &noncoh_bounce_dev;
+	phys_addr_t buf = gphys(210);
+	struct dma_iova_mapping map;
+	u8 *v = phys_to_virt(buf);
+	unsigned int pass;
+
+	for (pass = 0; pass < 2; pass++) {
+		memset(v, 0x11, 3 * G);
+		ASSERT_EQ(dma_alloc_iova(dev, &map, 4 * G, 0, 0), 0);
+		ASSERT_EQ(dma_link_range(&map, 0x800, buf + 0x800, 2 * G,
+					 DMA_FROM_DEVICE, 0), 0);
+		ASSERT_EQ(dma_iova_commit(&map), 0);
+		ASSERT_EQ(chunk_at(&map, 0x800)->type, DMA_CHUNK_BOUNCE);
+		mock_dev_write(dev, map.addr + 0x800, 0xee, 2 * G);
+		/* nothing of it is visible to the CPU before a sync */
+		ASSERT_EQ(v[G], 0x11);
+		if (pass)
+			dma_iova_sync_for_cpu(&map, 0x800, 2 * G);
+		else
+			ASSERT_EQ(dma_unlink_range(&map, 0x800, 2 * G), 0);
+		ASSERT_EQ(v[0x7ff], 0x11);
+		ASSERT_EQ(v[0x800], 0xee);		/* head slot */
+		ASSERT_EQ(v[G + 0x10], 0xee);		/* middle */
+		ASSERT_EQ(v[2 * G + 0x7ff], 0xee);	/* tail slot */
+		ASSERT_EQ(v[2 * G + 0x800], 0x11);
+		dma_destroy_iova(&map);
+		ASSERT_EQ(mock.nr_tlb, 0);
+	}
+	return true;
+}
+
 /* Upstream bug B3: no middle at all, at offset 0 and further in. */
 static bool test_b3_bounce_with_empty_middle(void)
 {
@@ -214,6 +253,7 @@ static void run_bounce_tests(void)
 {
 	TEST(bounce_hides_and_protects_neighbours);
 	TEST(bounce_head_and_tail_only);
+	TEST(bounce_noncoherent_copy_back);
 	TEST(b3_bounce_with_empty_middle);
 	TEST(bounce_within_one_granule);
 	TEST(b3_bounce_tail_failure_unwinds_only_its_chunk);
