@@ -51,6 +51,8 @@ static const struct device devs[] = {
 	{ .dma_mask = &mask64, .coherent = true, .is_pci = true },
 	{ .dma_mask = &mask32, .iommu_granule = SZ_4K, .is_pci = true },
 	{ .dma_mask = &mask64, .iommu_granule = SZ_4K, .coherent = true },
+	/* untrusted and not snooping the CPU cache: bounces, arch syncs */
+	{ .dma_mask = &mask64, .iommu_granule = SZ_4K, .is_pci = true, .needs_bounce = true },
 };
 static struct device dev;	/* the mapping's: one of @devs, maybe regranuled */
 /* The mapping's IOMMU granule (4 KiB without an IOMMU, for the sizes). */
@@ -398,7 +400,7 @@ static phys_addr_t take_page(struct input *in)
 static void op_link_bvecs(struct input *in)
 {
 	unsigned int nr = take(in, 1) % 5, i, before = reports(), misuse = 0;
-	size_t off = take(in, 3) % (72 * G), start = off;
+	size_t off = take(in, 3) % (72 * G), start = off, first;
 	int dir = take(in, 1) % 4, want = 0, ret;
 	unsigned int calls[NR_FAIL_SITES];
 	struct bio_vec bv[4];
@@ -426,6 +428,16 @@ static void op_link_bvecs(struct input *in)
 	}
 	if (!m.live || !nr || dir > DMA_FROM_DEVICE)
 		want = -EINVAL;
+	/*
+	 * The first chunk may start mid-granule where asked only in a granule
+	 * that holds nothing: a start handed back after a chunk that ended
+	 * mid-granule goes on as within one call.
+	 */
+	first = start;
+	for (i = 0; m.iommu && (start & (G - 1)) && start < m.size && i < m.n; i++)
+		if (gdown(m.c[i].offset) <= start &&
+		    start < gup(m.c[i].offset + m.c[i].size))
+			first = SIZE_MAX;
 	for (i = 0; !want && i < nr; i++) {
 		phys_addr_t p = bvec_phys(&bv[i]);
 		size_t len = bv[i].bv_len;
@@ -435,7 +447,7 @@ static void op_link_bvecs(struct input *in)
 		       mem_kind(p) == mem_kind(bvec_phys(&bv[i + 1])))
 			len += bv[++i].bv_len;
 		/* the first chunk may start where asked, if it fits there */
-		if (m.iommu && ((off == start ? off ^ p : off | p) & (G - 1)))
+		if (m.iommu && ((off == first ? off ^ p : off | p) & (G - 1)))
 			off = gup(off) + (p & (G - 1));
 		want = predict_link(off, p, len, dir, &type);
 		if (!want)
@@ -564,12 +576,53 @@ static int predict_unlink(const struct dma_iova_range *r, unsigned int nr,
 	return 0;
 }
 
+/* Cache lines of chunk @i overlap another chunk's? */
+static bool shares_lines(unsigned int i)
+{
+	phys_addr_t s = m.c[i].phys & ~63ULL;
+	phys_addr_t e = m.c[i].phys + m.c[i].size;
+	unsigned int k;
+
+	for (k = 0; k < m.n; k++)
+		if (k != i && (m.c[k].phys & ~63ULL) < e &&
+		    s < m.c[k].phys + m.c[k].size)
+			return true;
+	return false;
+}
+
+/*
+ * The one chunk an unlink takes, if the device can write to it and its
+ * bytes must reach memory: host memory (bounced or not) behind the IOMMU,
+ * committed, mapped for the device to write, and on a device that does not
+ * snoop the CPU cache not sharing a cache line with another chunk (a
+ * caller's bug there, not ours). -1 otherwise.
+ */
+static int writable_chunk(const bool *doomed)
+{
+	int i, pick = -1;
+
+	for (i = 0; i < (int)m.n; i++) {
+		if (!doomed[i])
+			continue;
+		if (pick >= 0)
+			return -1;
+		pick = i;
+	}
+	if (pick < 0 || !m.iommu || m.c[pick].pending ||
+	    m.c[pick].dir == DMA_TO_DEVICE ||
+	    (m.c[pick].type != DMA_CHUNK_HOST &&
+	     m.c[pick].type != DMA_CHUNK_BOUNCE) ||
+	    (!dev.coherent && shares_lines(pick)))
+		return -1;
+	return pick;
+}
+
 static void op_unlink(struct input *in)
 {
 	struct dma_iova_range r[3];
 	unsigned int nr = take(in, 1) % 4, k, i, before = reports();
 	bool doomed[MAX_CHUNKS], pending = false;
-	int want, ret;
+	int want, ret, w;
 
 	for (k = 0; k < nr; k++) {
 		unsigned int pick = take(in, 1);
@@ -585,6 +638,11 @@ static void op_unlink(struct input *in)
 		}
 	}
 	want = predict_unlink(r, nr, doomed);
+	/* the device writes the chunk; the CPU must see it after the unlink */
+	w = want ? -1 : writable_chunk(doomed);
+	if (w >= 0)
+		mock_dev_write(&dev, map.addr + m.c[w].offset,
+			       0x40 + w, m.c[w].size);
 	for (i = 0; m.live && i < m.n; i++)
 		for (k = 0; k < nr; k++)
 			pending |= m.c[i].pending &&
@@ -595,6 +653,12 @@ static void op_unlink(struct input *in)
 	      nr ? r[0].offset : 0, nr ? r[0].size : 0, ret, want);
 	CHECK(ret == want);
 	CHECK(reported(before, (!m.live || pending || ret != 0)));
+	if (w >= 0) {
+		const u8 *v = phys_to_virt(m.c[w].phys);
+
+		for (k = 0; k < m.c[w].size; k++)
+			CHECK(v[k] == 0x40 + w);
+	}
 	if (!ret) {
 		for (i = 0, k = 0; i < m.n; i++)
 			if (!doomed[i])
