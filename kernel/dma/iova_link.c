@@ -2226,7 +2226,11 @@ static void sync_chunks(struct dma_iova_mapping *map, size_t offset,
  *
  * Syncs the linked memory in the range as its recorded type requires:
  * copies bounced heads and tails of the chunks it touches back, invalidates
- * CPU caches on non-coherent devices, and skips P2P memory.
+ * CPU caches on non-coherent devices, and skips P2P memory. Unlike
+ * dma_sync_single_range_for_cpu() it may sync more than the range: the
+ * whole linked granules it touches, and the whole of each bounced chunk and
+ * of each chunk of a device without an IOMMU it touches. Those bytes must
+ * be the device's too, as the DMA API requires of a mapped buffer anyway.
  *
  * Context: Any context; the caller serialises calls on @map.
  */
@@ -2244,7 +2248,8 @@ EXPORT_SYMBOL_GPL(dma_iova_sync_for_cpu);
  * @offset: start of the range
  * @size: length of the range
  *
- * The counterpart of dma_iova_sync_for_cpu().
+ * The counterpart of dma_iova_sync_for_cpu(), with the same granularity:
+ * it may sync more than the range, which must then be the CPU's to give.
  *
  * Context: Any context; the caller serialises calls on @map.
  */
