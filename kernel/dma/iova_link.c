@@ -1466,8 +1466,9 @@ EXPORT_SYMBOL_GPL(dma_link_range);
  * segment. The first chunk may also start mid-granule at *@offset, if its
  * offset within a granule is that of *@offset and nothing is linked in that
  * granule yet; so the *@offset one call hands back is always valid for the
- * next, which goes on as if the two were one call. Host chunks linked this
- * way grow one run of the record, whatever their number.
+ * next, which places its chunks as one call would have (except that
+ * physically contiguous bio_vecs of two calls are not merged). Host chunks
+ * linked this way grow one run of the record, whatever their number.
  *
  * Context: As dma_link_range().
  * Return: as dma_link_range(); on failure every chunk linked since the last
@@ -1481,7 +1482,7 @@ int dma_link_bvecs(struct dma_iova_mapping *map, size_t *offset,
 	bool valid = link_args_valid(map, dir, attrs);
 	bool iommu = valid && dma_iova_uses_iommu(map);
 	const struct iommu_dma_iova_batch *batch = NULL;
-	size_t first = off;
+	bool taken = false;
 	unsigned int i;
 
 	if (!nr) {
@@ -1496,10 +1497,9 @@ int dma_link_bvecs(struct dma_iova_mapping *map, size_t *offset,
 		might_alloc(map->gfp);
 	if (iommu) {
 		batch = map_batch(map, dir, attrs);
-		/* handed back after a chunk that ended mid-granule */
-		if ((off & mask) && off < map->rec->iova_len &&
-		    !range_is_free(map, off, 1))
-			first = SIZE_MAX;
+		/* Does a chunk hold *@offset's granule? (off < size: in range) */
+		taken = (off & mask) && off < map->size &&
+			!range_is_free(map, off, 1);
 	}
 	for (i = 0; i < nr;) {
 		struct page *page = bv[i].bv_page;
@@ -1527,7 +1527,8 @@ int dma_link_bvecs(struct dma_iova_mapping *map, size_t *offset,
 		 * A chunk may neither share a granule nor move within one;
 		 * the first one may start where the caller said if it fits.
 		 */
-		if (iommu && ((off == first ? off ^ phys : off | phys) & mask))
+		if (iommu &&
+		    ((off == *offset && !taken ? off ^ phys : off | phys) & mask))
 			off = ALIGN(off, mask + 1) + (phys & mask);
 		reported = debug_dma_iova_link(map, off, phys, len, dir);
 		ret = valid ? link_one(map, off, phys, len, page, dir, attrs) :
