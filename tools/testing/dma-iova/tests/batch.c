@@ -254,6 +254,16 @@ static bool test_link_bvecs_chained_calls(void)
 	ASSERT_EQ(dma_iova_commit(&map), 0);
 	ASSERT_TRUE(resolves(&map, 5 * G + 0x40, gphys(9) + 0x40, 0x40));
 	dma_destroy_iova(&map);
+
+	/* beyond the mapping but inside its aligned reservation: -EINVAL */
+	ASSERT_EQ(dma_alloc_iova(&iommu_dev, &map, G, SZ_1M, 0), 0);
+	off = SZ_1M - G + 1;
+	bvec_at(&bv[0], gphys(9) + 1, 0x40);
+	ASSERT_EQ(dma_link_bvecs(&map, &off, bv, 1, DMA_FROM_DEVICE, 0),
+		  -EINVAL);
+	ASSERT_EQ(off, SZ_1M - G + 1);
+	mock.dma_debug_errors = 0;
+	dma_destroy_iova(&map);
 	return true;
 }
 
