@@ -16,11 +16,15 @@
  */
 #include <linux/dma-direct.h>
 #include <linux/dma-iova.h>
+#include <linux/dma-map-ops.h>
+#include <linux/dma-mapping.h>
 #include <linux/fault-inject.h>
 #include <linux/hmm-dma.h>
+#include <linux/iommu-dma.h>
 #include <linux/memremap.h>
 #include <linux/mm.h>
 #include <linux/slab.h>
+#include <linux/swiotlb.h>
 
 /* The state bits must stay clear of any pfn a 64-bit machine can have. */
 static_assert(BIT_ULL(52 - PAGE_SHIFT) <= HMM_DMA_P2P_BUS);
@@ -51,10 +55,13 @@ static bool hmm_dma_should_fail(void)
  * Context: May sleep if @gfp allows it.
  * Return: 0; -EINVAL for a missing or DMA-incapable device, no pages or a
  * range the device cannot address; -EOPNOTSUPP when single pages cannot be
- * mapped for @dev: an IOMMU granule larger than PAGE_SIZE, or a direct
- * mapping that would bounce or need cache maintenance (a mirror cannot keep
- * the CPU's and the device's views apart); -ENOMEM. On error @map holds
- * nothing and hmm_dma_map_free() on it is a no-op.
+ * mapped for @dev: an IOMMU granule larger than PAGE_SIZE, or, without an
+ * IOMMU DMA domain (or with one not attached yet), a device that is not
+ * cache-coherent, is forced through swiotlb,
+ * cannot address all memory (a mirror cannot keep the CPU's and the
+ * device's views apart) or has DMA ops of its own (its addresses cannot be
+ * recomputed from the pfn array); -ENOMEM. On error @map holds nothing and
+ * hmm_dma_map_free() on it is a no-op.
  */
 int hmm_dma_map_alloc(struct device *dev, struct hmm_dma_map *map,
 		      unsigned long npages, gfp_t gfp)
@@ -66,8 +73,16 @@ int hmm_dma_map_alloc(struct device *dev, struct hmm_dma_map *map,
 	    check_mul_overflow(npages, PAGE_SIZE, &len))
 		return -EINVAL;
 	gran = iommu_dma_iova_granule(dev);
+	/*
+	 * Not dma_dev_need_sync(): DMA_API_DEBUG sets it for every device, and
+	 * one bounce sets it for good. What matters is whether the direct
+	 * path could ever bounce or need cache maintenance.
+	 */
 	if (gran > PAGE_SIZE ||
-	    (!gran && (dma_dev_need_sync(dev) || dma_addressing_limited(dev))))
+	    (!gran && (use_dma_iommu(dev) || get_dma_ops(dev) ||
+		       !dev_is_dma_coherent(dev) ||
+		       is_swiotlb_force_bounce(dev) ||
+		       dma_addressing_limited(dev))))
 		return -EOPNOTSUPP;
 	if (gran && len - 1 > dma_get_mask(dev))
 		return -EINVAL;
@@ -235,6 +250,54 @@ static bool unmap_pages(struct hmm_dma_map *map, unsigned long first,
 	return any;
 }
 
+/* A host page without an IOMMU: mapped through the DMA API. */
+static bool is_direct_host(const struct hmm_dma_map *map, unsigned long pfn)
+{
+	return !map->iova && !(pfn & (HMM_DMA_P2P | HMM_DMA_P2P_BUS));
+}
+
+static dma_addr_t direct_addr(const struct hmm_dma_map *map,
+			      unsigned long pfn)
+{
+	return phys_to_dma(map->dev, page_to_phys(hmm_dma_page(pfn)));
+}
+
+/*
+ * Without an IOMMU, each new host page of [@first, @first + @n) through
+ * dma_map_page(), as 6.12's ODP mapped them, so that dma-debug tracks them;
+ * *@mapped gets how far it got. hmm_dma_map_alloc() let only devices
+ * through whose direct mapping is phys_to_dma(), which hmm_dma_addr()
+ * recomputes.
+ */
+static int map_direct(struct hmm_dma_map *map, unsigned long first,
+		      unsigned long n, unsigned long *mapped)
+{
+	unsigned long i;
+
+	for (i = first; i < first + n; i++) {
+		unsigned long e = map->pfns[i];
+		dma_addr_t addr = DMA_MAPPING_ERROR;
+
+		if (!is_new(e) || !is_direct_host(map, e))
+			continue;
+		if (!hmm_dma_should_fail())
+			addr = dma_map_page(map->dev, hmm_dma_page(e), 0,
+					    PAGE_SIZE, DMA_BIDIRECTIONAL);
+		if (dma_mapping_error(map->dev, addr)) {
+			*mapped = i - first;
+			return -ENOMEM;
+		}
+		if (WARN_ON_ONCE(addr != direct_addr(map, e))) {
+			dma_unmap_page(map->dev, addr, PAGE_SIZE,
+				       DMA_BIDIRECTIONAL);
+			*mapped = i - first;
+			return -EIO;
+		}
+	}
+	*mapped = n;
+	return 0;
+}
+
 /* Undo a failed batch: unmap what it mapped, forget what it wrote. */
 static void unwind_batch(struct hmm_dma_map *map, unsigned long first,
 			 unsigned long mapped, unsigned long n)
@@ -247,9 +310,16 @@ static void unwind_batch(struct hmm_dma_map *map, unsigned long first,
 		if (unmap_pages(map, first, mapped, is_new, &gather))
 			iommu_dma_iova_flush(map->dev, &gather);
 	}
-	for (i = first; i < first + n; i++)
-		if (is_new(map->pfns[i]))
-			map->pfns[i] = 0;
+	for (i = first; i < first + n; i++) {
+		unsigned long e = map->pfns[i];
+
+		if (!is_new(e))
+			continue;
+		if (i < first + mapped && is_direct_host(map, e))
+			dma_unmap_page(map->dev, direct_addr(map, e),
+				       PAGE_SIZE, DMA_BIDIRECTIONAL);
+		map->pfns[i] = 0;
+	}
 }
 
 /*
@@ -289,7 +359,7 @@ static int map_new(struct hmm_dma_map *map, unsigned long first,
  * Maps each page not mapped yet at its index: host memory and PCI P2P
  * memory through the host bridge in the IOVA, P2P memory behind a shared
  * switch by bus address; the pages of one CPU huge mapping with one IOMMU
- * call.
+ * call. Without an IOMMU each host page is mapped with dma_map_page().
  * Then makes the batch visible to the device with one IOTLB sync and only
  * then publishes it in @map->pfns. Pages mapped by earlier calls are left
  * mapped, taking the new HMM flags (a page that became writable); the
@@ -301,7 +371,9 @@ static int map_new(struct hmm_dma_map *map, unsigned long first,
  * Return: 0; -EINVAL for a range outside @map; -EFAULT if a page is not
  * valid in @hmm_pfns or differs from the one still mapped at its index;
  * -EREMOTEIO for P2P memory the device cannot reach; -ENOMEM or the IOMMU
- * driver's error. On error nothing of this batch is left mapped.
+ * driver's error; -EIO if the direct mapping of a page is not where
+ * hmm_dma_addr() would find it (a kernel bug, warned about). On error
+ * nothing of this batch is left mapped.
  */
 int hmm_dma_map_pfns(struct hmm_dma_map *map, unsigned long first,
 		     const unsigned long *hmm_pfns, unsigned long n)
@@ -335,6 +407,8 @@ int hmm_dma_map_pfns(struct hmm_dma_map *map, unsigned long first,
 			fresh += in_iova(pfn[first + i]);
 		}
 	}
+	if (!ret && !map->iova && fresh)
+		ret = map_direct(map, first, n, &mapped);
 	if (!ret && map->iova && fresh)
 		ret = map_new(map, first, n, &mapped);
 	if (!ret && map->iova && fresh)
@@ -365,7 +439,10 @@ static void release_page(struct hmm_dma_map *map, unsigned long pfn)
 
 	if (pfn & (HMM_DMA_P2P | HMM_DMA_P2P_BUS))
 		return;
-	if (!dev_is_dma_coherent(map->dev))
+	if (!map->iova)
+		dma_unmap_page(map->dev, direct_addr(map, pfn), PAGE_SIZE,
+			       DMA_BIDIRECTIONAL);
+	else if (!dev_is_dma_coherent(map->dev))
 		arch_sync_dma_for_cpu(page_to_phys(page), PAGE_SIZE,
 				      DMA_BIDIRECTIONAL);
 	/* it was mapped writable: the device may have written to it */
@@ -455,7 +532,7 @@ dma_addr_t hmm_dma_addr(struct hmm_dma_map *map, unsigned long idx)
 	}
 	if (map->iova)
 		return map->iova + idx * PAGE_SIZE;
-	return phys_to_dma(map->dev, page_to_phys(page));
+	return direct_addr(map, pfn);
 }
 EXPORT_SYMBOL_GPL(hmm_dma_addr);
 

@@ -20,6 +20,7 @@
 #include <linux/debugfs.h>
 #include <linux/dma-direct.h>
 #include <linux/dma-iova.h>
+#include <linux/dma-map-ops.h>
 #include <linux/fault-inject.h>
 #include <linux/hmm-dma.h>
 #include <linux/iommu.h>
@@ -1675,6 +1676,8 @@ static void hmm_dma_pages_should_map_at_their_index(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, hmm_dma_map_pfns(map, 0, pfns, 2), -EFAULT);
 	KUNIT_EXPECT_EQ(test, map->pfns[0] & HMM_DMA_STATE, HMM_DMA_MAPPED);
 	KUNIT_EXPECT_EQ(test, map->pfns[1], 0);
+	/* before the pages go back: cleanup frees them before the map */
+	KUNIT_EXPECT_EQ(test, hmm_dma_unmap_range(map, 0, 8), 4);
 }
 
 /*
@@ -1739,10 +1742,68 @@ static void hmm_dma_failures_should_unwind(struct kunit *test)
 	for (i = 0; i < 4; i++)
 		KUNIT_EXPECT_EQ(test, map->pfns[i] & HMM_DMA_STATE,
 				HMM_DMA_MAPPED);
+	/* before the pages go back: cleanup frees them before the map */
+	KUNIT_EXPECT_EQ(test, hmm_dma_unmap_range(map, 0, 4), 4);
+}
+
+/* What the direct path never bounces through: no slots, not forced. */
+static struct io_tlb_mem hmm_direct_no_tlb;
+
+/*
+ * Without an IOMMU a mirror maps each host page through the DMA API, at
+ * its phys_to_dma() address, on a DMA_API_DEBUG kernel too, where
+ * dma_dev_need_sync() holds for every device (issue 27, defect 4: such
+ * kernels refused every direct device with -EOPNOTSUPP). A device the
+ * direct path would bounce (swiotlb=force, as these boots run) or that
+ * does not snoop the CPU cache is refused.
+ */
+static void hmm_dma_direct_device_should_map(struct kunit *test)
+{
+	struct device *dev = direct_dev_get(test, "hmm_dma_direct");
+	struct hmm_dma_map *map = kunit_kzalloc(test, sizeof(*map), GFP_KERNEL);
+	unsigned long pfns[4];
+	struct page *pages[4];
+	unsigned int i;
+
+	if (!IS_ENABLED(CONFIG_DMA_API_DEBUG))
+		kunit_skip(test, "the case is a DMA_API_DEBUG kernel's");
+	KUNIT_ASSERT_NOT_NULL(test, map);
+	/* pages first: the map's teardown must run before they are freed */
+	for (i = 0; i < 4; i++) {
+		pages[i] = pfn_to_page(PHYS_PFN(pages_get(test, 0, 0)));
+		pfns[i] = hmm_pfn(pages[i], true, 0);
+	}
+	/* as a driver sets it up: only dma-debug keeps need_sync set */
+	KUNIT_ASSERT_EQ(test, dma_set_mask_and_coherent(dev, DMA_BIT_MASK(64)),
+			0);
+	KUNIT_ASSERT_TRUE(test, dma_dev_need_sync(dev));
+	if (is_swiotlb_force_bounce(dev))
+		KUNIT_EXPECT_EQ(test, hmm_dma_map_alloc(dev, map, 4, GFP_KERNEL),
+				-EOPNOTSUPP);
+	dev->dma_io_tlb_mem = &hmm_direct_no_tlb;
+	if (!dev_is_dma_coherent(dev)) {
+		KUNIT_EXPECT_EQ(test, hmm_dma_map_alloc(dev, map, 4, GFP_KERNEL),
+				-EOPNOTSUPP);
+		return;
+	}
+	KUNIT_ASSERT_EQ(test, hmm_dma_map_alloc(dev, map, 4, GFP_KERNEL), 0);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, hmm_map_free,
+							map), 0);
+	KUNIT_EXPECT_EQ(test, hmm_dma_iova(map), 0);
+	KUNIT_ASSERT_EQ(test, hmm_dma_map_pfns(map, 0, pfns, 4), 0);
+	for (i = 0; i < 4; i++)
+		KUNIT_EXPECT_EQ(test, hmm_dma_addr(map, i),
+				phys_to_dma(dev, page_to_phys(pages[i])));
+	KUNIT_EXPECT_EQ(test, hmm_dma_unmap_range(map, 1, 2), 2);
+	KUNIT_EXPECT_EQ(test, hmm_dma_addr(map, 1), DMA_MAPPING_ERROR);
+	KUNIT_EXPECT_EQ(test, hmm_dma_addr(map, 3),
+			phys_to_dma(dev, page_to_phys(pages[3])));
+	KUNIT_EXPECT_EQ(test, hmm_dma_unmap_range(map, 0, 4), 2);
 }
 
 static struct kunit_case hmm_dma_test_cases[] = {
 	KUNIT_CASE(hmm_dma_pages_should_map_at_their_index),
+	KUNIT_CASE(hmm_dma_direct_device_should_map),
 	KUNIT_CASE(hmm_dma_huge_mapping_should_unmap_whole),
 	KUNIT_CASE(hmm_dma_failures_should_unwind),
 	{}
