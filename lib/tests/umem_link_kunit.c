@@ -200,53 +200,86 @@ static void umem_release_action(void *umem)
 }
 
 /*
- * Scattered user pages, unaligned start and end: one IOVA segment, every
- * byte resolves to its user page, pages pinned until release, and the
- * device's write through the IOVA lands in the user's memory.
+ * Scattered user pages, unaligned start and end: one IOVA segment of whole
+ * pages, as 6.12's ib_umem_get() maps them, every byte resolves to its user
+ * page, pages pinned until release, and the device's write through the
+ * IOVA lands in the user's memory, at the region's edges too. The same for
+ * an untrusted device (behind an external-facing port): its unaligned edge
+ * pages must not be bounced, which would hide each side's writes from the
+ * other for the region's life (issue 27, defect 3).
  */
-static void umem_link_pinned_region_should_be_one_segment(struct kunit *test)
+static void trusted_again(void *pdev)
+{
+	((struct pci_dev *)pdev)->untrusted = false;
+}
+
+static void pinned_region_one_segment(struct kunit *test, bool untrusted)
 {
 	struct mr_env *env = mr_env_get(test, 0);
 	size_t len = 6 * PAGE_SIZE, size = len - 0x100 - 0x80, off;
 	unsigned long va = user_map(test, len);
+	struct pci_dev *pdev = env->iova->edu.pdev;
 	struct ib_umem_link *umem;
 	struct dma_iova_seg seg;
 	struct page *first;
+	dma_addr_t start;
 
 	user_fill(test, va, len);
+	if (untrusted) {
+		pdev->untrusted = true;
+		KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test,
+					trusted_again, pdev), 0);
+	}
 	umem = ib_umem_link_get(env->ibdev, va + 0x100, size,
 				IB_ACCESS_LOCAL_WRITE);
 	KUNIT_ASSERT_FALSE_MSG(test, IS_ERR(umem), "%pe", umem);
 	KUNIT_ASSERT_EQ(test,
 			kunit_add_action_or_reset(test, umem_release_action,
 						  umem), 0);
+	start = dma_iova_addr(&umem->map) + umem->map_offset;
 
 	KUNIT_EXPECT_EQ(test, nr_segs(&umem->map, &seg), 1);
-	KUNIT_EXPECT_EQ(test, seg.len, size);
-	KUNIT_EXPECT_EQ(test, seg.addr, dma_iova_addr(&umem->map) + umem->map_offset);
-	KUNIT_EXPECT_EQ(test, offset_in_page(seg.addr), 0x100);
-	/* Host pages linked back to back: one run of the record. */
+	KUNIT_EXPECT_EQ(test, seg.len, len);
+	KUNIT_EXPECT_EQ(test, seg.addr, start - 0x100);
+	KUNIT_EXPECT_EQ(test, offset_in_page(start), 0x100);
+	/* Host pages linked back to back: one run, nothing bounced. */
+	KUNIT_EXPECT_EQ(test, dma_iova_nr_chunks(&umem->map), 6);
 	KUNIT_EXPECT_EQ(test, dma_iova_find_chunk(&umem->map,
 						  umem->map_offset)->type,
 			DMA_CHUNK_HOST);
 	KUNIT_EXPECT_EQ(test, dma_iova_find_chunk(&umem->map,
 						  umem->map_offset)->size,
-			size);
+			len);
 	for (off = 0; off < size; off += PAGE_SIZE / 2)
-		expect_region_resolves(test, env, umem, seg.addr, off);
-	expect_region_resolves(test, env, umem, seg.addr, size - 1);
+		expect_region_resolves(test, env, umem, start, off);
+	expect_region_resolves(test, env, umem, start, size - 1);
 
 	first = user_page(test, va);
 	KUNIT_EXPECT_TRUE(test, folio_maybe_dma_pinned(page_folio(first)));
 
 	/* across the boundary of the first two user pages */
 	off = PAGE_SIZE - 0x100 - XFER / 2;
-	device_write(test, env, seg.addr + off);
+	device_write(test, env, start + off);
 	expect_user_bytes(test, env, va + 0x100 + off);
+	/* at the region's first and last bytes, before release */
+	device_write(test, env, start);
+	expect_user_bytes(test, env, va + 0x100);
+	device_write(test, env, start + size - XFER);
+	expect_user_bytes(test, env, va + 0x100 + size - XFER);
 
 	kunit_release_action(test, umem_release_action, umem);
 	KUNIT_EXPECT_FALSE(test, folio_maybe_dma_pinned(page_folio(first)));
-	expect_unmapped(test, env->iova->domain, seg.addr, size);
+	expect_unmapped(test, env->iova->domain, seg.addr, len);
+}
+
+static void umem_link_pinned_region_should_be_one_segment(struct kunit *test)
+{
+	pinned_region_one_segment(test, false);
+}
+
+static void umem_link_untrusted_region_should_not_bounce(struct kunit *test)
+{
+	pinned_region_one_segment(test, true);
 }
 
 /*
@@ -1765,6 +1798,7 @@ static struct kunit_suite umem_link_large_suite = {
 
 static struct kunit_case umem_link_cases[] = {
 	KUNIT_CASE(umem_link_pinned_region_should_be_one_segment),
+	KUNIT_CASE(umem_link_untrusted_region_should_not_bounce),
 	KUNIT_CASE(umem_link_best_pgsz_should_follow_the_iova),
 	KUNIT_CASE(umem_link_huge_page_should_be_one_block),
 	KUNIT_CASE(umem_link_pinned_failures_should_unwind),

@@ -56,9 +56,11 @@ static int region_init(struct ib_umem_link *umem, struct ib_device *device,
 	umem->length = size;
 	umem->writable = ib_access_writable(access);
 	umem->map_offset = addr & (align - 1);
-	if (check_add_overflow(umem->map_offset, size, &total))
+	if (check_add_overflow(umem->map_offset, size, &total) ||
+	    total > ALIGN_DOWN(SIZE_MAX, PAGE_SIZE))
 		return -EINVAL;
-	return dma_alloc_iova(dev, &umem->map, total, align, gfp);
+	/* whole pages: see link_runs() */
+	return dma_alloc_iova(dev, &umem->map, PAGE_ALIGN(total), align, gfp);
 }
 
 static unsigned long region_npages(unsigned long addr, size_t size)
@@ -100,29 +102,34 @@ static void note_pin(struct ib_umem_link *umem, struct page *first,
  * [@*pos, ...), with one batched call (@bv has room for @n entries), and
  * note the physically contiguous runs for unpinning; room for @n runs is
  * reserved.
+ *
+ * Whole pages are linked, also where the region starts or ends inside one,
+ * as 6.12's ib_umem_get() maps them: the CPU and the device share a region
+ * without syncs, so a partial edge granule must never be bounced, which an
+ * untrusted device (or a non-coherent one, for a small edge) would do for
+ * the region's whole life, hiding each side's writes from the other.
  */
 static int link_runs(struct ib_umem_link *umem, struct page **pages,
 		     struct bio_vec *bv, unsigned long n, size_t *pos,
 		     unsigned long attrs)
 {
-	size_t start = umem->map_offset + *pos, off = start;
+	size_t start = ALIGN_DOWN(umem->map_offset + *pos, PAGE_SIZE);
+	size_t off = start;
 	unsigned long i, first = 0;
 	int ret;
 
 	for (i = 0; i < n; i++) {
 		unsigned int in = i ? 0 : offset_in_page(umem->address + *pos);
-		size_t bytes = min_t(size_t, umem->length - *pos,
-				     PAGE_SIZE - in);
 
-		bvec_set_page(&bv[i], pages[i], bytes, in);
-		*pos += bytes;
+		bvec_set_page(&bv[i], pages[i], PAGE_SIZE, 0);
+		*pos += min_t(size_t, umem->length - *pos, PAGE_SIZE - in);
 	}
 	ret = dma_link_bvecs(&umem->map, &off, bv, n, DMA_BIDIRECTIONAL,
 			     attrs);
 	if (ret)
 		return ret;
 	/* An IOMMU granule above PAGE_SIZE moved scattered pages apart. */
-	if (off != umem->map_offset + *pos) {
+	if (off != start + n * PAGE_SIZE) {
 		WARN_ON_ONCE(dma_unlink_range(&umem->map, start, off - start));
 		return -EINVAL;
 	}
@@ -333,6 +340,8 @@ unsigned long ib_umem_link_find_best_pgsz(struct ib_umem_link *umem,
 					  unsigned long pgsz_bitmap,
 					  unsigned long virt)
 {
+	dma_addr_t start = dma_iova_addr(&umem->map) + umem->map_offset;
+	dma_addr_t end = start + umem->length;
 	struct dma_iova_iter iter;
 	struct dma_iova_seg seg;
 	unsigned long bad = 0, va = virt, last_va;
@@ -351,6 +360,14 @@ unsigned long ib_umem_link_find_best_pgsz(struct ib_umem_link *umem,
 		bad |= pgsz_bitmap & GENMASK(BITS_PER_LONG - 1, bits);
 
 	dma_iova_for_each_seg(&umem->map, &iter, &seg) {
+		/* the region's bytes only, not the rest of its edge pages */
+		dma_addr_t s = max(seg.addr, start);
+		dma_addr_t e = min(seg.addr + seg.len, end);
+
+		if (s >= e)
+			continue;
+		seg.addr = s;
+		seg.len = e - s;
 		if (!first)
 			bad |= va;
 		bad |= seg.addr ^ va;
@@ -824,6 +841,7 @@ static int dmabuf_link(struct ib_umem_link_dmabuf *umem,
 {
 	struct ib_umem_link *r = &umem->umem;
 	unsigned long pos = 0, end = r->address + r->length;
+	unsigned long first = ALIGN_DOWN(r->address, PAGE_SIZE), last;
 	unsigned int i;
 	int ret;
 
@@ -832,11 +850,14 @@ static int dmabuf_link(struct ib_umem_link_dmabuf *umem,
 			return -EINVAL;
 	if (pos < end)
 		return -EINVAL;
+	/* whole pages, as far as the buffer goes: see link_runs() */
+	last = end + min(pos - end, offset_in_page(end) ?
+			 PAGE_SIZE - offset_in_page(end) : 0);
 
-	for (i = 0, pos = 0; i < list->nr && pos < end; pos += list->vecs[i++].len) {
+	for (i = 0, pos = 0; i < list->nr && pos < last; pos += list->vecs[i++].len) {
 		const struct dma_buf_phys_vec *v = &list->vecs[i];
-		unsigned long from = max(pos, r->address);
-		unsigned long to = min(pos + v->len, end);
+		unsigned long from = max(pos, first);
+		unsigned long to = min(pos + v->len, last);
 
 		if (from >= to)
 			continue;
