@@ -14,7 +14,9 @@ cd "$tree"
 cc="ccache ${cross}gcc"
 python3 tools/testing/kunit/kunit.py config --arch="$arch" \
 	${cross:+--cross_compile="$cross"} --build_dir="$build" \
-	--kunitconfig="$kunitconfig" --qemu_config="$qemu_config" \
+	--kunitconfig="$kunitconfig" \
+	${kunitconfig_vm:+--kunitconfig="$kunitconfig_vm"} \
+	--qemu_config="$qemu_config" \
 	--make_options CC="$cc" >&2
 
 echo ">> building the kernel in $build (-j$jobs, ccache)" >&2

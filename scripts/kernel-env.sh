@@ -55,4 +55,10 @@ kunit_timeout=1800
 build=${DMA_IOVA_BUILD:-$CACHE/build-$ver$suffix}
 qemu_config=$repo/tools/testing/dma-iova/qemu/$machine.py
 kunitconfig=${DMA_IOVA_KUNITCONFIG:-$repo/kernel/dma/.kunitconfig}
+# What the KUnit kernel also needs to boot scripts/vm.sh's machine (not
+# part of the series' .kunitconfig); none for another DMA_IOVA_KUNITCONFIG.
+kunitconfig_vm=
+if [ -z "${DMA_IOVA_KUNITCONFIG:-}" ]; then
+	kunitconfig_vm=$repo/tools/testing/dma-iova/vm/kunit-vm.config
+fi
 jobs=$(nproc)
