@@ -93,8 +93,18 @@ count < <(harness clang CC=clang)
 count < <("$repo/scripts/fuzz.sh" "${DMA_IOVA_FUZZ_SECONDS:-30}" 2>&1)
 make -s -C "$repo/tools/testing/dma-iova" clean
 
+# A step that ends without its summary line failed, whatever it printed.
+summary() {	# label: the step's output on stdin; its summary, or a failure
+	local out
+	out=$(cat)
+	echo "$out"
+	echo "$out" | grep -qE "^$1: [0-9]+ passed, [0-9]+ failed" ||
+		echo "$1: 0 passed, 1 failed (no summary line)"
+}
+
 echo ">> the patch series: make series, git am, checkpatch in-tree"
-count < <("$repo/scripts/series.sh" --check --quick 2>&1 | grep -v '^   ')
+count < <("$repo/scripts/series.sh" --check --quick 2>&1 | grep -v '^   ' |
+	 summary series-check)
 
 # Long steps stream their output (the first kernel build takes minutes)
 # and are counted from a copy of it afterwards.
@@ -103,10 +113,11 @@ trap 'rm -f "$log"' EXIT
 
 echo ">> KUnit under QEMU"
 "$repo/scripts/kunit.sh" 2>&1 | tee "$log" |
-	grep --line-buffered -vE ': [0-9]+ passed, [0-9]+ failed$'
+	grep --line-buffered -vE '^kunit-[a-z0-9-]+: [0-9]+ passed, [0-9]+ failed'
 st=${PIPESTATUS[0]}
-count < <(grep -E ': [0-9]+ passed, [0-9]+ failed$' "$log")
-[ "$st" -eq 0 ] || [ $fail -gt 0 ] || fail=$((fail + 1))
+f0=$fail
+count < <(grep -E '^kunit-[a-z0-9-]+: [0-9]+ passed, [0-9]+ failed' "$log")
+[ "$st" -eq 0 ] || [ $fail -gt $f0 ] || fail=$((fail + 1))
 
 # One IOMMU besides VT-d per commit, in turn: KUnit in strict mode and
 # the boot demo (make test-all runs every IOMMU, strict and lazy). An arm64
@@ -120,10 +131,11 @@ if [ "$extra" != none ]; then
 	echo ">> KUnit under QEMU behind this commit's second IOMMU: $extra"
 	DMA_IOVA_IOMMU=$extra KUNIT_MODES=strict "$repo/scripts/kunit.sh" 2>&1 |
 		tee "$log" |
-		grep --line-buffered -vE ': [0-9]+ passed, [0-9]+ failed'
+		grep --line-buffered -vE '^kunit-[a-z0-9-]+: [0-9]+ passed, [0-9]+ failed'
 	st=${PIPESTATUS[0]}
-	count < <(grep -E ': [0-9]+ passed, [0-9]+ failed' "$log")
-	[ "$st" -eq 0 ] || [ $fail -gt 0 ] || fail=$((fail + 1))
+	f0=$fail
+	count < <(grep -E '^kunit-[a-z0-9-]+: [0-9]+ passed, [0-9]+ failed' "$log")
+	[ "$st" -eq 0 ] || [ $fail -gt $f0 ] || fail=$((fail + 1))
 	count < <(DMA_IOVA_IOMMU=$extra "$repo/scripts/run-demo.sh" 2>&1)
 fi
 
