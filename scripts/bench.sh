@@ -89,7 +89,7 @@ plan() {	# seconds rounds
 	echo "# policy threads order seconds chunks rounds modes..."
 	configs | while read -r pol t order n modes; do
 		echo "$pol $t $order $1 $n $2 $modes"
-	done | subset
+	done | if [ -n "$smoke" ]; then cat; else subset; fi
 }
 
 boot() {	# dir plan [qemu trace args]
@@ -128,7 +128,8 @@ fi
 # written by the vCPU thread, would time the trace); then one untimed
 # round of every run with it, to count invalidations per operation.
 if [ -n "${BENCH_PLAN:-}" ]; then
-	cp "$BENCH_PLAN" "$out/plan.txt"
+	grep -v '^[[:space:]]*$' "$BENCH_PLAN" > "$out/plan.txt.new"
+	mv "$out/plan.txt.new" "$out/plan.txt"
 else
 	{
 		plan "$secs" "$rounds"
@@ -138,16 +139,20 @@ else
 		done | subset
 	} > "$out/plan.txt"
 fi
+grep -qv '^#' "$out/plan.txt" ||
+	{ echo "bench.sh: no run left in the plan (BENCH_N, BENCH_MODES?)" >&2; exit 2; }
 boot "$out" "$out/plan.txt"
 mkdir -p "$out/count"
 rm -f "$out/count/qemu-trace.log"
 # the counting boot: every run once (a given plan's, or the matrix's
 # without the scale runs)
 if [ -n "${BENCH_PLAN:-}" ]; then
-	awk '/^#/ { print; next } { $4 = 1; $6 = 1; print }' "$BENCH_PLAN"
+	awk '/^#/ { print; next } $5 >= 262144 { next } { $4 = 1; $6 = 1; print }' \
+		"$out/plan.txt"
 else
 	plan 1 1
-fi > "$out/count/plan.txt"
+fi > "$out/count/plan.txt.new"
+mv "$out/count/plan.txt.new" "$out/count/plan.txt"
 trace="$inval -trace pci_cfg_write -D $out/count/qemu-trace.log"
 boot "$out/count" "$out/count/plan.txt" "$trace"
 python3 "$repo/scripts/bench-report.py" "$out"

@@ -24,20 +24,22 @@ machine=$x86
 case $iommu in smmuv3*) machine=$arm64 ;; esac
 # The harness: 64- and 32-bit gcc, clang and its libFuzzer, qemu-i386 for
 # the 32-bit build where the kernel runs no 32-bit code (issue 26).
-harness="gcc make libc6-dev linux-libc-dev gcc-12-multilib clang
-	libclang-rt-14-dev qemu-user"
+harness="gcc make libc6-dev linux-libc-dev"
+fuzz="$harness clang libclang-rt-14-dev"
+harness_all="$fuzz gcc-12-multilib qemu-user"
 # scripts/vm.sh's arm64 guest: a static busybox:arm64 and a static tool.
 arm64_guest="libc6-dev-arm64-cross"
 arch_arm64=
 
 case $target in
 run | kunit) pkgs="$kernel $machine" ;;
-harness | fuzz) pkgs="$harness" ;;
+harness) pkgs="$harness" ;;
+fuzz) pkgs="$fuzz" ;;
 check) pkgs="$kernel" ;;
-series | series-check) pkgs="$kernel sparse" ;;
+series) pkgs="$kernel" ;;
+series-check) pkgs="$kernel sparse" ;;
 # make test boots one more IOMMU in turn, which may be arm64
-test) pkgs="$kernel $harness $x86 $arm64 sparse fio" ;;
-test-all) pkgs="$kernel $harness $x86 $arm64 sparse fio" ;;
+test | test-all) pkgs="$kernel $harness_all $x86 $arm64 fio" ;;
 stress) pkgs="$kernel $x86 fio" ;;
 bench)
 	pkgs="$kernel $machine gnuplot-nox"
@@ -58,7 +60,7 @@ if [ -n "$arch_arm64" ] && ! dpkg --print-foreign-architectures | grep -qx arm64
 fi
 missing=
 for p in $pkgs; do
-	dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed$' ||
+	dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q ' ok installed$' ||
 		missing="$missing $p"
 done
 [ -z "$missing" ] && [ -z "$need_arch" ] && exit 0
@@ -73,9 +75,11 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 echo ">> make $target: installing$missing${need_arch:+ (and the arm64 architecture)}" >&2
 start=$(date +%s)
-sh -c "$steps" > /tmp/dma-iova-deps.log 2>&1 || {
-	tail -n 20 /tmp/dma-iova-deps.log >&2
-	echo "deps.sh: apt-get failed (log: /tmp/dma-iova-deps.log)" >&2
+log=$(mktemp)
+sh -c "$steps" > "$log" 2>&1 < /dev/null || {
+	tail -n 20 "$log" >&2
+	echo "deps.sh: apt-get failed (log: $log)" >&2
 	exit 1
 }
+rm -f "$log"
 echo ">> installed in $(( $(date +%s) - start ))s" >&2

@@ -58,7 +58,9 @@ kunitconfig=${DMA_IOVA_KUNITCONFIG:-$repo/kernel/dma/.kunitconfig}
 # What the KUnit kernel also needs to boot scripts/vm.sh's machine (not
 # part of the series' .kunitconfig); none for another DMA_IOVA_KUNITCONFIG.
 kunitconfig_vm=
-if [ -z "${DMA_IOVA_KUNITCONFIG:-}" ]; then
+if [ "$kunitconfig" = "$repo/kernel/dma/.kunitconfig" ]; then
 	kunitconfig_vm=$repo/tools/testing/dma-iova/vm/kunit-vm.config
 fi
+# What the KUnit kernel's sanitizers print: a run with one fails.
+sanitizers='BUG: KASAN|UBSAN:|WARNING: possible|circular locking|inconsistent lock state|BUG: sleeping function|kmemleak: [0-9]+ new suspected'
 jobs=$(nproc)

@@ -10,8 +10,6 @@
 set -uo pipefail
 . "$(dirname "$0")/kernel-env.sh"
 
-sanitizers='BUG: KASAN|UBSAN:|WARNING: possible|circular locking|inconsistent lock state|BUG: sleeping function|kmemleak: [0-9]+ new suspected'
-
 tree=$("$repo/scripts/build-kernel.sh" | tail -n 1) || exit 1
 out=${DMA_IOVA_OUT:-$repo/out}
 mkdir -p "$out"

@@ -21,7 +21,7 @@ count() {	# "<label>: P passed, F failed" lines of $log
 			pass=$((pass + BASH_REMATCH[1]))
 			fail=$((fail + BASH_REMATCH[2]))
 		fi
-	done < <(grep -E '^[a-z0-9-]+: [0-9]+ passed, [0-9]+ failed' "$log")
+	done < <(grep -E '^[a-z][a-z0-9-]*: [0-9]+ passed, [0-9]+ failed' "$log")
 }
 
 start=$(date +%s)

@@ -14,7 +14,8 @@ count() {	# "<label>: P passed, F failed" lines on stdin
 	local line p f
 	while read -r line; do
 		echo "$line"
-		if [[ $line =~ ([0-9]+)\ passed,\ ([0-9]+)\ failed ]]; then
+		# a label first: not a harness's own "N tests run, ..." line
+		if [[ $line =~ ^[a-z][a-z0-9-]*:\ ([0-9]+)\ passed,\ ([0-9]+)\ failed ]]; then
 			p=${BASH_REMATCH[1]}
 			f=${BASH_REMATCH[2]}
 			pass=$((pass + p))
@@ -28,11 +29,18 @@ count() {	# "<label>: P passed, F failed" lines on stdin
 harness_run() {	# label, command...
 	local label=$1 out st
 	shift
-	out=$("$@" 2>&1)
+	out=$(timeout 600 "$@" 2>&1)
 	st=$?
 	echo "$out" | grep -E '^FAIL|^Assert|not clean|ERROR' || true
 	if [[ $(echo "$out" | tail -n 1) =~ ([0-9]+)\ passed,\ ([0-9]+)\ failed ]]; then
-		echo "$label: ${BASH_REMATCH[1]} passed, ${BASH_REMATCH[2]} failed"
+		local p=${BASH_REMATCH[1]} f=${BASH_REMATCH[2]}
+
+		# died after its summary (an exit-time sanitizer report)
+		[ "$st" -eq 0 ] || [ "$f" -gt 0 ] || {
+			echo ">> $label: exit status $st after its summary"
+			f=1
+		}
+		echo "$label: $p passed, $f failed"
 	else
 		echo "$out" | tail -n 15 | sed 's/^/>>   /'
 		echo ">> $label: exit status $st and no summary line"
@@ -62,18 +70,22 @@ harness() {	# label, make arguments...
 # (IA32 emulation); where it does not, its UBSan build runs under
 # qemu-i386 (ASan's shadow memory does not map there), and the label says so.
 harness32() {
-	local label=gcc-32 probe
+	local label=gcc-32 probe=$dir/probe-32
 	echo ">> userspace harness ($label)"
-	probe=$(mktemp)
-	if echo 'int main(void) { return 0; }' | gcc -m32 -x c -o "$probe" - 2>/dev/null &&
-	   "$probe" 2>/dev/null; then
+	if ! echo 'int main(void) { return 0; }' |
+	     gcc -m32 -x c -o "$probe" - 2>&1 | tail -n 5; then
+		echo ">> gcc -m32 cannot build a program (gcc-12-multilib?)"
+		echo "$label: 0 passed, 1 failed"
+		return
+	fi
+	if "$probe" 2>/dev/null; then
 		rm -f "$probe"
 		harness_build $label BUILD=32 || return
 		harness_run $label "$dir/dma-iova"
 		return
 	fi
 	rm -f "$probe"
-	label="gcc-32 (qemu-i386, UBSan)"
+	label=gcc-32-qemu-i386-ubsan
 	echo ">> this kernel executes no 32-bit code: the UBSan build runs under qemu-i386"
 	command -v qemu-i386 > /dev/null || {
 		echo ">> qemu-i386 missing (apt-get install qemu-user)"
@@ -90,17 +102,18 @@ count < <(harness gcc-64)
 count < <(harness gcc-64-64k-pages PAGE_SHIFT=16)
 count < <(harness32)
 count < <(harness clang CC=clang)
-count < <("$repo/scripts/fuzz.sh" "${DMA_IOVA_FUZZ_SECONDS:-30}" 2>&1)
-make -s -C "$repo/tools/testing/dma-iova" clean
-
 # A step that ends without its summary line failed, whatever it printed.
-summary() {	# label: the step's output on stdin; its summary, or a failure
+summary() {	# label regex: the step's output on stdin; a failure if no summary
 	local out
 	out=$(cat)
 	echo "$out"
-	echo "$out" | grep -qE "^$1: [0-9]+ passed, [0-9]+ failed" ||
-		echo "$1: 0 passed, 1 failed (no summary line)"
+	grep -qE "^($1): [0-9]+ passed, [0-9]+ failed" <<< "$out" ||
+		echo "${1%%|*}: 0 passed, 1 failed (no summary line)"
 }
+
+count < <("$repo/scripts/fuzz.sh" "${DMA_IOVA_FUZZ_SECONDS:-30}" 2>&1 |
+	 summary 'fuzz-64k-pages')
+make -s -C "$repo/tools/testing/dma-iova" clean
 
 echo ">> the patch series: make series, git am, checkpatch in-tree"
 count < <("$repo/scripts/series.sh" --check --quick 2>&1 | grep -v '^   ' |
@@ -117,7 +130,8 @@ echo ">> KUnit under QEMU"
 st=${PIPESTATUS[0]}
 f0=$fail
 count < <(grep -E '^kunit-[a-z0-9-]+: [0-9]+ passed, [0-9]+ failed' "$log")
-[ "$st" -eq 0 ] || [ $fail -gt $f0 ] || fail=$((fail + 1))
+[ "$st" -eq 0 ] || [ $fail -gt $f0 ] ||
+	count <<< "kunit-$DMA_IOVA_IOMMU: 0 passed, 1 failed (kunit.sh exit $st)"
 
 # One IOMMU besides VT-d per commit, in turn: KUnit in strict mode and
 # the boot demo (make test-all runs every IOMMU, strict and lazy). An arm64
@@ -135,24 +149,32 @@ if [ "$extra" != none ]; then
 	st=${PIPESTATUS[0]}
 	f0=$fail
 	count < <(grep -E '^kunit-[a-z0-9-]+: [0-9]+ passed, [0-9]+ failed' "$log")
-	[ "$st" -eq 0 ] || [ $fail -gt $f0 ] || fail=$((fail + 1))
-	count < <(DMA_IOVA_IOMMU=$extra "$repo/scripts/run-demo.sh" 2>&1)
+	[ "$st" -eq 0 ] || [ $fail -gt $f0 ] ||
+		count <<< "kunit-$extra: 0 passed, 1 failed (kunit.sh exit $st)"
+	count < <(DMA_IOVA_IOMMU=$extra "$repo/scripts/run-demo.sh" 2>&1 |
+		 summary "demo-$extra")
 fi
 
 echo ">> fio on NVMe through blk-dma, in QEMU"
-count < <("$repo/scripts/fio.sh" 2>&1)
+count < <("$repo/scripts/fio.sh" 2>&1 | summary fio)
 
 echo ">> block-layer stress through nvme-pci, SMP, in QEMU"
-count < <("$repo/scripts/stress.sh" "${DMA_IOVA_STRESS_SECONDS:-180}" 2>&1)
+count < <("$repo/scripts/stress.sh" "${DMA_IOVA_STRESS_SECONDS:-180}" 2>&1 |
+	 summary stress)
 
 echo ">> dma_map_benchmark smoke run (every mode, N=8), in QEMU"
 "$repo/scripts/bench.sh" --smoke 2>&1 | tee "$log" |
 	grep --line-buffered -E '^(ok|FAIL|error|>>)' || true
 if grep -q '^bench smoke:' "$log"; then
-	count < <(grep '^bench smoke:' "$log")
+	count < <(grep '^bench smoke:' "$log" | sed 's/^bench smoke:/bench-smoke:/')
+	# the smoke run boots the KUnit kernel: its sanitizers report too
+	if grep -qE "$sanitizers" "$repo/out/bench-smoke/vm.log"; then
+		grep -E "$sanitizers" "$repo/out/bench-smoke/vm.log" | head -5
+		count <<< "bench-smoke-sanitizers: 0 passed, 1 failed"
+	fi
 else
 	tail -n 20 "$log"
-	count < <(echo "bench smoke: 0 passed, 1 failed")
+	count < <(echo "bench-smoke: 0 passed, 1 failed")
 fi
 
 echo "$pass passed, $fail failed"

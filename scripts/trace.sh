@@ -14,8 +14,8 @@ bt=$repo/tools/testing/dma-iova/bpftrace/${1:-dma-iova.bt}
 out=$repo/out/trace
 mkdir -p "$out"
 tool=$("$repo/scripts/bench-tool.sh" "$out")
-printf '%s\n' "strict 1 0 2 64 iova" "strict 1 0 2 512 iova-fault" \
-	"lazy 1 0 2 64 iova" > "$out/plan.txt"
+printf '%s\n' "strict 1 0 2 64 1 iova" "strict 1 0 2 512 1 iova-fault" \
+	"lazy 1 0 2 64 1 iova" > "$out/plan.txt"
 # bpftrace needs the BTF of the kernel without sanitizers
 export DMA_IOVA_OUT=$out VM_MEM=2048 VM_KERNEL_CONFIG=bench
 "$repo/scripts/vm.sh" \

@@ -73,6 +73,8 @@ qemu_params=$(echo "$args" | sed -n 1p)
 cmd=$(printf '%s' "$1" | base64 -w0)
 out=${DMA_IOVA_OUT:-$repo/out}
 mkdir -p "$out"
+# never judge an earlier run's log
+rm -f "$out/vm.log"
 eval "timeout ${VM_TIMEOUT:-900} $qemu -nodefaults -m ${VM_MEM:-2048} \
 	-nographic -serial stdio -no-reboot \
 	-kernel $kernel $boot \

@@ -9,24 +9,54 @@
 # (QEMU's default is 28 bits): the test driver keeps 28, the 1 GiB region
 # cases widen it.
 #
-# Namespaces are backed by sparse files, each run writing to its own
-# temporary overlay of them, so that data written can be read back: nvme0n1 (plain, for fio), nvme0n2 (8 bytes of separate T10 PI
+# Namespaces are backed by sparse files, fresh for each run, so that data
+# written can be read back: nvme0n1 (plain, for fio), nvme0n2 (8 bytes of separate T10 PI
 # metadata per block, which QEMU checks on every write), nvme1n1.
 import os
+import shutil
 
 DISKS = os.environ.get('DMA_IOVA_DISKS',
 		       os.path.expanduser('~/.cache/dma-iova/disks'))
 
-def disk(name, size_mb):
+def started(pid):
+	"""The start time of process @pid, None if there is none."""
+	try:
+		with open('/proc/%d/stat' % pid) as f:
+			return f.read().rsplit(')', 1)[1].split()[19]
+	except (OSError, IndexError):
+		return None
+
+
+def run_dir():
+	"""
+	The disks of this run alone, named after the process that starts
+	QEMU (this module's importer's parent): two QEMUs at once (a KUnit
+	boot beside a benchmark, two checkouts) never share an image, and
+	every run starts from empty disks. The directories of processes that
+	are gone are removed. Not QEMU's snapshot=on: its qcow2 overlay does
+	not report never-written blocks as zero, so the PI namespace would
+	fail its reference tag checks on them.
+	"""
 	os.makedirs(DISKS, exist_ok=True)
-	path = os.path.join(DISKS, name + '.raw')
+	for name in os.listdir(DISKS):
+		part = name.split('-')
+		if (part[0] == 'run' and len(part) == 3 and part[1].isdigit() and
+		    started(int(part[1])) != part[2]):
+			shutil.rmtree(os.path.join(DISKS, name), ignore_errors=True)
+	ppid = os.getppid()
+	path = os.path.join(DISKS, 'run-%d-%s' % (ppid, started(ppid)))
+	os.makedirs(path, exist_ok=True)
+	return path
+
+
+RUN_DISKS = run_dir()
+
+
+def disk(name, size_mb):
+	path = os.path.join(RUN_DISKS, name + '.raw')
 	with open(path, 'ab') as f:
 		f.truncate(size_mb << 20)
-	# snapshot: each run writes to its own temporary overlay, so that
-	# two QEMUs (a KUnit boot beside a benchmark, two checkouts) never
-	# contend for the image's write lock
-	return ('if=none,id=%s,file=%s,format=raw,cache=unsafe,snapshot=on'
-		% (name, path))
+	return 'if=none,id=%s,file=%s,format=raw,cache=unsafe' % (name, path)
 
 PCI_DEVICES = [
 	'-device', 'edu,id=edu0,dma_mask=0xffffffffff',
