@@ -63,4 +63,10 @@ if [ "$kunitconfig" = "$repo/kernel/dma/.kunitconfig" ]; then
 fi
 # What the KUnit kernel's sanitizers print: a run with one fails.
 sanitizers='BUG: KASAN|UBSAN:|WARNING: possible|circular locking|inconsistent lock state|BUG: sleeping function|kmemleak: [0-9]+ new suspected'
+# A failed "<label>-sanitizers" line, after the first reports, if log has any.
+sanitizer_check() {	# log label
+	grep -qE "$sanitizers" "$1" || return 0
+	grep -E "$sanitizers" "$1" | head -5
+	echo "$2-sanitizers: 0 passed, 1 failed"
+}
 jobs=$(nproc)

@@ -168,10 +168,7 @@ echo ">> dma_map_benchmark smoke run (every mode, N=8), in QEMU"
 if grep -q '^bench smoke:' "$log"; then
 	count < <(grep '^bench smoke:' "$log" | sed 's/^bench smoke:/bench-smoke:/')
 	# the smoke run boots the KUnit kernel: its sanitizers report too
-	if grep -qE "$sanitizers" "$repo/out/bench-smoke/vm.log"; then
-		grep -E "$sanitizers" "$repo/out/bench-smoke/vm.log" | head -5
-		count <<< "bench-smoke-sanitizers: 0 passed, 1 failed"
-	fi
+	count < <(sanitizer_check "$repo/out/bench-smoke/vm.log" bench-smoke)
 else
 	tail -n 20 "$log"
 	count < <(echo "bench-smoke: 0 passed, 1 failed")
