@@ -85,13 +85,18 @@ static bool iova_should_fail(void)
 #define RUN_DOOMED	BIT(1)
 #define RUN_RESOURCE	BIT(2)	/* MMIO without struct pages */
 
-/* The swiotlb side of a bounced chunk. */
+/*
+ * The swiotlb side of a bounced chunk: where the head's and tail's bytes sit
+ * in their slots (*_tlb), and what swiotlb returned for them (*_slot).
+ */
 struct dma_iova_bounce {
 	size_t offset;
 	size_t size;
 	phys_addr_t phys;
 	phys_addr_t head_tlb;
 	phys_addr_t tail_tlb;
+	phys_addr_t head_slot;
+	phys_addr_t tail_slot;
 	u32 head_len;
 	u32 tail_len;
 };
@@ -709,23 +714,50 @@ static int reserve_bounce(struct dma_iova_mapping *map)
 }
 
 /*
+ * Copy between host memory at @phys and a bounce slot at @tlb, a page of
+ * @phys at a time (it may be highmem), as swiotlb copies.
+ */
+static void bounce_copy(phys_addr_t phys, phys_addr_t tlb, size_t len,
+			bool to_slot)
+{
+	char *slot = phys_to_virt(tlb);
+
+	while (len) {
+		size_t off = offset_in_page(phys);
+		size_t n = min(len, PAGE_SIZE - off);
+		char *buf = kmap_local_page(pfn_to_page(PHYS_PFN(phys)));
+
+		if (to_slot)
+			memcpy(slot, buf + off, n);
+		else
+			memcpy(buf + off, slot, n);
+		kunmap_local(buf);
+		phys += n;
+		slot += n;
+		len -= n;
+	}
+}
+
+/*
  * Bounce [@phys, @phys + @len), which lies within one granule, and map the
- * slot's granule at @offset; *@tlb gets the bounced data's address.
+ * slot's granule at @offset; *@tlb gets the bounced bytes' address, *@slot
+ * swiotlb's, which its unmap needs.
  *
- * swiotlb keeps a buffer's offset within the granule only as far as the
- * device's min_align_mask asks, so bounce from the start of the granule:
- * the slot then mirrors the granule's layout. The neighbours' bytes that
- * this copies in are zeroed before the device can see them, and only the
- * chunk's own bytes are ever copied back (bounce_release()).
+ * swiotlb reads only the chunk's own bytes (nothing before it, which with a
+ * granule above PAGE_SIZE may be a page no longer in the linear map) and
+ * keeps their offset in the granule only as far as the device's
+ * min_align_mask asks; the slot is a whole granule, though, so the bytes
+ * move to their offset in the granule, where the IOVA puts them, and the
+ * rest of the slot is zeroed before the device can see it.
  */
 static int bounce_granule(struct dma_iova_mapping *map, size_t offset,
 			  phys_addr_t phys, size_t len,
 			  enum dma_data_direction dir, unsigned long attrs,
-			  phys_addr_t *tlb)
+			  phys_addr_t *tlb, phys_addr_t *slot)
 {
 	size_t pad = phys & (granule(map) - 1);
-	phys_addr_t base;
-	char *slot;
+	phys_addr_t got, base;
+	char *va;
 	int ret;
 
 	if (!is_swiotlb_active(map->dev)) {
@@ -734,37 +766,50 @@ static int bounce_granule(struct dma_iova_mapping *map, size_t offset,
 	}
 	if (iova_should_fail())
 		return -ENOMEM;
-	base = swiotlb_tbl_map_single(map->dev, phys - pad, pad + len,
-				      granule(map) - 1, dir, attrs);
-	if (base == (phys_addr_t)DMA_MAPPING_ERROR)
+	got = swiotlb_tbl_map_single(map->dev, phys, len, granule(map) - 1,
+				     dir, attrs);
+	if (got == (phys_addr_t)DMA_MAPPING_ERROR)
 		return -ENOMEM;
 
-	slot = phys_to_virt(base);
-	memset(slot, 0, pad);
-	memset(slot + pad + len, 0, granule(map) - pad - len);
+	base = got & ~(phys_addr_t)(granule(map) - 1);
+	va = phys_to_virt(base);
+	if (got != base + pad)
+		memmove(va + pad, phys_to_virt(got), len);
+	memset(va, 0, pad);
+	memset(va + pad + len, 0, granule(map) - pad - len);
 
 	ret = map_extent(map, gran_down(map, offset), base, granule(map), dir,
 			 attrs, false);
 	if (ret) {
-		swiotlb_tbl_unmap_single(map->dev, base, pad + len, dir,
+		swiotlb_tbl_unmap_single(map->dev, got, len, dir,
 					 attrs | DMA_ATTR_SKIP_CPU_SYNC);
 		return ret;
 	}
 	*tlb = base + pad;
+	*slot = got;
 	return 0;
 }
 
-/* Release a slot from bounce_granule(), copying back only the chunk's bytes. */
-static void bounce_release(struct dma_iova_mapping *map, phys_addr_t tlb,
-			   size_t len, enum dma_data_direction dir, u32 attrs,
+/*
+ * Release a slot from bounce_granule(), copying back only the chunk's bytes
+ * (which swiotlb's unmap cannot: they may have moved in the slot).
+ */
+static void bounce_release(struct dma_iova_mapping *map, phys_addr_t phys,
+			   phys_addr_t tlb, phys_addr_t slot, size_t len,
+			   enum dma_data_direction dir, u32 attrs,
 			   bool copy_back)
 {
-	size_t pad = tlb & (granule(map) - 1);
-
-	if (copy_back && !(attrs & DMA_ATTR_SKIP_CPU_SYNC))
-		swiotlb_sync_single_for_cpu(map->dev, tlb, len, dir);
-	swiotlb_tbl_unmap_single(map->dev, tlb - pad, pad + len, dir,
+	if (copy_back && !(attrs & DMA_ATTR_SKIP_CPU_SYNC) &&
+	    (dir == DMA_FROM_DEVICE || dir == DMA_BIDIRECTIONAL))
+		bounce_copy(phys, tlb, len, false);
+	swiotlb_tbl_unmap_single(map->dev, slot, len, dir,
 				 attrs | DMA_ATTR_SKIP_CPU_SYNC);
+}
+
+/* The host address of a bounced chunk's tail. */
+static phys_addr_t bounce_tail_phys(const struct dma_iova_bounce *b)
+{
+	return b->phys + b->size - b->tail_len;
 }
 
 /* Cache maintenance of a bounced chunk: its slots in place of head and tail. */
@@ -812,7 +857,7 @@ static int link_bounce(struct dma_iova_mapping *map, struct dma_iova_bounce *b,
 
 	if (b->head_len) {
 		ret = bounce_granule(map, b->offset, b->phys, b->head_len, dir,
-				     attrs, &b->head_tlb);
+				     attrs, &b->head_tlb, &b->head_slot);
 		if (ret) {
 			b->head_len = 0;
 			goto unwind;
@@ -828,9 +873,9 @@ static int link_bounce(struct dma_iova_mapping *map, struct dma_iova_bounce *b,
 		mapped += mid_len;
 	}
 	if (b->tail_len) {
-		ret = bounce_granule(map, mapped, b->phys + b->size -
-				     b->tail_len, b->tail_len, dir, attrs,
-				     &b->tail_tlb);
+		ret = bounce_granule(map, mapped, bounce_tail_phys(b),
+				     b->tail_len, dir, attrs, &b->tail_tlb,
+				     &b->tail_slot);
 		if (ret)
 			goto unwind;
 	}
@@ -845,7 +890,8 @@ unwind:
 		iommu_dma_iova_flush(map->dev, &gather);
 	}
 	if (b->head_len)
-		bounce_release(map, b->head_tlb, b->head_len, dir, attrs, false);
+		bounce_release(map, b->phys, b->head_tlb, b->head_slot,
+			       b->head_len, dir, attrs, false);
 	return ret;
 }
 
@@ -1760,10 +1806,11 @@ static void release_bounce(struct dma_iova_mapping *map,
 	if (copy_back && wants_arch_sync(map, r->attrs))
 		arch_sync_bounce(map, b, r->dir, true);
 	if (b->head_len)
-		bounce_release(map, b->head_tlb, b->head_len, r->dir, r->attrs,
-			       copy_back);
+		bounce_release(map, b->phys, b->head_tlb, b->head_slot,
+			       b->head_len, r->dir, r->attrs, copy_back);
 	if (b->tail_len)
-		bounce_release(map, b->tail_tlb, b->tail_len, r->dir, r->attrs,
+		bounce_release(map, bounce_tail_phys(b), b->tail_tlb,
+			       b->tail_slot, b->tail_len, r->dir, r->attrs,
 			       copy_back);
 	rec->nr_bounce--;
 	memmove(b, b + 1, (rec->bounce + rec->nr_bounce - b) * sizeof(*b));
@@ -2143,13 +2190,14 @@ int dma_unlink_range(struct dma_iova_mapping *map, size_t offset, size_t size)
 }
 EXPORT_SYMBOL_GPL(dma_unlink_range);
 
-static void swiotlb_sync(struct device *dev, phys_addr_t tlb, size_t len,
-			 enum dma_data_direction dir, bool for_cpu)
+/* swiotlb's sync of one slot: the copy its direction asks for. */
+static void bounce_sync(phys_addr_t phys, phys_addr_t tlb, size_t len,
+			enum dma_data_direction dir, bool for_cpu)
 {
-	if (for_cpu)
-		swiotlb_sync_single_for_cpu(dev, tlb, len, dir);
-	else
-		swiotlb_sync_single_for_device(dev, tlb, len, dir);
+	if (for_cpu && (dir == DMA_FROM_DEVICE || dir == DMA_BIDIRECTIONAL))
+		bounce_copy(phys, tlb, len, false);
+	else if (!for_cpu && (dir == DMA_TO_DEVICE || dir == DMA_BIDIRECTIONAL))
+		bounce_copy(phys, tlb, len, true);
 }
 
 static void sync_bounced(struct dma_iova_mapping *map,
@@ -2162,11 +2210,10 @@ static void sync_bounced(struct dma_iova_mapping *map,
 	if (for_cpu && wants_arch_sync(map, r->attrs))
 		arch_sync_bounce(map, b, r->dir, true);
 	if (b->head_len)
-		swiotlb_sync(map->dev, b->head_tlb, b->head_len, r->dir,
-			     for_cpu);
+		bounce_sync(b->phys, b->head_tlb, b->head_len, r->dir, for_cpu);
 	if (b->tail_len)
-		swiotlb_sync(map->dev, b->tail_tlb, b->tail_len, r->dir,
-			     for_cpu);
+		bounce_sync(bounce_tail_phys(b), b->tail_tlb, b->tail_len,
+			    r->dir, for_cpu);
 	if (!for_cpu && wants_arch_sync(map, r->attrs))
 		arch_sync_bounce(map, b, r->dir, false);
 }

@@ -18,6 +18,7 @@
 #include <linux/export.h>
 #include <linux/fault-inject.h>
 #include <linux/hashtable.h>
+#include <linux/highmem.h>
 #include <linux/xarray.h>
 #include <linux/init.h>
 #include <linux/iommu.h>

@@ -483,6 +483,9 @@ bool is_swiotlb_active(struct device *dev)
 
 static void bounce(phys_addr_t to, phys_addr_t from, size_t len)
 {
+	if (from < mock.unreadable_end && from + len > mock.unreadable_start)
+		mock_error("swiotlb reads %#llx+%#zx, out of the linear map",
+			   (unsigned long long)from, len);
 	memcpy(phys_to_virt(to), phys_to_virt(from), len);
 }
 

@@ -95,6 +95,8 @@ struct mock_state {
 	unsigned int nr_iova;
 	/* swiotlb */
 	bool swiotlb_active;
+	/* RAM the kernel may not read, [start, end): out of the linear map */
+	phys_addr_t unreadable_start, unreadable_end;
 	struct { phys_addr_t tlb, orig; size_t len; int dir; } tlb[64];
 	unsigned int nr_tlb;
 	unsigned int tlb_in_use[MOCK_TLB_SLOTS];
@@ -158,6 +160,14 @@ static inline void *phys_to_virt(phys_addr_t phys)
 	       phys < MOCK_PHYS_BASE + (phys_addr_t)MOCK_NR_PAGES * PAGE_SIZE);
 	return mock_mem + (phys - MOCK_PHYS_BASE);
 }
+
+/* Simulated RAM is all in the linear map: no highmem to map. */
+static inline void *kmap_local_page(struct page *page)
+{
+	return phys_to_virt(page_to_phys(page));
+}
+
+#define kunmap_local(addr)	((void)(addr))
 
 static inline bool is_pci_p2pdma_page(const struct page *page)
 {
