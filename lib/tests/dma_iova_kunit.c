@@ -9,7 +9,10 @@
  *
  * Every mapping is checked in the IOMMU page tables with
  * iommu_iova_to_phys(), and data is moved by the edu DMA engine through it.
- * Without an IOMMU the suite fails: it exists to test the IOMMU path.
+ * A case that needs the IOMMU skips on a device that is direct-mapped
+ * (iommu.passthrough=1), and fails where one should translate (the runner
+ * allows that skip only on the passthrough boot); dma_iova_any_path moves
+ * data on every path, that boot's direct one included.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -221,6 +224,8 @@ static void dma_iova_link_bvecs_should_make_one_run(struct kunit *test)
 	struct dma_iova_seg seg;
 	size_t off = 0x400;
 	unsigned int i, k;
+
+	need_trusted(test);
 
 	/* First halves of order-1 blocks: no two pages are adjacent. */
 	for (i = 0; i < 16; i++) {
@@ -508,18 +513,10 @@ static void dma_iova_p2p_unreachable_should_fail(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, dma_free_iova(&map), 0);
 }
 
-static void untrusted_restore(void *data)
-{
-	to_pci_dev(data)->untrusted = false;
-}
-
 /* Make edu need swiotlb bouncing for the rest of the test. */
 static void make_untrusted(struct kunit *test, struct iova_env *env)
 {
-	env->edu.pdev->untrusted = true;
-	KUNIT_ASSERT_EQ(test,
-			kunit_add_action_or_reset(test, untrusted_restore,
-						  env_dev(env)), 0);
+	untrusted_set(test, env->edu.pdev, true);
 }
 
 /*
@@ -1154,6 +1151,15 @@ static struct kunit_suite dma_iova_fault_test_suite = {
 
 /* ---- CONFIG_DMA_API_DEBUG checks ------------------------------------- */
 
+/* The checks report only on a DMA_API_DEBUG kernel with dma-debug on. */
+static void need_dma_debug(struct kunit *test)
+{
+	if (!IS_ENABLED(CONFIG_DMA_API_DEBUG))
+		kunit_skip(test, "needs CONFIG_DMA_API_DEBUG");
+	if (!debug_dma_iova_active())
+		kunit_skip(test, "dma-debug is off (dma_debug=off)");
+}
+
 struct kunit_debug_env {
 	struct dma_iova_debug_env env;
 	struct kunit *test;
@@ -1197,7 +1203,7 @@ static void kdbg_cleanup(void *data)
 {
 	struct kunit_debug_env *k = data;
 
-	to_pci_dev(k->env.dev)->untrusted = false;
+	untrusted_reset(to_pci_dev(k->env.dev));
 	dma_destroy_iova(&k->env.map);
 	dma_destroy_iova(&k->env.other);
 }
@@ -1217,8 +1223,7 @@ static struct kunit_debug_env *kdbg_env(struct kunit *test, const void *local)
 	struct p2p_buf *cmb;
 	unsigned int i;
 
-	if (!IS_ENABLED(CONFIG_DMA_API_DEBUG))
-		kunit_skip(test, "needs CONFIG_DMA_API_DEBUG");
+	need_dma_debug(test);
 	KUNIT_ASSERT_NOT_NULL(test, k);
 	k->test = test;
 	k->iova = env_get(test, 0);
@@ -1254,6 +1259,9 @@ static void dma_iova_debug_check_should_fire_once(struct kunit *test)
 
 	if (dc->misuse == dbg_bounce_p2p && !k->env.p2p_phys)
 		kunit_skip(test, "the kernel allows no P2P through this host bridge");
+	/* bounced, a device's writes share no cacheline with the CPU's */
+	if (dc->check == DMA_IOVA_DBG_CACHELINE)
+		need_trusted(test);
 	KUNIT_ASSERT_EQ(test, dc->prepare(&k->env), 0);
 	for (c = 0; c < DMA_IOVA_DBG_NR; c++)
 		before[c] = dma_iova_debug_errors(c);
@@ -1336,8 +1344,7 @@ static void dma_iova_debug_should_scale(struct kunit *test)
 	phys_addr_t *pages;
 	unsigned int i;
 
-	if (!IS_ENABLED(CONFIG_DMA_API_DEBUG))
-		kunit_skip(test, "needs CONFIG_DMA_API_DEBUG");
+	need_dma_debug(test);
 	/* 8000 pages of 64 KiB take more than edu's 28 address bits */
 	edu_wide_mask(test, env_dev(env));
 	pages = kunit_kmalloc_array(test, SCALE_CHUNKS, sizeof(*pages),
@@ -1607,7 +1614,8 @@ static struct hmm_dma_map *hmm_map_get(struct kunit *test, struct device *dev,
 			0);
 	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, hmm_map_free,
 							map), 0);
-	KUNIT_ASSERT_NE(test, hmm_dma_iova(map), 0);
+	if (use_dma_iommu(dev))
+		KUNIT_ASSERT_NE(test, hmm_dma_iova(map), 0);
 	return map;
 }
 
@@ -1801,6 +1809,146 @@ static void hmm_dma_direct_device_should_map(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, hmm_dma_unmap_range(map, 0, 4), 2);
 }
 
+/* ---- any path: IOMMU, bounced or direct-mapped ------------------------ */
+
+static void expect_bytes(struct kunit *test, const u8 *got, const u8 *want,
+			 size_t len, const char *what)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (got[i] != want[i]) {
+			KUNIT_FAIL(test, "%s byte %zx: %02x, want %02x", what, i,
+				   got[i], want[i]);
+			return;
+		}
+}
+
+/*
+ * The calls a driver makes move data whatever path the device takes:
+ * through the IOMMU, bounced (untrusted), or direct-mapped, where a
+ * passthrough boot runs this for real with dma-debug watching. Chunks
+ * start and end mid-page; the device reads two of them and writes two,
+ * one across a page boundary, at the addresses the mapping recorded.
+ */
+static void dma_iova_any_path_should_move_data(struct kunit *test)
+{
+	struct iova_env *env = env_get_any(test, 0);
+	struct device *dev = env_dev(env);
+	phys_addr_t src = pages_get(test, 0, 0), dst = pages_get(test, 1, 0);
+	phys_addr_t both = pages_get(test, 0, 0);
+	unsigned int errors = dma_iova_debug_errors(DMA_IOVA_DBG_NONE);
+	u8 *vs = phys_to_virt(src), *vd = phys_to_virt(dst);
+	u8 *vb = phys_to_virt(both), *was;
+	size_t b_off = 4 * PAGE_SIZE + 0x100;
+	struct dma_iova_mapping *map;
+	unsigned int live, i;
+
+	edu_wide_mask(test, dev);
+	live = dma_iova_debug_live_states(dev);
+	was = kunit_kmalloc(test, PAGE_SIZE, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, was);
+	for (i = 0; i < PAGE_SIZE; i++) {
+		vs[i] = i * 7 + 1;
+		vb[i] = i * 3 + 5;
+	}
+	memcpy(was, vb, PAGE_SIZE);
+	map = map_alloc(test, dev, 8 * PAGE_SIZE);
+	KUNIT_EXPECT_EQ(test, dma_iova_uses_iommu(map), use_dma_iommu(dev));
+	KUNIT_ASSERT_EQ(test, dma_link_range(map, 0x500, src + 0x500, 0x300,
+					     DMA_TO_DEVICE, 0), 0);
+	KUNIT_ASSERT_EQ(test, dma_link_range(map, PAGE_SIZE, dst,
+					     2 * PAGE_SIZE, DMA_FROM_DEVICE, 0),
+			0);
+	KUNIT_ASSERT_EQ(test, dma_link_range(map, b_off, both + 0x100,
+					     PAGE_SIZE - 0x100,
+					     DMA_BIDIRECTIONAL, 0), 0);
+	KUNIT_ASSERT_EQ(test, dma_iova_commit(map), 0);
+
+	KUNIT_ASSERT_EQ(test, edu_copy(&env->edu, map_dma_at(test, map, 0x500),
+				       map_dma_at(test, map, PAGE_SIZE + 0x10),
+				       0x300), 0);
+	KUNIT_ASSERT_EQ(test, edu_copy(&env->edu, map_dma_at(test, map, b_off),
+				       map_dma_at(test, map,
+						  2 * PAGE_SIZE - 0x200),
+				       0x400), 0);
+	KUNIT_ASSERT_EQ(test, edu_copy(&env->edu, map_dma_at(test, map, 0x500),
+				       map_dma_at(test, map, b_off + 0x700),
+				       0x100), 0);
+	dma_iova_sync_for_cpu(map, PAGE_SIZE, 2 * PAGE_SIZE);
+	dma_iova_sync_for_cpu(map, b_off, PAGE_SIZE - 0x100);
+
+	expect_bytes(test, vd + 0x10, vs + 0x500, 0x300, "first write");
+	expect_bytes(test, vd + PAGE_SIZE - 0x200, was + 0x100, 0x400,
+		     "write across pages");
+	expect_bytes(test, vb + 0x800, vs + 0x500, 0x100, "bidirectional write");
+	expect_bytes(test, vb + 0x100, was + 0x100, 0x700, "bidirectional head");
+	expect_bytes(test, vb + 0x900, was + 0x900, PAGE_SIZE - 0x900,
+		     "bidirectional tail");
+
+	KUNIT_EXPECT_EQ(test, dma_unlink_range(map, b_off, PAGE_SIZE - 0x100), 0);
+	kunit_release_action(test, destroy_action, map);
+	KUNIT_EXPECT_FALSE(test, dma_iova_is_live(map));
+	KUNIT_EXPECT_EQ(test, dma_iova_debug_live_states(dev), live);
+	KUNIT_EXPECT_EQ(test, dma_iova_debug_errors(DMA_IOVA_DBG_NONE), errors);
+}
+
+/*
+ * hmm_range_fault() pages reach the device at hmm_dma_addr() on every
+ * path; an unmap returns them.
+ */
+static void hmm_dma_any_path_should_move_data(struct kunit *test)
+{
+	struct iova_env *env = env_get_any(test, 0);
+	struct device *dev = env_dev(env);
+	struct hmm_dma_map *map;
+	unsigned long pfns[4];
+	struct page *pages[4];
+	u8 *v[4];
+	unsigned int i;
+
+	edu_wide_mask(test, dev);
+	for (i = 0; i < 4; i++) {
+		pages[i] = pfn_to_page(PHYS_PFN(pages_get(test, 0, 0)));
+		v[i] = page_address(pages[i]);
+		memset(v[i], 0x10 + i, PAGE_SIZE);
+		pfns[i] = hmm_pfn(pages[i], true, 0);
+	}
+	map = hmm_map_get(test, dev, 4);
+	KUNIT_ASSERT_EQ(test, hmm_dma_map_pfns(map, 0, pfns, 4), 0);
+	for (i = 0; i < 4; i++)
+		KUNIT_ASSERT_NE_MSG(test, hmm_dma_addr(map, i),
+				    DMA_MAPPING_ERROR, "page %u", i);
+	/* page 0's bytes to the middle of page 2 and the end of page 3 */
+	KUNIT_ASSERT_EQ(test, edu_copy(&env->edu, hmm_dma_addr(map, 0),
+				       hmm_dma_addr(map, 2) + 0x100, 0x400), 0);
+	KUNIT_ASSERT_EQ(test, edu_copy(&env->edu, hmm_dma_addr(map, 0) + 0x80,
+				       hmm_dma_addr(map, 3) + PAGE_SIZE - 0x80,
+				       0x80), 0);
+	KUNIT_EXPECT_EQ(test, v[2][0xff], 0x12);
+	KUNIT_EXPECT_EQ(test, v[2][0x100], 0x10);
+	KUNIT_EXPECT_EQ(test, v[2][0x4ff], 0x10);
+	KUNIT_EXPECT_EQ(test, v[2][0x500], 0x12);
+	KUNIT_EXPECT_EQ(test, v[3][PAGE_SIZE - 0x81], 0x13);
+	KUNIT_EXPECT_EQ(test, v[3][PAGE_SIZE - 0x80], 0x10);
+	KUNIT_EXPECT_EQ(test, v[3][PAGE_SIZE - 1], 0x10);
+	/* before the pages go back: cleanup frees them before the map */
+	KUNIT_EXPECT_EQ(test, hmm_dma_unmap_range(map, 0, 4), 4);
+	for (i = 0; i < 4; i++)
+		KUNIT_EXPECT_EQ(test, hmm_dma_addr(map, i), DMA_MAPPING_ERROR);
+}
+
+static struct kunit_case dma_iova_any_path_test_cases[] = {
+	KUNIT_CASE(dma_iova_any_path_should_move_data),
+	KUNIT_CASE(hmm_dma_any_path_should_move_data),
+	{}
+};
+
+static struct kunit_suite dma_iova_any_path_test_suite = {
+	.name = "dma_iova_any_path",
+	.test_cases = dma_iova_any_path_test_cases,
+};
+
 static struct kunit_case hmm_dma_test_cases[] = {
 	KUNIT_CASE(hmm_dma_pages_should_map_at_their_index),
 	KUNIT_CASE(hmm_dma_direct_device_should_map),
@@ -1846,7 +1994,8 @@ static struct kunit_suite kmemleak_baseline_suite = {
 
 kunit_test_suites(&kmemleak_baseline_suite, &dma_iova_test_suite, &dma_iova_debug_test_suite,
 		  &dma_iova_lockout_test_suite, &dma_iova_fault_test_suite,
-		  &hmm_dma_test_suite, &dma_iova_concurrency_test_suite);
+		  &hmm_dma_test_suite, &dma_iova_any_path_test_suite,
+		  &dma_iova_concurrency_test_suite);
 
 MODULE_DESCRIPTION("KUnit tests for the two-step IOVA DMA mapping API");
 MODULE_LICENSE("GPL");

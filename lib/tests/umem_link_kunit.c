@@ -65,14 +65,13 @@ static void src_unmap(void *data)
 	dma_unmap_single(env_dev(env->iova), env->src_dma, XFER, DMA_TO_DEVICE);
 }
 
-/* The ib_device of a test does DMA through edu device @nth. */
-static struct mr_env *mr_env_get(struct kunit *test, unsigned int nth)
+static struct mr_env *mr_env_open(struct kunit *test, struct iova_env *iova)
 {
 	struct mr_env *env = kunit_kzalloc(test, sizeof(*env), GFP_KERNEL);
 	unsigned int i;
 
 	KUNIT_ASSERT_NOT_NULL(test, env);
-	env->iova = env_get(test, nth);
+	env->iova = iova;
 	env->ibdev = ibdev_get(test, env_dev(env->iova));
 	env->src = kunit_kmalloc(test, XFER, GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, env->src);
@@ -85,6 +84,21 @@ static struct mr_env *mr_env_get(struct kunit *test, unsigned int nth)
 	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, src_unmap, env),
 			0);
 	return env;
+}
+
+/* The ib_device of a test does DMA through edu device @nth, behind an IOMMU. */
+static struct mr_env *mr_env_get(struct kunit *test, unsigned int nth)
+{
+	return mr_env_open(test, env_get(test, nth));
+}
+
+/* The same, on whatever path edu device @nth takes, 40-bit addressing. */
+static struct mr_env *mr_env_get_any(struct kunit *test, unsigned int nth)
+{
+	struct iova_env *iova = env_get_any(test, nth);
+
+	edu_wide_mask(test, env_dev(iova));
+	return mr_env_open(test, iova);
 }
 
 /* Let edu write the source pattern at DMA address @dma. */
@@ -208,11 +222,6 @@ static void umem_release_action(void *umem)
  * pages must not be bounced, which would hide each side's writes from the
  * other for the region's life (issue 27, defect 3).
  */
-static void trusted_again(void *pdev)
-{
-	((struct pci_dev *)pdev)->untrusted = false;
-}
-
 static void pinned_region_one_segment(struct kunit *test, bool untrusted)
 {
 	struct mr_env *env = mr_env_get(test, 0);
@@ -225,12 +234,8 @@ static void pinned_region_one_segment(struct kunit *test, bool untrusted)
 	dma_addr_t start;
 
 	user_fill(test, va, len);
-	if (untrusted) {
-		pdev->untrusted = true;
-		KUNIT_ASSERT_EQ(test,
-				kunit_add_action_or_reset(test, trusted_again,
-							  pdev), 0);
-	}
+	if (untrusted)
+		untrusted_set(test, pdev, true);
 	umem = ib_umem_link_get(env->ibdev, va + 0x100, size,
 				IB_ACCESS_LOCAL_WRITE);
 	KUNIT_ASSERT_FALSE_MSG(test, IS_ERR(umem), "%pe", umem);
@@ -601,6 +606,36 @@ static void umem_link_odp_fault_should_link_pages(struct kunit *test)
 		     4 * PAGE_SIZE - XFER / 2);
 	expect_user_bytes(test, env, va + 4 * PAGE_SIZE - XFER / 2);
 	KUNIT_EXPECT_EQ(test, ctx->invalidations, 0);
+}
+
+/*
+ * On every path, direct-mapped too (a passthrough boot), a fault makes
+ * the pages reachable at the address the region reports for them, and the
+ * device's writes land in the user's memory.
+ */
+static void umem_link_odp_any_path_should_reach_user_pages(struct kunit *test)
+{
+	struct mr_env *env = mr_env_get_any(test, 0);
+	size_t len = 4 * PAGE_SIZE;
+	unsigned long va = user_map(test, len);
+	struct ib_umem_link_odp *odp;
+	unsigned int i;
+
+	user_fill(test, va, len);
+	odp = odp_get(test, env, va, len);
+	odp_map(test, odp, va, len);
+	KUNIT_EXPECT_EQ(test, odp_mapped(odp), 4);
+	for (i = 0; i < 4; i++) {
+		unsigned long at = va + i * PAGE_SIZE + (i ? 0x200 : 0);
+		dma_addr_t dma;
+
+		mutex_lock(&odp->umem_mutex);
+		dma = ib_umem_link_odp_dma_addr(odp, at);
+		mutex_unlock(&odp->umem_mutex);
+		KUNIT_ASSERT_NE_MSG(test, dma, DMA_MAPPING_ERROR, "page %u", i);
+		device_write(test, env, dma);
+		expect_user_bytes(test, env, at);
+	}
 }
 
 struct flush_counter {
@@ -1812,6 +1847,7 @@ static struct kunit_suite umem_link_suite = {
 
 static struct kunit_case umem_link_odp_cases[] = {
 	KUNIT_CASE(umem_link_odp_fault_should_link_pages),
+	KUNIT_CASE(umem_link_odp_any_path_should_reach_user_pages),
 	KUNIT_CASE(umem_link_odp_invalidation_should_flush_once),
 	KUNIT_CASE(umem_link_odp_p2p_pages_should_carry_their_type),
 	KUNIT_CASE(umem_link_odp_bus_address_p2p_should_skip_the_iova),
