@@ -94,6 +94,8 @@ fi
 		cp "$stage/$f" "$work/$f"
 	fi
 done
-cp "$stage.list.now" "$work/.dma-iova-files"
+# renamed into place: a second run at the same time reads all of it or none
+cp "$stage.list.now" "$work/.dma-iova-files.$$"
+mv "$work/.dma-iova-files.$$" "$work/.dma-iova-files"
 rm -rf "$stage".list.* "$stage.patches"
 echo "$work"
