@@ -14,7 +14,6 @@
 
 struct bio_vec;
 struct device;
-struct fault_attr;
 
 /**
  * enum dma_chunk_type - how a linked chunk reaches the device
@@ -118,10 +117,6 @@ struct dma_iova_iter {
 	unsigned int idx;
 	size_t pos;
 };
-
-#if defined(CONFIG_DMA_IOVA_LINK) && defined(CONFIG_FAULT_INJECTION)
-extern struct fault_attr fail_dma_iova;
-#endif
 
 #ifdef CONFIG_DMA_IOVA_LINK
 int dma_alloc_iova(struct device *dev, struct dma_iova_mapping *map,

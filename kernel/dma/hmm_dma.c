@@ -26,6 +26,8 @@
 #include <linux/slab.h>
 #include <linux/swiotlb.h>
 
+#include "iova_debug.h"
+
 /* The state bits must stay clear of any pfn a 64-bit machine can have. */
 static_assert(BIT_ULL(52 - PAGE_SHIFT) <= HMM_DMA_P2P_BUS);
 

@@ -9,9 +9,19 @@
 
 #include "debug.h"
 
+#ifdef CONFIG_FAULT_INJECTION
+struct fault_attr;
+
+/*
+ * Fails the lower-layer calls of iova_link.c and hmm_dma.c (debugfs
+ * fail_dma_iova/); the KUnit suites drive it too.
+ */
+extern struct fault_attr fail_dma_iova;
+#endif
+
 /*
  * Lookups of kernel/dma/iova_link.c that the checks reuse; the KUnit suites
- * use them too. Not for drivers.
+ * use them too (exported to KUnit only).
  */
 unsigned long dma_iova_nr_chunks(const struct dma_iova_mapping *map);
 size_t dma_iova_reserved_len(const struct dma_iova_mapping *map);

@@ -27,7 +27,7 @@
  * Documentation/fault-injection/fault-injection.rst; debugfs: fail_dma_iova/.
  */
 struct fault_attr fail_dma_iova = FAULT_ATTR_INITIALIZER;
-EXPORT_SYMBOL_GPL(fail_dma_iova);
+EXPORT_SYMBOL_IF_KUNIT(fail_dma_iova);
 
 /*
  * Inline, it costs the per-chunk loops two loads, not a call: when neither
@@ -2500,7 +2500,7 @@ unsigned long dma_iova_nr_chunks(const struct dma_iova_mapping *map)
 {
 	return map->live ? map->rec->nr_chunks : 0;
 }
-EXPORT_SYMBOL_GPL(dma_iova_nr_chunks);
+EXPORT_SYMBOL_IF_KUNIT(dma_iova_nr_chunks);
 
 /**
  * dma_iova_reserved_len() - IOVA bytes reserved for a mapping
@@ -2514,7 +2514,7 @@ size_t dma_iova_reserved_len(const struct dma_iova_mapping *map)
 {
 	return map->live ? map->rec->iova_len : 0;
 }
-EXPORT_SYMBOL_GPL(dma_iova_reserved_len);
+EXPORT_SYMBOL_IF_KUNIT(dma_iova_reserved_len);
 
 /**
  * dma_iova_range_busy() - would a chunk collide with what is linked?
@@ -2531,7 +2531,6 @@ bool dma_iova_range_busy(const struct dma_iova_mapping *map, size_t offset,
 {
 	return map->live && !range_is_free(map, offset, size);
 }
-EXPORT_SYMBOL_GPL(dma_iova_range_busy);
 
 /**
  * dma_iova_range_linked() - is every byte of a range linked?
@@ -2565,7 +2564,6 @@ bool dma_iova_range_linked(const struct dma_iova_mapping *map, size_t offset,
 	}
 	return true;
 }
-EXPORT_SYMBOL_GPL(dma_iova_range_linked);
 
 /**
  * dma_iova_first_pending() - first byte of a range not yet committed
@@ -2609,4 +2607,4 @@ ssize_t dma_iova_first_pending(const struct dma_iova_mapping *map,
 			return rec->runs[i].offset;
 	return -1;
 }
-EXPORT_SYMBOL_GPL(dma_iova_first_pending);
+EXPORT_SYMBOL_IF_KUNIT(dma_iova_first_pending);

@@ -6,6 +6,7 @@
 extern int harness_verbose;
 
 #define EXPORT_SYMBOL_GPL(sym)	extern typeof(sym) sym
+#define EXPORT_SYMBOL_IF_KUNIT(sym)	extern typeof(sym) sym
 #define READ_ONCE(x)		(*(volatile typeof(x) *)&(x))
 
 #define dev_warn_once(dev, fmt, ...) \
