@@ -722,6 +722,9 @@ static void bounce_copy(phys_addr_t phys, phys_addr_t tlb, size_t len,
 {
 	char *slot = phys_to_virt(tlb);
 
+	/* the device wrote the slot: KMSAN cannot see that (swiotlb_bounce) */
+	if (!to_slot)
+		kmsan_unpoison_memory(slot, len);
 	while (len) {
 		size_t off = offset_in_page(phys);
 		size_t n = min(len, PAGE_SIZE - off);

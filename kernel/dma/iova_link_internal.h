@@ -24,6 +24,7 @@
 #include <linux/init.h>
 #include <linux/iommu.h>
 #include <linux/iommu-dma.h>
+#include <linux/kmsan-checks.h>
 #include <linux/log2.h>
 #include <linux/memremap.h>
 #include <linux/minmax.h>

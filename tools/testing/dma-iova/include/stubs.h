@@ -229,4 +229,7 @@ static inline void *xa_find_after(struct xarray *xa, unsigned long *index,
 #define xa_for_each(xa, index, entry) \
 	xa_for_each_range(xa, index, entry, 0, ~0UL)
 
+/* KMSAN: the harness has its own sanitizers */
+#define kmsan_unpoison_memory(addr, size)	((void)(addr), (void)(size))
+
 #endif
