@@ -1932,7 +1932,6 @@ static void hmm_dma_any_path_should_move_data(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, v[3][PAGE_SIZE - 0x81], 0x13);
 	KUNIT_EXPECT_EQ(test, v[3][PAGE_SIZE - 0x80], 0x10);
 	KUNIT_EXPECT_EQ(test, v[3][PAGE_SIZE - 1], 0x10);
-	/* before the pages go back: cleanup frees them before the map */
 	KUNIT_EXPECT_EQ(test, hmm_dma_unmap_range(map, 0, 4), 4);
 	for (i = 0; i < 4; i++)
 		KUNIT_EXPECT_EQ(test, hmm_dma_addr(map, i), DMA_MAPPING_ERROR);

@@ -234,8 +234,7 @@ static void pinned_region_one_segment(struct kunit *test, bool untrusted)
 	dma_addr_t start;
 
 	user_fill(test, va, len);
-	if (untrusted)
-		untrusted_set(test, pdev, true);
+	untrusted_set(test, pdev, untrusted);
 	umem = ib_umem_link_get(env->ibdev, va + 0x100, size,
 				IB_ACCESS_LOCAL_WRITE);
 	KUNIT_ASSERT_FALSE_MSG(test, IS_ERR(umem), "%pe", umem);
