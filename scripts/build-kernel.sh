@@ -10,6 +10,9 @@ set -euo pipefail
 
 tree=$("$repo/scripts/prepare-tree.sh" | tail -n 1)
 mkdir -p "$build"
+# One make at a time in a build directory (make test's legs share them).
+exec 9> "$build.lock"
+flock 9
 cd "$tree"
 cc="ccache ${cross}gcc"
 python3 tools/testing/kunit/kunit.py config --arch="$arch" \

@@ -41,6 +41,11 @@ if [ ! -f "$work/.ready" ]; then
 fi
 
 # Our own kernel files: everything under these directories of the repo.
+# One overlay at a time; a build reading the tree meanwhile sees each file
+# whole, old or new (renamed into place).
+exec 9> "$CACHE/work-$ver.lock"
+flock 9
+
 overlay_dirs="include kernel block drivers lib mm Documentation"
 stage=$(mktemp -d)
 trap 'rm -rf "$stage" "$stage".list.* "$stage.patches"' EXIT
@@ -82,16 +87,21 @@ done < "$stage.list.patches"
 cat "$stage.list.own" "$stage.list.patched" | sort -u > "$stage.list.now"
 if [ -f "$work/.dma-iova-files" ]; then
 	comm -23 "$work/.dma-iova-files" "$stage.list.now" | while read -r f; do
-		rm -f "$work/$f"
-		if [ -f "$pristine/$f" ]; then cp -p "$pristine/$f" "$work/$f"; fi
+		if [ -f "$pristine/$f" ]; then
+			cp -p "$pristine/$f" "$work/$f.$$"
+			mv -f "$work/$f.$$" "$work/$f"
+		else
+			rm -f "$work/$f"
+		fi
 	done
 fi
 # Copy what differs; replace (never write through) hard links.
 (cd "$stage" && find . -type f) | while read -r f; do
 	if ! cmp -s "$stage/$f" "$work/$f"; then
 		mkdir -p "$(dirname "$work/$f")"
-		rm -f "$work/$f"
-		cp "$stage/$f" "$work/$f"
+		# never written through: work files are hard links to pristine
+		cp "$stage/$f" "$work/$f.$$"
+		mv -f "$work/$f.$$" "$work/$f"
 	fi
 done
 # renamed into place: a second run at the same time reads all of it or none

@@ -39,6 +39,11 @@ for iommu in amd virtio smmuv3 smmuv3-64k; do
 		DMA_IOVA_IOMMU=$iommu "$repo/scripts/run-demo.sh"
 	} 2>&1 | tee "$log"
 	count
+	# a step that died without its summary failed
+	grep -qE "^kunit-$iommu-[a-z]+: [0-9]+ passed" "$log" ||
+		{ echo "kunit-$iommu: 0 passed, 1 failed (no summary line)"; fail=$((fail + 1)); }
+	grep -qE "^demo-$iommu: [0-9]+ passed" "$log" ||
+		{ echo "demo-$iommu: 0 passed, 1 failed (no summary line)"; fail=$((fail + 1)); }
 	echo ">> $iommu: $(( $(date +%s) - t ))s"
 done
 python3 "$repo/scripts/kunit-table.py" "$out"
