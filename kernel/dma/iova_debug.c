@@ -82,7 +82,6 @@ unsigned int dma_iova_debug_errors(enum dma_iova_debug_check check)
 {
 	return check < DMA_IOVA_DBG_NR ? READ_ONCE(iova_debug_counts[check]) : 0;
 }
-EXPORT_SYMBOL_IF_KUNIT(dma_iova_debug_errors);
 
 /**
  * dma_iova_debug_live_states() - number of mapping states now live
@@ -103,7 +102,6 @@ unsigned int dma_iova_debug_live_states(const struct device *dev)
 	spin_unlock_irqrestore(&iova_debug_lock, flags);
 	return n;
 }
-EXPORT_SYMBOL_IF_KUNIT(dma_iova_debug_live_states);
 
 static void report(const struct iova_debug_entry *e, struct device *dev,
 		   enum dma_iova_debug_check check, size_t offset)

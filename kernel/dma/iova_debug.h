@@ -21,7 +21,7 @@ extern struct fault_attr fail_dma_iova;
 
 /*
  * Lookups of kernel/dma/iova_link.c that the checks reuse; the KUnit suites
- * use them too (exported to KUnit only).
+ * (built in) use them too. Not exported.
  */
 unsigned long dma_iova_nr_chunks(const struct dma_iova_mapping *map);
 size_t dma_iova_reserved_len(const struct dma_iova_mapping *map);

@@ -27,7 +27,6 @@
  * Documentation/fault-injection/fault-injection.rst; debugfs: fail_dma_iova/.
  */
 struct fault_attr fail_dma_iova = FAULT_ATTR_INITIALIZER;
-EXPORT_SYMBOL_IF_KUNIT(fail_dma_iova);
 
 /*
  * Inline, it costs the per-chunk loops two loads, not a call: when neither
@@ -2503,7 +2502,6 @@ unsigned long dma_iova_nr_chunks(const struct dma_iova_mapping *map)
 {
 	return map->live ? map->rec->nr_chunks : 0;
 }
-EXPORT_SYMBOL_IF_KUNIT(dma_iova_nr_chunks);
 
 /**
  * dma_iova_reserved_len() - IOVA bytes reserved for a mapping
@@ -2517,7 +2515,6 @@ size_t dma_iova_reserved_len(const struct dma_iova_mapping *map)
 {
 	return map->live ? map->rec->iova_len : 0;
 }
-EXPORT_SYMBOL_IF_KUNIT(dma_iova_reserved_len);
 
 /**
  * dma_iova_range_busy() - would a chunk collide with what is linked?
@@ -2610,4 +2607,3 @@ ssize_t dma_iova_first_pending(const struct dma_iova_mapping *map,
 			return rec->runs[i].offset;
 	return -1;
 }
-EXPORT_SYMBOL_IF_KUNIT(dma_iova_first_pending);

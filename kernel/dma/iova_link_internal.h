@@ -8,7 +8,6 @@
 #define _KERNEL_DMA_IOVA_LINK_INTERNAL_H
 
 #include <asm/sections.h>
-#include <kunit/visibility.h>
 #include <linux/bug.h>
 #include <linux/cache.h>
 #include <linux/debugfs.h>

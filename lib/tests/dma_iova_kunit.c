@@ -1998,4 +1998,3 @@ kunit_test_suites(&kmemleak_baseline_suite, &dma_iova_test_suite, &dma_iova_debu
 
 MODULE_DESCRIPTION("KUnit tests for the two-step IOVA DMA mapping API");
 MODULE_LICENSE("GPL");
-MODULE_IMPORT_NS(EXPORTED_FOR_KUNIT_TESTING);
