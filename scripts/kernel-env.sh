@@ -70,3 +70,11 @@ sanitizer_check() {	# log label
 	echo "$2-sanitizers: 0 passed, 1 failed"
 }
 jobs=$(nproc)
+# Signal @pid and everything it started (a boot's kunit.py and QEMU).
+kill_tree() {	# pid
+	local child
+	for child in $(pgrep -P "$1"); do
+		kill_tree "$child"
+	done
+	kill "$1" 2> /dev/null
+}

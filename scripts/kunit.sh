@@ -57,8 +57,8 @@ run_mode() {	# mode: one boot, its raw log in $out/kunit-<iommu>-<mode>.log
 modes=(${KUNIT_MODES:-strict lazy})
 jobs=${KUNIT_JOBS:-2}
 [[ $jobs =~ ^[1-9][0-9]*$ ]] || { echo "KUNIT_JOBS=$jobs: not a count of boots" >&2; exit 2; }
-# the boots go down with this script
-trap 'kill $(jobs -p) 2> /dev/null' EXIT
+# the boots, kunit.py and QEMU, go down with this script
+trap 'for j in $(jobs -p); do kill_tree "$j"; done' EXIT
 for ((i = 0; i < ${#modes[@]}; i += jobs)); do
 	batch=("${modes[@]:i:jobs}")
 	for mode in "${batch[@]}"; do

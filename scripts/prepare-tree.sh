@@ -22,6 +22,10 @@ ver=$(dpkg-query -W -f='${Version}' linux-source-6.12 2>/dev/null || stat -c %s 
 pristine=$CACHE/pristine-$ver
 work=$CACHE/work-$ver
 mkdir -p "$CACHE"
+# One unpack and overlay at a time; a build reading the tree meanwhile
+# sees each file whole, old or new (renamed into place).
+exec 9> "$CACHE/work-$ver.lock"
+flock 9
 
 if [ ! -f "$pristine/.unpacked" ]; then
 	echo ">> unpacking linux-source-6.12 $ver into $pristine" >&2
@@ -41,11 +45,6 @@ if [ ! -f "$work/.ready" ]; then
 fi
 
 # Our own kernel files: everything under these directories of the repo.
-# One overlay at a time; a build reading the tree meanwhile sees each file
-# whole, old or new (renamed into place).
-exec 9> "$CACHE/work-$ver.lock"
-flock 9
-
 overlay_dirs="include kernel block drivers lib mm Documentation"
 stage=$(mktemp -d)
 trap 'rm -rf "$stage" "$stage".list.* "$stage.patches"' EXIT
@@ -88,7 +87,8 @@ cat "$stage.list.own" "$stage.list.patched" | sort -u > "$stage.list.now"
 if [ -f "$work/.dma-iova-files" ]; then
 	comm -23 "$work/.dma-iova-files" "$stage.list.now" | while read -r f; do
 		if [ -f "$pristine/$f" ]; then
-			cp -p "$pristine/$f" "$work/$f.$$"
+			# a new mtime: the object built from our form is stale
+			cp "$pristine/$f" "$work/$f.$$"
 			mv -f "$work/$f.$$" "$work/$f"
 		else
 			rm -f "$work/$f"
