@@ -1292,7 +1292,8 @@ static void dma_iova_debug_correct_use_should_be_silent(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, dma_iova_debug_errors(DMA_IOVA_DBG_NONE), before);
 }
 
-#define SCALE_CHUNKS	8000
+#define SCALE_CHUNKS	4000
+#define SCALE_RUNS	5
 
 /*
  * Link @n device-writable pages one by one, commit, unlink them one by one
@@ -1334,37 +1335,42 @@ static int cmp_ns(const void *a, const void *b)
  * Under CONFIG_DMA_API_DEBUG each check costs a lookup, never a walk over
  * all chunks or all tracked cachelines: 4x the chunks (each in its own
  * cacheline, device-writable, so that I14 tracks every one) cost less than
- * 8x, median of three runs each. A quadratic check costs 16x.
+ * 8x. A quadratic check costs 16x. Under TCG, with other boots sharing the
+ * host's cores, a run only gets slower than its work: each size takes the
+ * fastest of five interleaved runs (medians of three ranged from 1.4x to
+ * 9.1x in one day's boots).
  */
 static void dma_iova_debug_should_scale(struct kunit *test)
 {
 	struct iova_env *env = env_get(test, 0);
 	unsigned int before = dma_iova_debug_errors(DMA_IOVA_DBG_NONE);
-	u64 small[3], large[3];
+	u64 small[SCALE_RUNS], large[SCALE_RUNS];
 	phys_addr_t *pages;
 	unsigned int i;
 
 	need_dma_debug(test);
-	/* 8000 pages of 64 KiB take more than edu's 28 address bits */
+	/* 4000 pages of 64 KiB nearly fill edu's 28 address bits */
 	edu_wide_mask(test, env_dev(env));
 	pages = kunit_kmalloc_array(test, SCALE_CHUNKS, sizeof(*pages),
 				    GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, pages);
 	for (i = 0; i < SCALE_CHUNKS; i++)
 		pages[i] = pages_get(test, 0, 0);
-	for (i = 0; i < 3; i++) {
+	for (i = 0; i < SCALE_RUNS; i++) {
 		small[i] = debug_scale_run(test, env_dev(env), pages,
 					   SCALE_CHUNKS / 4);
 		large[i] = debug_scale_run(test, env_dev(env), pages,
 					   SCALE_CHUNKS);
 	}
-	sort(small, 3, sizeof(u64), cmp_ns, NULL);
-	sort(large, 3, sizeof(u64), cmp_ns, NULL);
-	kunit_info(test, "%u chunks: %llu us, %u chunks: %llu us (%llu.%02llux)\n",
-		   SCALE_CHUNKS / 4, div_u64(small[1], 1000), SCALE_CHUNKS,
-		   div_u64(large[1], 1000), div64_u64(large[1], small[1]),
-		   div64_u64(100 * large[1], small[1]) % 100);
-	KUNIT_EXPECT_LT(test, large[1], 8 * small[1]);
+	sort(small, SCALE_RUNS, sizeof(u64), cmp_ns, NULL);
+	sort(large, SCALE_RUNS, sizeof(u64), cmp_ns, NULL);
+	kunit_info(test, "%u chunks: %llu us, %u chunks: %llu us (%llu.%02llux; slowest %llu, %llu us)\n",
+		   SCALE_CHUNKS / 4, div_u64(small[0], 1000), SCALE_CHUNKS,
+		   div_u64(large[0], 1000), div64_u64(large[0], small[0]),
+		   div64_u64(100 * large[0], small[0]) % 100,
+		   div_u64(small[SCALE_RUNS - 1], 1000),
+		   div_u64(large[SCALE_RUNS - 1], 1000));
+	KUNIT_EXPECT_LT(test, large[0], 8 * small[0]);
 	KUNIT_EXPECT_EQ(test, dma_iova_debug_errors(DMA_IOVA_DBG_NONE), before);
 }
 
