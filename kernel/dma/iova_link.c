@@ -85,8 +85,8 @@ static bool iova_should_fail(void)
 #define RUN_RESOURCE	BIT(2)	/* MMIO without struct pages */
 
 /*
- * The swiotlb side of a bounced chunk: where the head's and tail's bytes sit
- * in their slots (*_tlb), and what swiotlb returned for them (*_slot).
+ * The swiotlb side of a bounced chunk: what swiotlb returned for the head's
+ * and the tail's slot (where their bytes sit: slot_bytes()).
  */
 struct dma_iova_bounce {
 	size_t offset;
@@ -94,8 +94,6 @@ struct dma_iova_bounce {
 	phys_addr_t phys;
 	phys_addr_t head_tlb;
 	phys_addr_t tail_tlb;
-	phys_addr_t head_slot;
-	phys_addr_t tail_slot;
 	u32 head_len;
 	u32 tail_len;
 };
@@ -741,9 +739,21 @@ static void bounce_copy(phys_addr_t phys, phys_addr_t tlb, size_t len,
 }
 
 /*
+ * Where the bytes of @phys sit in the granule slot that swiotlb returned as
+ * @tlb: at their offset in the granule (bounce_granule() put them there).
+ */
+static phys_addr_t slot_bytes(const struct dma_iova_mapping *map,
+			      phys_addr_t tlb, phys_addr_t phys)
+{
+	phys_addr_t mask = granule(map) - 1;
+
+	return (tlb & ~mask) | (phys & mask);
+}
+
+/*
  * Bounce [@phys, @phys + @len), which lies within one granule, and map the
- * slot's granule at @offset; *@tlb gets the bounced bytes' address, *@slot
- * swiotlb's, which its unmap needs.
+ * slot's granule at @offset; *@tlb gets what swiotlb returned, which its
+ * unmap needs.
  *
  * swiotlb reads only the chunk's own bytes (nothing before it, which with a
  * granule above PAGE_SIZE may be a page no longer in the linear map) and
@@ -755,7 +765,7 @@ static void bounce_copy(phys_addr_t phys, phys_addr_t tlb, size_t len,
 static int bounce_granule(struct dma_iova_mapping *map, size_t offset,
 			  phys_addr_t phys, size_t len,
 			  enum dma_data_direction dir, unsigned long attrs,
-			  phys_addr_t *tlb, phys_addr_t *slot)
+			  phys_addr_t *tlb)
 {
 	size_t pad = phys & (granule(map) - 1);
 	phys_addr_t got, base;
@@ -787,8 +797,7 @@ static int bounce_granule(struct dma_iova_mapping *map, size_t offset,
 					 attrs | DMA_ATTR_SKIP_CPU_SYNC);
 		return ret;
 	}
-	*tlb = base + pad;
-	*slot = got;
+	*tlb = got;
 	return 0;
 }
 
@@ -797,14 +806,14 @@ static int bounce_granule(struct dma_iova_mapping *map, size_t offset,
  * (which swiotlb's unmap cannot: they may have moved in the slot).
  */
 static void bounce_release(struct dma_iova_mapping *map, phys_addr_t phys,
-			   phys_addr_t tlb, phys_addr_t slot, size_t len,
+			   phys_addr_t tlb, size_t len,
 			   enum dma_data_direction dir, u32 attrs,
 			   bool copy_back)
 {
 	if (copy_back && !(attrs & DMA_ATTR_SKIP_CPU_SYNC) &&
 	    (dir == DMA_FROM_DEVICE || dir == DMA_BIDIRECTIONAL))
-		bounce_copy(phys, tlb, len, false);
-	swiotlb_tbl_unmap_single(map->dev, slot, len, dir,
+		bounce_copy(phys, slot_bytes(map, tlb, phys), len, false);
+	swiotlb_tbl_unmap_single(map->dev, tlb, len, dir,
 				 attrs | DMA_ATTR_SKIP_CPU_SYNC);
 }
 
@@ -825,11 +834,12 @@ static void arch_sync_bounce(struct dma_iova_mapping *map,
 	size_t mid = b->size - b->head_len - b->tail_len;
 
 	if (b->head_len)
-		sync(b->head_tlb, b->head_len, dir);
+		sync(slot_bytes(map, b->head_tlb, b->phys), b->head_len, dir);
 	if (mid)
 		sync(b->phys + b->head_len, mid, dir);
 	if (b->tail_len)
-		sync(b->tail_tlb, b->tail_len, dir);
+		sync(slot_bytes(map, b->tail_tlb, bounce_tail_phys(b)),
+		     b->tail_len, dir);
 }
 
 /*
@@ -859,7 +869,7 @@ static int link_bounce(struct dma_iova_mapping *map, struct dma_iova_bounce *b,
 
 	if (b->head_len) {
 		ret = bounce_granule(map, b->offset, b->phys, b->head_len, dir,
-				     attrs, &b->head_tlb, &b->head_slot);
+				     attrs, &b->head_tlb);
 		if (ret) {
 			b->head_len = 0;
 			goto unwind;
@@ -876,8 +886,7 @@ static int link_bounce(struct dma_iova_mapping *map, struct dma_iova_bounce *b,
 	}
 	if (b->tail_len) {
 		ret = bounce_granule(map, mapped, bounce_tail_phys(b),
-				     b->tail_len, dir, attrs, &b->tail_tlb,
-				     &b->tail_slot);
+				     b->tail_len, dir, attrs, &b->tail_tlb);
 		if (ret)
 			goto unwind;
 	}
@@ -892,8 +901,8 @@ unwind:
 		iommu_dma_iova_flush(map->dev, &gather);
 	}
 	if (b->head_len)
-		bounce_release(map, b->phys, b->head_tlb, b->head_slot,
-			       b->head_len, dir, attrs, false);
+		bounce_release(map, b->phys, b->head_tlb, b->head_len, dir,
+			       attrs, false);
 	return ret;
 }
 
@@ -1808,12 +1817,11 @@ static void release_bounce(struct dma_iova_mapping *map,
 	if (copy_back && wants_arch_sync(map, r->attrs))
 		arch_sync_bounce(map, b, r->dir, true);
 	if (b->head_len)
-		bounce_release(map, b->phys, b->head_tlb, b->head_slot,
-			       b->head_len, r->dir, r->attrs, copy_back);
+		bounce_release(map, b->phys, b->head_tlb, b->head_len,
+			       r->dir, r->attrs, copy_back);
 	if (b->tail_len)
 		bounce_release(map, bounce_tail_phys(b), b->tail_tlb,
-			       b->tail_slot, b->tail_len, r->dir, r->attrs,
-			       copy_back);
+			       b->tail_len, r->dir, r->attrs, copy_back);
 	rec->nr_bounce--;
 	memmove(b, b + 1, (rec->bounce + rec->nr_bounce - b) * sizeof(*b));
 }
@@ -2193,9 +2201,11 @@ int dma_unlink_range(struct dma_iova_mapping *map, size_t offset, size_t size)
 EXPORT_SYMBOL_GPL(dma_unlink_range);
 
 /* swiotlb's sync of one slot: the copy its direction asks for. */
-static void bounce_sync(phys_addr_t phys, phys_addr_t tlb, size_t len,
+static void bounce_sync(struct dma_iova_mapping *map, phys_addr_t phys,
+			phys_addr_t tlb, size_t len,
 			enum dma_data_direction dir, bool for_cpu)
 {
+	tlb = slot_bytes(map, tlb, phys);
 	if (for_cpu && (dir == DMA_FROM_DEVICE || dir == DMA_BIDIRECTIONAL))
 		bounce_copy(phys, tlb, len, false);
 	else if (!for_cpu && (dir == DMA_TO_DEVICE || dir == DMA_BIDIRECTIONAL))
@@ -2212,9 +2222,10 @@ static void sync_bounced(struct dma_iova_mapping *map,
 	if (for_cpu && wants_arch_sync(map, r->attrs))
 		arch_sync_bounce(map, b, r->dir, true);
 	if (b->head_len)
-		bounce_sync(b->phys, b->head_tlb, b->head_len, r->dir, for_cpu);
+		bounce_sync(map, b->phys, b->head_tlb, b->head_len, r->dir,
+			    for_cpu);
 	if (b->tail_len)
-		bounce_sync(bounce_tail_phys(b), b->tail_tlb, b->tail_len,
+		bounce_sync(map, bounce_tail_phys(b), b->tail_tlb, b->tail_len,
 			    r->dir, for_cpu);
 	if (!for_cpu && wants_arch_sync(map, r->attrs))
 		arch_sync_bounce(map, b, r->dir, false);
