@@ -143,6 +143,20 @@ static unsigned int segs_get(struct kunit *test, struct dma_iova_mapping *map,
 	return n;
 }
 
+/* Byte @i of @dma resolves to @phys + @i (or its bounce slot, untrusted). */
+static bool dma_to_phys_at(struct kunit *test, struct iova_env *env,
+			   dma_addr_t dma, phys_addr_t phys, size_t i)
+{
+	phys_addr_t got = iommu_iova_to_phys(env->domain, dma + i);
+
+	if (got == phys + i ||
+	    (untrusted_run && slot_mirrors(env_dev(env), got, phys + i)))
+		return true;
+	KUNIT_FAIL(test, "%pad+%zx -> %pa, want %pa+%zx", &dma, i, &got,
+		   &phys, i);
+	return false;
+}
+
 /*
  * The DMA address @dma resolves to @phys for @len bytes (sampled), or, on
  * an untrusted run, to a swiotlb slot that mirrors the granule of @phys.
@@ -152,17 +166,10 @@ static void expect_dma_to_phys(struct kunit *test, struct iova_env *env,
 {
 	size_t i;
 
-	for (i = 0; i < len; i = i + SZ_512 < len ? i + SZ_512 :
-				   i < len - 1 ? len - 1 : len) {
-		phys_addr_t got = iommu_iova_to_phys(env->domain, dma + i);
-
-		if (got != phys + i &&
-		    !(untrusted_run && slot_mirrors(env_dev(env), got, phys + i))) {
-			KUNIT_FAIL(test, "%pad+%zx -> %pa, want %pa+%zx", &dma,
-				   i, &got, &phys, i);
+	for (i = 0; i < len; i += SZ_512)
+		if (!dma_to_phys_at(test, env, dma, phys, i))
 			return;
-		}
-	}
+	dma_to_phys_at(test, env, dma, phys, len - 1);
 }
 
 /* ---- blk_dma: mapping checks -------------------------------------------- */
