@@ -16,8 +16,10 @@ target=${1:?usage: $0 TARGET}
 iommu=${DMA_IOVA_IOMMU:-intel}
 
 # What builds and patches the kernel, and the QEMU of the machine it boots.
+# flock (util-linux) guards build directories, pgrep (procps) stops boots.
 kernel="linux-source-6.12 gcc make flex bison bc libelf-dev libssl-dev
-	cpio kmod ccache dwarves python3 patch xz-utils perl git diffutils"
+	cpio kmod ccache dwarves python3 patch xz-utils perl git diffutils
+	util-linux procps"
 x86="qemu-system-x86"
 arm64="qemu-system-arm gcc-aarch64-linux-gnu"
 machine=$x86
