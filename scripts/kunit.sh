@@ -83,6 +83,9 @@ for mode in "${modes[@]}"; do
 	fail=$(echo "$summary" | sed -nE 's/.*(failed|crashed): ([0-9]+).*/\2/p')
 	pass=${pass:-0}
 	fail=${fail:-0}
+	# what failed, named on the summary line (CI keeps only the tail)
+	why=$(grep -E '\[(FAILED|CRASHED)\]' "$log.parsed" |
+	      sed -E 's/.*\[(FAILED|CRASHED)\] //' | tr '\n' ' ')
 	# "ok N name # SKIP reason" of each case and parameter (a suite or
 	# parameterised case whose parts all skipped says so without a reason)
 	skips=$(grep -E '^ +ok [0-9]+ .* # SKIP .' "$log" | sed -E 's/^ *ok [0-9]+ //')
@@ -96,15 +99,18 @@ for mode in "${modes[@]}"; do
 		bad=$(echo "$skips" | grep -vE "$allowed" || true)
 		if [ -n "$bad" ]; then
 			echo ">> skips with no known limit of this machine or mode: counted as failed"
+			why+="unexplained-skips "
 			fail=$((fail + $(echo "$bad" | wc -l)))
 		fi
 	fi
 	if ! grep -q 'Adding to iommu group' "$log"; then
 		echo ">> no device behind an IOMMU in the guest: counting the run as failed"
+		why+="no-iommu-group "
 		fail=$((fail + 1))
 	fi
 	if grep -qE "$sanitizers" "$log"; then
 		echo ">> sanitizer report in the guest: counting the run as failed"
+		why+="sanitizer "
 		grep -E "$sanitizers" "$log" | head -5
 		fail=$((fail + 1))
 	fi
@@ -113,8 +119,10 @@ for mode in "${modes[@]}"; do
 	direct=
 	[ "$mode" = passthrough ] && direct=--direct
 	faults=$(python3 "$repo/scripts/dma-faults.py" "$log" "$DMA_IOVA_IOMMU" \
-		 $direct) ||
+		 $direct) || {
 		fail=$((fail + 1))
+		why+="dma-faults "
+	}
 	echo "$faults"
 	# not a pass either: nothing could be matched
 	if echo "$faults" | grep -q 'matching skipped'; then
@@ -124,6 +132,6 @@ for mode in "${modes[@]}"; do
 		rc=1
 		[ "$fail" -eq 0 ] && fail=1
 	fi
-	echo "$name: $pass passed, $fail failed, $skip skipped"
+	echo "$name: $pass passed, $fail failed, $skip skipped${why:+ (failed: ${why% })}"
 done
 exit $rc

@@ -11,6 +11,7 @@ set -uo pipefail
 
 pass=0
 fail=0
+failed=()	# the summary lines that counted failures, repeated at the end
 count() {	# "<label>: P passed, F failed" lines on stdin
 	local line p f
 	while read -r line; do
@@ -21,6 +22,7 @@ count() {	# "<label>: P passed, F failed" lines on stdin
 			f=${BASH_REMATCH[2]}
 			pass=$((pass + p))
 			fail=$((fail + f))
+			[ "$f" -eq 0 ] || failed+=("$line")
 		fi
 	done
 }
@@ -213,5 +215,9 @@ echo ">> block-layer stress through nvme-pci, SMP, in QEMU"
 count < <("$repo/scripts/stress.sh" "${DMA_IOVA_STRESS_SECONDS:-180}" 2>&1 |
 	 summary stress)
 
+# CI keeps only the last lines: name the failed steps there.
+for line in "${failed[@]}"; do
+	echo ">> failed: $line"
+done
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
