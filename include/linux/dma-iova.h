@@ -67,23 +67,51 @@ struct dma_iova_chunk {
 typedef void (*dma_iova_release_fn)(const struct dma_iova_chunk *chunk,
 				    void *arg);
 
-struct dma_iova_record;
+struct dma_iova_record_ext;
+
+/*
+ * What a mapping records of its chunks, private to kernel/dma/iova_link.c.
+ * It sits in the mapping, so that a mapping of up to BITS_PER_LONG IOMMU
+ * granules whose chunks form one run (a block request, most of everything)
+ * allocates nothing; larger mappings, more runs, bounced chunks and P2P
+ * memory add what they need. The pointers may point into the mapping
+ * itself: a live mapping must not be moved.
+ */
+struct dma_iova_record {
+	struct dma_iova_chunk *runs;
+	unsigned long *linked;
+	unsigned long *starts;
+	unsigned long *pending;
+	struct dma_iova_record_ext *ext;
+	size_t iova_len;
+	size_t pend_start;
+	size_t pend_end;
+	unsigned long nr_chunks;
+	unsigned long nr_pending;
+	unsigned long nbits;
+	unsigned int nr_runs;
+	unsigned int max_runs;
+	struct dma_iova_chunk run;
+	unsigned long bits[3];
+	bool borrowed;
+};
 
 /**
  * struct dma_iova_mapping - caller-owned state of one two-step mapping
  *
  * Callers own the memory and read it through the accessors below; every
- * field is private to kernel/dma/iova_link.c.
+ * field is private to kernel/dma/iova_link.c. A live mapping must not be
+ * moved or copied.
  */
 struct dma_iova_mapping {
 	/* private: */
 	struct device *dev;
 	dma_addr_t addr;
 	size_t size;
-	struct dma_iova_record *rec;
 	gfp_t gfp;
 	u8 granule_shift;
 	bool live;
+	struct dma_iova_record rec;
 };
 
 /**

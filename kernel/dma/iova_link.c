@@ -68,16 +68,22 @@ static bool iova_should_fail(void)
  * one run: the IOMMU page table holds the physical side. A run's first and
  * last bytes are linked; an unlink inside a run leaves a hole on granule
  * boundaries that the bitmaps show, so it never needs a new entry and never
- * allocates. The bitmaps are allocated with the record, by dma_alloc_iova().
- * Bounced chunks are runs of their own; their swiotlb slots are kept in a
- * side record that only they pay for. Physical addresses are read back from
- * the page table on the rare paths that need them (cache maintenance on
+ * allocates.
+ *
+ * The record sits in struct dma_iova_mapping with room for one run and for
+ * bitmaps of BITS_PER_LONG granules, so the common mapping (one run of host
+ * memory, a block request say) allocates nothing. What the rest costs is
+ * paid where it is used: bitmaps of larger mappings come with the
+ * reservation, from dma_alloc_iova(); a second run grows the run array, and
+ * bounced chunks and P2P memory add the extension below, at link time, when
+ * memory may be allocated. Bounced chunks are runs of their own; their
+ * swiotlb slots are kept in the extension. Physical addresses are read back
+ * from the page table on the rare paths that need them (cache maintenance on
  * non-coherent devices), as iommu_dma_unmap_page() does.
  *
  * Without an IOMMU every chunk is a run of its own with its DMA address, and
- * the bitmaps are empty: chunks are only unlinked whole.
+ * there are no bitmaps: chunks are only unlinked whole.
  */
-#define DMA_IOVA_INLINE_RUNS	2
 
 /* Run flags, used without an IOMMU only. */
 #define RUN_PENDING	BIT(0)
@@ -98,30 +104,14 @@ struct dma_iova_bounce {
 	u32 tail_len;
 };
 
-struct dma_iova_record {
-	size_t iova_len;
-	size_t pend_start;	/* bytes linked since the last commit */
-	size_t pend_end;	/* ... empty when equal */
-	unsigned long nr_chunks;	/* chunks linked */
-	unsigned long nr_pending;	/* ... of them since the last commit */
-	unsigned long nbits;		/* granules covered by the bitmaps */
-	unsigned int nr_runs;
-	unsigned int max_runs;
+/* What only some mappings need: large bitmaps, bounce slots, P2P caches. */
+struct dma_iova_record_ext {
 	unsigned int nr_bounce;
 	unsigned int max_bounce;
-	struct dma_iova_chunk *runs;
 	struct dma_iova_bounce *bounce;
-	unsigned long *linked;
-	unsigned long *starts;
-	unsigned long *pending;
 	struct pci_p2pdma_map_state p2p;	/* provider cache */
 	struct pci_p2pdma_phys_state mmio;	/* ... for BARs without pages */
-	struct iommu_dma_iova_batch batch;	/* ... and map cache: */
-	unsigned long batch_attrs;		/* what @batch is for */
-	u8 batch_dir;				/* ... DMA_NONE: nothing */
-	bool borrowed;		/* @runs is the caller's */
-	struct dma_iova_chunk inline_runs[DMA_IOVA_INLINE_RUNS];
-	unsigned long bits[];
+	unsigned long bits[];			/* bitmaps beyond rec->bits */
 };
 
 static size_t granule(const struct dma_iova_mapping *map)
@@ -200,7 +190,7 @@ static struct dma_iova_chunk *run_holding(const struct dma_iova_record *rec,
 static struct dma_iova_chunk *run_of_granule(const struct dma_iova_mapping *map,
 					     unsigned long g)
 {
-	struct dma_iova_record *rec = map->rec;
+	const struct dma_iova_record *rec = &map->rec;
 	unsigned int i = run_index(rec, (size_t)(g + 1) << map->granule_shift);
 
 	return i ? &rec->runs[i - 1] : NULL;
@@ -287,35 +277,66 @@ static void free_any_context(const void *p)
 		kfree(p);
 }
 
-static void free_record(struct dma_iova_record *rec)
+static bool runs_owned(const struct dma_iova_record *rec)
 {
-	if (!rec)
-		return;
-	if (rec->runs != rec->inline_runs && !rec->borrowed)
-		free_any_context(rec->runs);
-	free_any_context(rec->bounce);
-	pci_p2pdma_phys_state_release(&rec->mmio);
-	free_any_context(rec);
+	return rec->runs != &rec->run && !rec->borrowed;
 }
 
-static struct dma_iova_record *alloc_record(unsigned long nbits, gfp_t gfp)
+static void free_record(struct dma_iova_record *rec)
 {
-	size_t words = BITS_TO_LONGS(nbits);
-	struct dma_iova_record *rec;
+	struct dma_iova_record_ext *ext = rec->ext;
+
+	if (runs_owned(rec))
+		free_any_context(rec->runs);
+	if (ext) {
+		free_any_context(ext->bounce);
+		pci_p2pdma_phys_state_release(&ext->mmio);
+		free_any_context(ext);
+	}
+}
+
+/* The extension, allocated with the bitmaps of @nbits granules. */
+static struct dma_iova_record_ext *alloc_ext(unsigned long nbits, gfp_t gfp)
+{
+	struct dma_iova_record_ext *ext;
 
 	if (iova_should_fail())
 		return NULL;
-	rec = kvzalloc(struct_size(rec, bits, 3 * words), gfp);
-	if (!rec)
-		return NULL;
+	return kvzalloc(struct_size(ext, bits, 3 * BITS_TO_LONGS(nbits)), gfp);
+}
+
+/*
+ * Set up the record of a mapping of @nbits granules (0 without an IOMMU):
+ * bitmaps beyond the record's own words come with the extension.
+ */
+static int init_record(struct dma_iova_record *rec, unsigned long nbits,
+		       gfp_t gfp)
+{
+	unsigned long *bits = rec->bits;
+	size_t words = 1;
+
+	if (nbits > BITS_PER_LONG) {
+		rec->ext = alloc_ext(nbits, gfp);
+		if (!rec->ext)
+			return -ENOMEM;
+		bits = rec->ext->bits;
+		words = BITS_TO_LONGS(nbits);
+	}
 	rec->nbits = nbits;
-	rec->linked = rec->bits;
-	rec->starts = rec->bits + words;
-	rec->pending = rec->bits + 2 * words;
-	rec->runs = rec->inline_runs;
-	rec->max_runs = DMA_IOVA_INLINE_RUNS;
-	rec->batch_dir = DMA_NONE;
-	return rec;
+	rec->linked = bits;
+	rec->starts = bits + words;
+	rec->pending = bits + 2 * words;
+	rec->runs = &rec->run;
+	rec->max_runs = 1;
+	return 0;
+}
+
+/* The extension, made when a link first needs it. */
+static struct dma_iova_record_ext *get_ext(struct dma_iova_mapping *map)
+{
+	if (!map->rec.ext)
+		map->rec.ext = alloc_ext(0, map->gfp);
+	return map->rec.ext;
 }
 
 static int __dma_alloc_iova(struct device *dev, struct dma_iova_mapping *map,
@@ -350,14 +371,13 @@ static int __dma_alloc_iova(struct device *dev, struct dma_iova_mapping *map,
 			return -EIO;
 		}
 	}
-	map->rec = alloc_record(gran ? DIV_ROUND_UP(size, gran) : 0, gfp);
-	if (!map->rec) {
+	if (init_record(&map->rec, gran ? DIV_ROUND_UP(size, gran) : 0, gfp)) {
 		if (gran)
 			iommu_dma_iova_free(dev, addr, len, NULL);
 		init_mapping(map);
 		return -ENOMEM;
 	}
-	map->rec->iova_len = len;
+	map->rec.iova_len = len;
 
 	map->dev = dev;
 	map->addr = addr;
@@ -375,8 +395,9 @@ static int __dma_alloc_iova(struct device *dev, struct dma_iova_mapping *map,
  * @align: minimum alignment of the range in bytes, a power of two; 0 for the
  *	IOMMU granule. Larger alignments (e.g. SZ_2M for huge device pages)
  *	are honoured exactly; the allocator may align more.
- * @gfp: allocation flags, used here for the IOVA and the record (one bit
- *	per IOVA granule, three bitmaps) and when a link must grow the record
+ * @gfp: allocation flags, used here for the IOVA (and, beyond BITS_PER_LONG
+ *	granules, bitmaps of the record with one bit per granule) and when
+ *	a link must grow the record
  *
  * When @dev uses an IOMMU DMA domain, reserves IOVA space for @size bytes.
  * Otherwise reserves nothing: the mapping then records a DMA address per
@@ -402,7 +423,7 @@ EXPORT_SYMBOL_GPL(dma_alloc_iova);
 /* Room for @nr more runs; links may grow the record, unlinks never do. */
 static int reserve_runs(struct dma_iova_mapping *map, unsigned int nr)
 {
-	struct dma_iova_record *rec = map->rec;
+	struct dma_iova_record *rec = &map->rec;
 	struct dma_iova_chunk *new;
 	unsigned int max;
 
@@ -416,7 +437,7 @@ static int reserve_runs(struct dma_iova_mapping *map, unsigned int nr)
 	if (!new)
 		return -ENOMEM;
 	memcpy(new, rec->runs, rec->nr_runs * sizeof(*new));
-	if (rec->runs != rec->inline_runs && !rec->borrowed)
+	if (runs_owned(rec))
 		free_any_context(rec->runs);
 	rec->runs = new;
 	rec->max_runs = max;
@@ -463,7 +484,7 @@ static void remove_run(struct dma_iova_record *rec, unsigned int idx)
 int dma_iova_provide_chunks(struct dma_iova_mapping *map,
 			    struct dma_iova_chunk *chunks, unsigned int nr)
 {
-	struct dma_iova_record *rec = map->rec;
+	struct dma_iova_record *rec = &map->rec;
 
 	if (!map->live || !chunks || !nr)
 		return -EINVAL;
@@ -471,7 +492,7 @@ int dma_iova_provide_chunks(struct dma_iova_mapping *map,
 		return -EBUSY;
 	if (nr <= rec->max_runs)
 		return 0;
-	if (rec->runs != rec->inline_runs && !rec->borrowed)
+	if (runs_owned(rec))
 		free_any_context(rec->runs);
 	rec->runs = chunks;
 	rec->max_runs = nr;
@@ -484,24 +505,27 @@ EXPORT_SYMBOL_GPL(dma_iova_provide_chunks);
  * dma_iova_record_bytes() - memory that keeps track of a mapping
  * @map: mapping set up by dma_alloc_iova()
  *
- * For accounting and benchmarks: the mapping state plus the record
- * allocated for it (runs, bitmaps, bounce slots); storage lent by
- * dma_iova_provide_chunks() is the caller's and not counted.
+ * For accounting and benchmarks: the mapping state, which holds the record
+ * of a small mapping, plus what was allocated for it (runs, bitmaps, bounce
+ * slots); storage lent by dma_iova_provide_chunks() is the caller's and not
+ * counted.
  *
  * Context: Any context.
  * Return: the number of bytes.
  */
 size_t dma_iova_record_bytes(const struct dma_iova_mapping *map)
 {
-	const struct dma_iova_record *rec = map->rec;
+	const struct dma_iova_record *rec = &map->rec;
+	const struct dma_iova_record_ext *ext = rec->ext;
 	size_t bytes = sizeof(*map);
 
-	if (!rec)
-		return bytes;
-	bytes += struct_size(rec, bits, 3 * BITS_TO_LONGS(rec->nbits));
-	if (rec->runs != rec->inline_runs && !rec->borrowed)
+	if (runs_owned(rec))
 		bytes += rec->max_runs * sizeof(*rec->runs);
-	return bytes + rec->max_bounce * sizeof(*rec->bounce);
+	if (!ext)
+		return bytes;
+	bytes += struct_size(ext, bits, rec->nbits > BITS_PER_LONG ?
+				       3 * BITS_TO_LONGS(rec->nbits) : 0);
+	return bytes + ext->max_bounce * sizeof(*ext->bounce);
 }
 EXPORT_SYMBOL_GPL(dma_iova_record_bytes);
 
@@ -543,8 +567,10 @@ static int classify_page(struct dma_iova_mapping *map, struct page *page,
 			 phys_addr_t phys, size_t size,
 			 enum dma_data_direction dir, dma_addr_t *bus_addr)
 {
-	struct dma_iova_record *rec = map->rec;
+	struct dma_iova_record_ext *ext = map->rec.ext;
+	struct pci_p2pdma_map_state p2p = {};
 	enum pci_p2pdma_map_type how;
+	int type;
 
 	if (!is_pci_p2pdma_page(page))
 		return chunk_needs_bounce(map, phys, size, dir) ?
@@ -552,9 +578,19 @@ static int classify_page(struct dma_iova_mapping *map, struct page *page,
 
 	if (iova_should_fail())
 		return -EREMOTEIO;
-	how = pci_p2pdma_classify(&rec->p2p, map->dev, page);
-	return p2p_chunk_type(map, how, rec->p2p.bus_off, phys, size, dir,
+	/* The provider cache lives in the extension, made only for a link. */
+	if (ext)
+		p2p = ext->p2p;
+	how = pci_p2pdma_classify(&p2p, map->dev, page);
+	type = p2p_chunk_type(map, how, p2p.bus_off, phys, size, dir,
 			      bus_addr);
+	if (type < 0)
+		return type;
+	ext = get_ext(map);
+	if (!ext)
+		return -ENOMEM;
+	ext->p2p = p2p;
+	return type;
 }
 
 /*
@@ -566,16 +602,30 @@ static int classify_mmio(struct dma_iova_mapping *map, phys_addr_t phys,
 			 size_t size, enum dma_data_direction dir,
 			 dma_addr_t *bus_addr)
 {
-	struct dma_iova_record *rec = map->rec;
+	struct dma_iova_record_ext *ext = map->rec.ext;
+	struct pci_p2pdma_phys_state mmio = {};
 	enum pci_p2pdma_map_type how;
+	int type = -EINVAL;
 
 	if (iova_should_fail())
 		return -EREMOTEIO;
-	how = pci_p2pdma_classify_phys(&rec->mmio, map->dev, phys, size);
-	if (how == PCI_P2PDMA_MAP_UNKNOWN)
-		return -EINVAL;
-	return p2p_chunk_type(map, how, rec->mmio.bus_off, phys, size, dir,
-			      bus_addr);
+	/* As classify_page(); the cache holds a reference to its provider. */
+	if (ext)
+		mmio = ext->mmio;
+	how = pci_p2pdma_classify_phys(&mmio, map->dev, phys, size);
+	if (how != PCI_P2PDMA_MAP_UNKNOWN)
+		type = p2p_chunk_type(map, how, mmio.bus_off, phys, size, dir,
+				      bus_addr);
+	if (!ext && type >= 0) {
+		ext = get_ext(map);
+		if (!ext)
+			type = -ENOMEM;
+	}
+	if (ext)
+		ext->mmio = mmio;
+	else
+		pci_p2pdma_phys_state_release(&mmio);
+	return type;
 }
 
 /* As classify_page() for a chunk given by physical address alone. */
@@ -663,15 +713,15 @@ static bool wants_arch_sync(const struct dma_iova_mapping *map, u32 attrs)
 
 /* ---- bounced chunks ----------------------------------------------------- */
 
-static unsigned int bounce_index(const struct dma_iova_record *rec,
+static unsigned int bounce_index(const struct dma_iova_record_ext *ext,
 				 size_t offset)
 {
-	unsigned int lo = 0, hi = rec->nr_bounce;
+	unsigned int lo = 0, hi = ext->nr_bounce;
 
 	while (lo < hi) {
 		unsigned int mid = lo + (hi - lo) / 2;
 
-		if (rec->bounce[mid].offset < offset)
+		if (ext->bounce[mid].offset < offset)
 			lo = mid + 1;
 		else
 			hi = mid;
@@ -679,34 +729,42 @@ static unsigned int bounce_index(const struct dma_iova_record *rec,
 	return lo;
 }
 
-static struct dma_iova_bounce *find_bounce(const struct dma_iova_record *rec,
+/* The swiotlb side of the bounced chunk at @offset. */
+static struct dma_iova_bounce *find_bounce(const struct dma_iova_mapping *map,
 					   size_t offset)
 {
-	unsigned int i = bounce_index(rec, offset);
+	const struct dma_iova_record_ext *ext = map->rec.ext;
+	unsigned int i;
 
-	if (WARN_ON_ONCE(i >= rec->nr_bounce || rec->bounce[i].offset != offset))
+	if (WARN_ON_ONCE(!ext))
 		return NULL;
-	return &rec->bounce[i];
+	i = bounce_index(ext, offset);
+	if (WARN_ON_ONCE(i >= ext->nr_bounce || ext->bounce[i].offset != offset))
+		return NULL;
+	return &ext->bounce[i];
 }
 
 static int reserve_bounce(struct dma_iova_mapping *map)
 {
-	struct dma_iova_record *rec = map->rec;
+	struct dma_iova_record_ext *ext = get_ext(map);
 	struct dma_iova_bounce *new;
-	unsigned int max = rec->max_bounce ? 2 * rec->max_bounce : 2;
+	unsigned int max;
 
-	if (rec->nr_bounce < rec->max_bounce)
+	if (!ext)
+		return -ENOMEM;
+	if (ext->nr_bounce < ext->max_bounce)
 		return 0;
+	max = ext->max_bounce ? 2 * ext->max_bounce : 2;
 	if (iova_should_fail())
 		return -ENOMEM;
 	new = kvmalloc_array(max, sizeof(*new), map->gfp);
 	if (!new)
 		return -ENOMEM;
-	if (rec->nr_bounce)
-		memcpy(new, rec->bounce, rec->nr_bounce * sizeof(*new));
-	free_any_context(rec->bounce);
-	rec->bounce = new;
-	rec->max_bounce = max;
+	if (ext->nr_bounce)
+		memcpy(new, ext->bounce, ext->nr_bounce * sizeof(*new));
+	free_any_context(ext->bounce);
+	ext->bounce = new;
+	ext->max_bounce = max;
 	return 0;
 }
 
@@ -962,7 +1020,7 @@ static void fill_run(struct dma_iova_chunk *r, const struct link_chunk *c)
 static size_t linked_end_before(const struct dma_iova_mapping *map,
 				const struct dma_iova_chunk *r, unsigned long g)
 {
-	unsigned long last = find_last_bit(map->rec->linked, g);
+	unsigned long last = find_last_bit(map->rec.linked, g);
 
 	WARN_ON_ONCE(last >= g || last < gidx(map, r->offset));
 	return (size_t)(last + 1) << map->granule_shift;
@@ -985,7 +1043,7 @@ static enum run_place place_chunk(const struct dma_iova_mapping *map,
 				  const struct link_chunk *c,
 				  unsigned int *idx)
 {
-	const struct dma_iova_record *rec = map->rec;
+	const struct dma_iova_record *rec = &map->rec;
 	unsigned int i = run_index(rec, c->offset);
 	const struct dma_iova_chunk *prev = i ? &rec->runs[i - 1] : NULL;
 	const struct dma_iova_chunk *next = i < rec->nr_runs ?
@@ -1035,7 +1093,7 @@ static void record_chunk(struct dma_iova_mapping *map,
 			 const struct link_chunk *c, enum run_place place,
 			 unsigned int i)
 {
-	struct dma_iova_record *rec = map->rec;
+	struct dma_iova_record *rec = &map->rec;
 	struct dma_iova_chunk *prev = i ? &rec->runs[i - 1] : NULL;
 	struct dma_iova_chunk *next = &rec->runs[i];
 	struct dma_iova_chunk left, *r;
@@ -1091,7 +1149,7 @@ static void record_chunk(struct dma_iova_mapping *map,
 static bool range_is_free(const struct dma_iova_mapping *map, size_t offset,
 			  size_t size)
 {
-	const struct dma_iova_record *rec = map->rec;
+	const struct dma_iova_record *rec = &map->rec;
 	unsigned int i;
 
 	if (dma_iova_uses_iommu(map))
@@ -1105,7 +1163,8 @@ static bool range_is_free(const struct dma_iova_mapping *map, size_t offset,
 
 static int link_iommu(struct dma_iova_mapping *map, struct link_chunk *c)
 {
-	struct dma_iova_record *rec = map->rec;
+	struct dma_iova_record *rec = &map->rec;
+	struct dma_iova_record_ext *ext;
 	struct dma_iova_bounce *b = NULL;
 	unsigned long gs = gidx(map, c->offset);
 	unsigned long ge = gidx_up(map, c->offset + c->size);
@@ -1127,20 +1186,21 @@ static int link_iommu(struct dma_iova_mapping *map, struct link_chunk *c)
 	case DMA_CHUNK_P2P_BUS:
 		break;
 	case DMA_CHUNK_BOUNCE:
-		b = &rec->bounce[bounce_index(rec, c->offset)];
-		if (b < rec->bounce + rec->nr_bounce)
-			memmove(b + 1, b, (rec->bounce + rec->nr_bounce - b) *
+		ext = rec->ext;
+		b = &ext->bounce[bounce_index(ext, c->offset)];
+		if (b < ext->bounce + ext->nr_bounce)
+			memmove(b + 1, b, (ext->bounce + ext->nr_bounce - b) *
 					  sizeof(*b));
 		b->offset = c->offset;
 		b->size = c->size;
 		b->phys = c->phys;
 		ret = link_bounce(map, b, c->dir, c->attrs);
 		if (ret) {
-			memmove(b, b + 1, (rec->bounce + rec->nr_bounce - b) *
+			memmove(b, b + 1, (ext->bounce + ext->nr_bounce - b) *
 					  sizeof(*b));
 			return ret;
 		}
-		rec->nr_bounce++;
+		ext->nr_bounce++;
 		c->bounced = b->head_len + b->tail_len;
 		break;
 	default:
@@ -1164,7 +1224,7 @@ static int link_iommu(struct dma_iova_mapping *map, struct link_chunk *c)
 /* Without an IOMMU: map the chunk on its own, one run per chunk. */
 static int link_direct(struct dma_iova_mapping *map, struct link_chunk *c)
 {
-	struct dma_iova_record *rec = map->rec;
+	struct dma_iova_record *rec = &map->rec;
 	struct device *dev = map->dev;
 	struct dma_iova_chunk *r;
 	bool resource;
@@ -1244,9 +1304,9 @@ static int link_one(struct dma_iova_mapping *map, size_t offset,
 					 link_direct(map, &c);
 	if (ret)
 		return ret;
-	map->rec->nr_chunks++;
-	map->rec->nr_pending++;
-	note_pending(map->rec, offset, offset + size);
+	map->rec.nr_chunks++;
+	map->rec.nr_pending++;
+	note_pending(&map->rec, offset, offset + size);
 	trace_dma_iova_link(map, offset, size, phys, c.dma_addr, c.type, dir,
 			    c.bounced);
 	return 0;
@@ -1301,7 +1361,7 @@ static __always_inline int append_chunk(struct dma_iova_mapping *map,
 	      iommu_dma_iova_batch_map(batch, map->addr + off, phys, len);
 	if (ret)
 		return ret;
-	__set_bit(gidx(map, off), map->rec->starts);
+	__set_bit(gidx(map, off), map->rec.starts);
 	trace_dma_iova_link(map, off, len, phys, map->addr + off,
 			    DMA_CHUNK_HOST, dir, 0);
 	return 0;
@@ -1312,7 +1372,7 @@ static void record_appends(struct dma_iova_mapping *map,
 			   struct dma_iova_chunk *r, size_t start, size_t end,
 			   unsigned long n)
 {
-	struct dma_iova_record *rec = map->rec;
+	struct dma_iova_record *rec = &map->rec;
 
 	if (!n)
 		return;
@@ -1324,30 +1384,12 @@ static void record_appends(struct dma_iova_mapping *map,
 	note_pending(rec, start, end);
 }
 
-/*
- * Domain and protection for host maps of @dir and @attrs, looked up once
- * per mapping rather than once per chunk.
- */
-static const struct iommu_dma_iova_batch *
-map_batch(struct dma_iova_mapping *map, enum dma_data_direction dir,
-	  unsigned long attrs)
-{
-	struct dma_iova_record *rec = map->rec;
-
-	if (rec->batch_dir != dir || rec->batch_attrs != attrs) {
-		iommu_dma_iova_batch_init(map->dev, &rec->batch, dir, attrs);
-		rec->batch_dir = dir;
-		rec->batch_attrs = attrs;
-	}
-	return &rec->batch;
-}
-
 /* The record's last run, if host chunks of @dir and @attrs may join it. */
 static struct dma_iova_chunk *append_run(struct dma_iova_mapping *map,
 					 enum dma_data_direction dir,
 					 unsigned long attrs)
 {
-	struct dma_iova_record *rec = map->rec;
+	struct dma_iova_record *rec = &map->rec;
 	struct dma_iova_chunk *r;
 
 	if (!dma_iova_uses_iommu(map) || !rec->nr_runs)
@@ -1427,14 +1469,16 @@ static int link_page(struct dma_iova_mapping *map, size_t offset,
 		     unsigned long attrs)
 {
 	struct dma_iova_chunk *r = append_run(map, dir, attrs);
+	struct iommu_dma_iova_batch batch;
 	int ret;
 
 	if (!r || size != PAGE_SIZE || !pfn_valid(PHYS_PFN(phys)) ||
 	    !appends_to(map, r, offset, phys, size,
 			pfn_to_page(PHYS_PFN(phys))))
 		return 0;
-	ret = append_chunk(map, map_batch(map, dir, attrs),
-			   wants_arch_sync(map, attrs), offset, phys, size, dir);
+	iommu_dma_iova_batch_init(map->dev, &batch, dir, attrs);
+	ret = append_chunk(map, &batch, wants_arch_sync(map, attrs), offset,
+			   phys, size, dir);
 	if (ret)
 		return ret;
 	record_appends(map, r, offset, offset + size, 1);
@@ -1538,7 +1582,7 @@ int dma_link_bvecs(struct dma_iova_mapping *map, size_t *offset,
 	size_t off = *offset, mask = dma_iova_granule(map) - 1;
 	bool valid = link_args_valid(map, dir, attrs);
 	bool iommu = valid && dma_iova_uses_iommu(map);
-	const struct iommu_dma_iova_batch *batch = NULL;
+	struct iommu_dma_iova_batch batch;
 	bool taken = false;
 	unsigned int i;
 
@@ -1553,7 +1597,8 @@ int dma_link_bvecs(struct dma_iova_mapping *map, size_t *offset,
 	if (valid)
 		might_alloc(map->gfp);
 	if (iommu) {
-		batch = map_batch(map, dir, attrs);
+		/* Domain and protection: once per call, not per chunk. */
+		iommu_dma_iova_batch_init(map->dev, &batch, dir, attrs);
 		/* Does a chunk hold *@offset's granule? (off < size: in range) */
 		taken = (off & mask) && off < map->size &&
 			!range_is_free(map, off, 1);
@@ -1566,7 +1611,7 @@ int dma_link_bvecs(struct dma_iova_mapping *map, size_t *offset,
 		int ret;
 
 		if (iommu) {
-			ret = link_appends(map, batch, bv, nr, &i, &off, dir,
+			ret = link_appends(map, &batch, bv, nr, &i, &off, dir,
 					   attrs);
 			if (ret)
 				return ret;
@@ -1608,7 +1653,7 @@ static size_t chunk_start_in(const struct dma_iova_mapping *map,
 {
 	const struct dma_iova_chunk *r = run_of_granule(map, g);
 
-	if (!test_bit(g, map->rec->starts))
+	if (!test_bit(g, map->rec.starts))
 		return 0;
 	return gidx(map, r->offset) == g ? r->offset :
 	       (size_t)g << map->granule_shift;
@@ -1626,12 +1671,12 @@ static size_t chunk_end_in(const struct dma_iova_mapping *map,
 /* Does a linked chunk hold bytes on both sides of offset @x (IOMMU)? */
 static bool cuts_chunk(const struct dma_iova_mapping *map, size_t x)
 {
-	const unsigned long *linked = map->rec->linked;
+	const unsigned long *linked = map->rec.linked;
 	unsigned long g = gidx(map, x);
 
 	if (gran_aligned(map, x))
-		return g > 0 && g < map->rec->nbits && test_bit(g - 1, linked) &&
-		       test_bit(g, linked) && !test_bit(g, map->rec->starts);
+		return g > 0 && g < map->rec.nbits && test_bit(g - 1, linked) &&
+		       test_bit(g, linked) && !test_bit(g, map->rec.starts);
 	return test_bit(g, linked) && chunk_start_in(map, g) < x &&
 	       x < chunk_end_in(map, g);
 }
@@ -1644,7 +1689,7 @@ static void unlink_window(const struct dma_iova_mapping *map,
 			  const struct dma_iova_range *r, unsigned long *gs,
 			  unsigned long *ge)
 {
-	const unsigned long *linked = map->rec->linked;
+	const unsigned long *linked = map->rec.linked;
 	size_t end = r->offset + r->size;
 
 	*gs = gidx(map, r->offset);
@@ -1721,7 +1766,7 @@ static void unmap_selected(struct dma_iova_mapping *map, struct teardown *td,
 			   const unsigned long *sel, unsigned long gs,
 			   unsigned long ge)
 {
-	struct dma_iova_record *rec = map->rec;
+	struct dma_iova_record *rec = &map->rec;
 	unsigned int i = run_index(rec, ((size_t)gs << map->granule_shift) + 1);
 	unsigned long s, e;
 
@@ -1759,7 +1804,7 @@ static void unmap_selected(struct dma_iova_mapping *map, struct teardown *td,
 static void join_runs(struct dma_iova_mapping *map, unsigned int i,
 		      unsigned long ge)
 {
-	struct dma_iova_record *rec = map->rec;
+	struct dma_iova_record *rec = &map->rec;
 
 	for (i = max(i, 1U); i < rec->nr_runs &&
 	     gidx(map, rec->runs[i - 1].offset) < ge;) {
@@ -1783,7 +1828,7 @@ static void join_runs(struct dma_iova_mapping *map, unsigned int i,
 /* Shrink run @i to its linked granules; drop it if none is left. */
 static bool trim_run(struct dma_iova_mapping *map, unsigned int i)
 {
-	struct dma_iova_record *rec = map->rec;
+	struct dma_iova_record *rec = &map->rec;
 	struct dma_iova_chunk *r = &rec->runs[i];
 	unsigned long rs = gidx(map, r->offset);
 	unsigned long re = gidx_up(map, run_end(r));
@@ -1808,8 +1853,8 @@ static bool trim_run(struct dma_iova_mapping *map, unsigned int i)
 static void release_bounce(struct dma_iova_mapping *map,
 			   const struct dma_iova_chunk *r, bool copy_back)
 {
-	struct dma_iova_record *rec = map->rec;
-	struct dma_iova_bounce *b = find_bounce(rec, r->offset);
+	struct dma_iova_record_ext *ext = map->rec.ext;
+	struct dma_iova_bounce *b = find_bounce(map, r->offset);
 
 	if (!b)
 		return;
@@ -1822,8 +1867,8 @@ static void release_bounce(struct dma_iova_mapping *map,
 	if (b->tail_len)
 		bounce_release(map, bounce_tail_phys(b), b->tail_tlb,
 			       b->tail_len, r->dir, r->attrs, copy_back);
-	rec->nr_bounce--;
-	memmove(b, b + 1, (rec->bounce + rec->nr_bounce - b) * sizeof(*b));
+	ext->nr_bounce--;
+	memmove(b, b + 1, (ext->bounce + ext->nr_bounce - b) * sizeof(*b));
 }
 
 /*
@@ -1834,7 +1879,7 @@ static void drop_selected(struct dma_iova_mapping *map, struct teardown *td,
 			  unsigned long *sel, unsigned long gs,
 			  unsigned long ge, bool copy_back)
 {
-	struct dma_iova_record *rec = map->rec;
+	struct dma_iova_record *rec = &map->rec;
 	unsigned int i = run_index(rec, ((size_t)gs << map->granule_shift) + 1);
 	unsigned int first;
 	unsigned long s, e;
@@ -1914,20 +1959,21 @@ static void teardown_iommu(struct dma_iova_mapping *map, unsigned long *sel,
 	}
 	iommu_dma_iova_flush(map->dev, &td.gather);
 	if (destroy)
-		iommu_dma_iova_free(map->dev, map->addr, map->rec->iova_len,
+		iommu_dma_iova_free(map->dev, map->addr, map->rec.iova_len,
 				    &td.gather);
 	/*
 	 * A destroy drops the record whole: the second pass only has work
 	 * for bounce slots, a release callback or the tracepoint.
 	 */
-	if (destroy && !release && !map->rec->nr_bounce &&
+	if (destroy && !release &&
+	    !(map->rec.ext && map->rec.ext->nr_bounce) &&
 	    !trace_dma_iova_teardown_enabled())
 		return;
 	for (i = 0; i < nr; i++) {
 		window(map, &ranges[i], exact, &gs, &ge);
 		drop_selected(map, &td, sel, gs, ge, true);
 	}
-	forget_chunks(map->rec, td.chunks, td.pending);
+	forget_chunks(&map->rec, td.chunks, td.pending);
 	trace_dma_iova_teardown(map, td.chunks, td.bytes, destroy);
 }
 
@@ -1946,7 +1992,7 @@ static void unmap_direct_run(struct dma_iova_mapping *map,
 static void teardown_direct(struct dma_iova_mapping *map,
 			    dma_iova_release_fn release, void *arg)
 {
-	struct dma_iova_record *rec = map->rec;
+	struct dma_iova_record *rec = &map->rec;
 	unsigned long pending = 0;
 	unsigned int i, kept = 0;
 	u64 bytes = 0;
@@ -1972,7 +2018,7 @@ static void teardown_direct(struct dma_iova_mapping *map,
 /* Undo every link since the last commit; earlier batches stay intact. */
 static void unwind_pending(struct dma_iova_mapping *map)
 {
-	struct dma_iova_record *rec = map->rec;
+	struct dma_iova_record *rec = &map->rec;
 	struct dma_iova_range r = {
 		.offset = rec->pend_start,
 		.size = rec->pend_end - rec->pend_start,
@@ -1995,7 +2041,7 @@ static void unwind_pending(struct dma_iova_mapping *map)
 /* Forget the pending batch: it is committed. */
 static void clear_pending(struct dma_iova_mapping *map)
 {
-	struct dma_iova_record *rec = map->rec;
+	struct dma_iova_record *rec = &map->rec;
 	unsigned int i;
 
 	if (dma_iova_uses_iommu(map)) {
@@ -2014,7 +2060,7 @@ static void clear_pending(struct dma_iova_mapping *map)
 
 static int __dma_iova_commit(struct dma_iova_mapping *map)
 {
-	struct dma_iova_record *rec = map->rec;
+	struct dma_iova_record *rec = &map->rec;
 	int ret;
 
 	if (!map->live)
@@ -2065,7 +2111,7 @@ EXPORT_SYMBOL_GPL(dma_iova_commit);
 static int check_unlink(const struct dma_iova_mapping *map,
 			const struct dma_iova_range *r)
 {
-	const struct dma_iova_record *rec = map->rec;
+	const struct dma_iova_record *rec = &map->rec;
 	size_t end = r->offset + r->size;
 	unsigned int i;
 
@@ -2113,7 +2159,7 @@ static int __dma_unlink_ranges(struct dma_iova_mapping *map,
 			       const struct dma_iova_range *ranges,
 			       unsigned int nr)
 {
-	struct dma_iova_record *rec = map->rec;
+	struct dma_iova_record *rec = &map->rec;
 	unsigned int i, j;
 	int ret;
 
@@ -2146,8 +2192,8 @@ static int __dma_unlink_ranges(struct dma_iova_mapping *map,
 	 * (a long-lived ODP or dma-buf mapping sees exactly that after its
 	 * invalidation), so look the next provider up afresh.
 	 */
-	if (!rec->nr_chunks)
-		rec->p2p.pgmap = NULL;
+	if (!rec->nr_chunks && rec->ext)
+		rec->ext->p2p.pgmap = NULL;
 	return 0;
 }
 
@@ -2215,7 +2261,7 @@ static void bounce_sync(struct dma_iova_mapping *map, phys_addr_t phys,
 static void sync_bounced(struct dma_iova_mapping *map,
 			 const struct dma_iova_chunk *r, bool for_cpu)
 {
-	struct dma_iova_bounce *b = find_bounce(map->rec, r->offset);
+	struct dma_iova_bounce *b = find_bounce(map, r->offset);
 
 	if (!b)
 		return;
@@ -2240,7 +2286,7 @@ static void sync_chunks(struct dma_iova_mapping *map, size_t offset,
 
 	if (!map->live || check_add_overflow(offset, size, &end))
 		return;
-	rec = map->rec;
+	rec = &map->rec;
 	i = run_index(rec, offset + 1);
 	if (i)
 		i--;
@@ -2324,7 +2370,7 @@ EXPORT_SYMBOL_GPL(dma_iova_sync_for_device);
 
 static void reset_mapping(struct dma_iova_mapping *map)
 {
-	free_record(map->rec);
+	free_record(&map->rec);
 	init_mapping(map);
 }
 
@@ -2346,7 +2392,7 @@ static void reset_mapping(struct dma_iova_mapping *map)
 void dma_destroy_iova_release(struct dma_iova_mapping *map,
 			      dma_iova_release_fn release, void *arg)
 {
-	struct dma_iova_record *rec = map->rec;
+	struct dma_iova_record *rec = &map->rec;
 	unsigned int i;
 
 	debug_dma_iova_destroy(map);
@@ -2386,10 +2432,10 @@ static int __dma_free_iova(struct dma_iova_mapping *map)
 {
 	if (!map->live)
 		return -EINVAL;
-	if (map->rec->nr_chunks)
+	if (map->rec.nr_chunks)
 		return -EBUSY;
 	if (dma_iova_uses_iommu(map))
-		iommu_dma_iova_free(map->dev, map->addr, map->rec->iova_len,
+		iommu_dma_iova_free(map->dev, map->addr, map->rec.iova_len,
 				    NULL);
 	reset_mapping(map);
 	return 0;
@@ -2425,7 +2471,7 @@ EXPORT_SYMBOL_GPL(dma_free_iova);
 const struct dma_iova_chunk *
 dma_iova_find_chunk(const struct dma_iova_mapping *map, size_t offset)
 {
-	const struct dma_iova_record *rec = map->rec;
+	const struct dma_iova_record *rec = &map->rec;
 
 	if (!map->live || offset >= map->size)
 		return NULL;
@@ -2443,7 +2489,7 @@ EXPORT_SYMBOL_GPL(dma_iova_find_chunk);
 static bool next_piece(const struct dma_iova_mapping *map, unsigned int *idx,
 		       size_t *pos, struct dma_iova_seg *seg)
 {
-	const struct dma_iova_record *rec = map->rec;
+	const struct dma_iova_record *rec = &map->rec;
 
 	for (; *idx < rec->nr_runs; (*idx)++) {
 		const struct dma_iova_chunk *r = &rec->runs[*idx];
@@ -2511,7 +2557,7 @@ EXPORT_SYMBOL_GPL(dma_iova_next_seg);
  */
 unsigned long dma_iova_nr_chunks(const struct dma_iova_mapping *map)
 {
-	return map->live ? map->rec->nr_chunks : 0;
+	return map->live ? map->rec.nr_chunks : 0;
 }
 
 /**
@@ -2524,7 +2570,7 @@ unsigned long dma_iova_nr_chunks(const struct dma_iova_mapping *map)
  */
 size_t dma_iova_reserved_len(const struct dma_iova_mapping *map)
 {
-	return map->live ? map->rec->iova_len : 0;
+	return map->live ? map->rec.iova_len : 0;
 }
 
 /**
@@ -2565,7 +2611,7 @@ bool dma_iova_range_linked(const struct dma_iova_mapping *map, size_t offset,
 			return false;
 		stop = run_end(r);
 		if (dma_iova_uses_iommu(map)) {
-			unsigned long hole = find_next_zero_bit(map->rec->linked,
+			unsigned long hole = find_next_zero_bit(map->rec.linked,
 								gidx_up(map, stop),
 								gidx(map, offset));
 
@@ -2590,7 +2636,7 @@ bool dma_iova_range_linked(const struct dma_iova_mapping *map, size_t offset,
 ssize_t dma_iova_first_pending(const struct dma_iova_mapping *map,
 			       size_t offset, size_t size)
 {
-	const struct dma_iova_record *rec = map->rec;
+	const struct dma_iova_record *rec = &map->rec;
 	size_t end;
 	unsigned long g;
 	unsigned int i;

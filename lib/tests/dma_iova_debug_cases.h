@@ -163,9 +163,9 @@ static void dbg_unlink_half(struct dma_iova_debug_env *env)
 
 static void dbg_count_changed(struct dma_iova_debug_env *env)
 {
-	struct dma_iova_record *rec = env->map.rec;
+	struct dma_iova_record rec = env->map.rec;
 
-	/* Another state's record pointer written over this state's. */
+	/* Another state's record written over this state's. */
 	if (dma_alloc_iova(env->dev, &env->other, 4 * env->granule, 0,
 			   GFP_ATOMIC))
 		return;

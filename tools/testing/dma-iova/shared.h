@@ -105,13 +105,13 @@ chunk_at(const struct dma_iova_mapping *map, size_t offset)
 
 static inline unsigned int nr_runs(const struct dma_iova_mapping *map)
 {
-	return map->live ? map->rec->nr_runs : 0;
+	return map->live ? map->rec.nr_runs : 0;
 }
 
 /* Chunks linked since the last commit. */
 static inline unsigned long nr_pending(const struct dma_iova_mapping *map)
 {
-	const struct dma_iova_record *rec = map->rec;
+	const struct dma_iova_record *rec = &map->rec;
 	unsigned long g, n = 0;
 	unsigned int i;
 
@@ -131,11 +131,14 @@ static inline unsigned long nr_pending(const struct dma_iova_mapping *map)
 static inline const struct dma_iova_bounce *
 bounce_at(const struct dma_iova_mapping *map, size_t offset)
 {
-	const struct dma_iova_record *rec = map->rec;
-	unsigned int i = bounce_index(rec, offset);
+	const struct dma_iova_record_ext *ext = map->rec.ext;
+	unsigned int i;
 
-	return i < rec->nr_bounce && rec->bounce[i].offset == offset ?
-	       &rec->bounce[i] : NULL;
+	if (!ext)
+		return NULL;
+	i = bounce_index(ext, offset);
+	return i < ext->nr_bounce && ext->bounce[i].offset == offset ?
+	       &ext->bounce[i] : NULL;
 }
 
 static inline unsigned int count_segs(const struct dma_iova_mapping *map,

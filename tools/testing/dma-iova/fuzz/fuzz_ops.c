@@ -175,7 +175,7 @@ static const struct model_chunk *model_holding(size_t off)
 /* The run record: sorted, covering exactly the chunks, runs maximal. */
 static void record_check(void)
 {
-	const struct dma_iova_record *rec = map.rec;
+	const struct dma_iova_record *rec = &map.rec;
 	unsigned int i;
 
 	CHECK(rec->nr_runs <= m.n);
@@ -262,7 +262,7 @@ static void model_check(void)
 	if (!m.iommu)
 		return;
 	/* nothing else of the range is mapped */
-	for (g = 0; g < map.rec->iova_len && g < 256 * G; g += G) {
+	for (g = 0; g < map.rec.iova_len && g < 256 * G; g += G) {
 		bool used = false;
 
 		for (i = 0; i < m.n && !used; i++)

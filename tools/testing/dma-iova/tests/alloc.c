@@ -10,7 +10,7 @@ static bool test_alloc_and_free(void)
 	ASSERT_TRUE(dma_iova_uses_iommu(&map));
 	ASSERT_NE(map.addr, 0);
 	ASSERT_EQ(map.addr & (G - 1), 0);
-	ASSERT_EQ(map.rec->iova_len, 16 * G);
+	ASSERT_EQ(map.rec.iova_len, 16 * G);
 	ASSERT_EQ(mock.nr_iova, 1);
 	ASSERT_EQ(dma_free_iova(&map), 0);
 	ASSERT_FALSE(map.live);
@@ -36,8 +36,8 @@ static bool test_b6_requested_alignment_is_obtained(void)
 			ASSERT_EQ(dma_alloc_iova(&iommu_dev, &map, sizes[i],
 						 aligns[j], 0), 0);
 			ASSERT_EQ(map.addr & (want - 1), 0);
-			ASSERT_TRUE(map.rec->iova_len >= sizes[i]);
-			ASSERT_TRUE(map.rec->iova_len >= want);
+			ASSERT_TRUE(map.rec.iova_len >= sizes[i]);
+			ASSERT_TRUE(map.rec.iova_len >= want);
 			ASSERT_EQ(dma_free_iova(&map), 0);
 		}
 	}
@@ -100,7 +100,7 @@ static bool test_b7_sizes_past_4g_never_wrap(void)
 		size_t size = (size_t)ok_sizes[i];
 
 		ASSERT_EQ(dma_alloc_iova(&iommu_dev, &map, size, 0, 0), 0);
-		ASSERT_TRUE(map.rec->iova_len >= size);
+		ASSERT_TRUE(map.rec.iova_len >= size);
 		/* A chunk at the very end, beyond 4 GiB of offset. */
 		ASSERT_EQ(dma_link_range(&map, (size - 1) & ~(G - 1),
 					 gphys(1), ((size - 1) & (G - 1)) + 1,
@@ -141,7 +141,7 @@ static bool test_b1_stale_state_is_never_reused(void)
 	ASSERT_FALSE(map.live);
 	ASSERT_EQ(dma_iova_nr_chunks(&map), 0);
 	ASSERT_EQ(map.addr, 0);
-	ASSERT_TRUE(map.rec == NULL);
+	ASSERT_TRUE(map.rec.runs == NULL && map.rec.ext == NULL);
 	dma_destroy_iova(&map);
 
 	ASSERT_EQ(dma_alloc_iova(&iommu_dev, &map, 4 * G, 0, 0), 0);
@@ -195,7 +195,7 @@ static bool test_provided_chunks_are_used_and_kept(void)
 	for (i = 0; i < 4; i++)
 		ASSERT_EQ(dma_link_range(&map, i * 2 * G, gphys(10 + 2 * i),
 					 G, DMA_TO_DEVICE, 0), 0);
-	ASSERT_TRUE(map.rec->runs == store);
+	ASSERT_TRUE(map.rec.runs == store);
 	ASSERT_EQ(mock.kmalloc_live, allocs);
 	ASSERT_EQ(dma_iova_provide_chunks(&map, store, 4), -EBUSY);
 
@@ -203,7 +203,7 @@ static bool test_provided_chunks_are_used_and_kept(void)
 	ASSERT_EQ(dma_link_range(&map, 10 * G, gphys(30), G,
 				 DMA_TO_DEVICE, 0), 0);
 	ASSERT_EQ(dma_iova_commit(&map), 0);
-	ASSERT_FALSE(map.rec->runs == store);
+	ASSERT_FALSE(map.rec.runs == store);
 	ASSERT_EQ(mock.kmalloc_live, allocs + 1);
 	ASSERT_EQ(dma_iova_find_chunk(&map, 6 * G)->dma_addr,
 		  gphys(16) + MOCK_DIRECT_OFFSET);

@@ -132,7 +132,8 @@ static bool test_record_is_one_run_for_scattered_pages(void)
 	ASSERT_EQ(dma_iova_commit(&map), 0);
 	ASSERT_EQ(nr_runs(&map), 1);
 	ASSERT_TRUE(dma_iova_record_bytes(&map) <= n);
-	ASSERT_TRUE(sizeof(map) <= 64);
+	/* the state holds the record of small mappings: a few cache lines */
+	ASSERT_TRUE(sizeof(map) <= 256);
 	for (i = 0; i < n; i += 97)
 		ASSERT_TRUE(resolves(&map, i * G,
 				     gphys((i * 7) % RAM_GRANULES),
@@ -267,11 +268,57 @@ static bool test_link_bvecs_chained_calls(void)
 	return true;
 }
 
+/*
+ * The common mapping allocates nothing: a request of scattered pages (up to
+ * BITS_PER_LONG granules, one run of host memory) is reserved, linked in
+ * two calls, committed, partly unlinked and destroyed with the record in
+ * the mapping itself. A second run, a bounced chunk or a larger mapping
+ * allocate, each once.
+ */
+static bool test_common_mapping_allocates_nothing(void)
+{
+	struct dma_iova_mapping map;
+	struct bio_vec bv[8];
+	unsigned int i, calls = mock.calls[FAIL_KMALLOC];
+	size_t off = 0;
+
+	ASSERT_EQ(dma_alloc_iova(&iommu_dev, &map, BITS_PER_LONG * G, 0,
+				 GFP_ATOMIC), 0);
+	for (i = 0; i < 8; i++)
+		bvec_at(&bv[i], gphys(40 - 3 * i), G);
+	ASSERT_EQ(dma_link_bvecs(&map, &off, bv, 4, DMA_TO_DEVICE, 0), 0);
+	ASSERT_EQ(dma_link_bvecs(&map, &off, bv + 4, 4, DMA_TO_DEVICE, 0), 0);
+	ASSERT_EQ(dma_iova_commit(&map), 0);
+	ASSERT_EQ(nr_runs(&map), 1);
+	ASSERT_EQ(dma_unlink_range(&map, 2 * G, 3 * G), 0);
+	ASSERT_TRUE(resolves(&map, 7 * G, gphys(40 - 21), G));
+	ASSERT_EQ(dma_iova_record_bytes(&map), sizeof(map));
+	dma_destroy_iova(&map);
+	ASSERT_EQ(mock.calls[FAIL_KMALLOC], calls);
+
+	/* a second run (another direction) grows the run array: once */
+	ASSERT_EQ(dma_alloc_iova(&iommu_dev, &map, 8 * G, 0, GFP_ATOMIC), 0);
+	ASSERT_EQ(dma_link_range(&map, 0, gphys(3), G, DMA_TO_DEVICE, 0), 0);
+	ASSERT_EQ(dma_link_range(&map, G, gphys(4), G, DMA_FROM_DEVICE, 0), 0);
+	ASSERT_EQ(nr_runs(&map), 2);
+	ASSERT_EQ(mock.calls[FAIL_KMALLOC], calls + 1);
+	dma_destroy_iova(&map);
+
+	/* bitmaps beyond the record's words come with the reservation */
+	ASSERT_EQ(dma_alloc_iova(&iommu_dev, &map, (BITS_PER_LONG + 1) * G, 0,
+				 GFP_ATOMIC), 0);
+	ASSERT_EQ(mock.calls[FAIL_KMALLOC], calls + 2);
+	ASSERT_TRUE(dma_iova_record_bytes(&map) > sizeof(map));
+	dma_destroy_iova(&map);
+	return true;
+}
+
 static void run_batch_tests(void)
 {
 	TEST(link_bvecs_places_and_merges);
 	TEST(link_bvecs_failure_unwinds_batch);
 	TEST(link_bvecs_chained_calls);
 	TEST(record_is_one_run_for_scattered_pages);
+	TEST(common_mapping_allocates_nothing);
 	TEST(unlink_never_allocates);
 }

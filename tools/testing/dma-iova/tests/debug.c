@@ -25,8 +25,11 @@ static void dbg_env_unbind(struct dma_iova_debug_env *env)
 static void dbg_env_release(struct dma_iova_debug_env *env,
 			    struct dma_iova_mapping *copy)
 {
-	iommu_dma_iova_free(copy->dev, copy->addr, copy->rec->iova_len, NULL);
-	free_record(copy->rec);
+	iommu_dma_iova_free(copy->dev, copy->addr, copy->rec.iova_len, NULL);
+	/* A copy's record points into the state it was copied from. */
+	if (copy->rec.runs == &env->map.rec.run)
+		copy->rec.runs = &copy->rec.run;
+	free_record(&copy->rec);
 }
 
 static void dbg_env_init(struct dma_iova_debug_env *env)

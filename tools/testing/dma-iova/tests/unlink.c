@@ -241,7 +241,7 @@ static bool test_unlink_trim_rejoins_runs(void)
 	ASSERT_EQ(nr_runs(&map), 2);	/* the first run ends unaligned */
 	ASSERT_EQ(dma_unlink_ranges(&map, &b, 1), 0);
 	ASSERT_EQ(nr_runs(&map), 1);
-	ASSERT_EQ(run_end(&map.rec->runs[0]), 5 * G);
+	ASSERT_EQ(run_end(&map.rec.runs[0]), 5 * G);
 	ASSERT_TRUE(resolves(&map, 0, gphys(10), G));
 	ASSERT_TRUE(unmapped(map.addr + G, 3 * G));
 	ASSERT_TRUE(resolves(&map, 4 * G, gphys(30), G));
