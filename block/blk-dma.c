@@ -373,7 +373,6 @@ void blk_dma_read_stats(struct blk_dma_stats *sum)
 		sum->failures += s->failures;
 	}
 }
-EXPORT_SYMBOL_GPL(blk_dma_read_stats);
 
 static int blk_dma_stats_show(struct seq_file *m, void *v)
 {

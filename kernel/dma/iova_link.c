@@ -499,7 +499,6 @@ int dma_iova_provide_chunks(struct dma_iova_mapping *map,
 	rec->borrowed = true;
 	return 0;
 }
-EXPORT_SYMBOL_GPL(dma_iova_provide_chunks);
 
 /**
  * dma_iova_record_bytes() - memory that keeps track of a mapping
@@ -527,7 +526,6 @@ size_t dma_iova_record_bytes(const struct dma_iova_mapping *map)
 				       3 * BITS_TO_LONGS(rec->nbits) : 0);
 	return bytes + ext->max_bounce * sizeof(*ext->bounce);
 }
-EXPORT_SYMBOL_GPL(dma_iova_record_bytes);
 
 /* Would a chunk need bouncing: device asks for it, chunk not aligned? */
 static bool chunk_needs_bounce(const struct dma_iova_mapping *map,
@@ -2225,7 +2223,6 @@ int dma_unlink_ranges(struct dma_iova_mapping *map,
 	debug_dma_iova_unlinked(map, ranges, nr, reported, ret);
 	return ret;
 }
-EXPORT_SYMBOL_GPL(dma_unlink_ranges);
 
 /**
  * dma_unlink_range() - unlink the chunks in one range
@@ -2347,7 +2344,6 @@ void dma_iova_sync_for_cpu(struct dma_iova_mapping *map, size_t offset,
 	debug_dma_iova_sync(map, offset, size);
 	sync_chunks(map, offset, size, true);
 }
-EXPORT_SYMBOL_GPL(dma_iova_sync_for_cpu);
 
 /**
  * dma_iova_sync_for_device() - give linked chunks back to the device
@@ -2366,7 +2362,6 @@ void dma_iova_sync_for_device(struct dma_iova_mapping *map, size_t offset,
 	debug_dma_iova_sync(map, offset, size);
 	sync_chunks(map, offset, size, false);
 }
-EXPORT_SYMBOL_GPL(dma_iova_sync_for_device);
 
 static void reset_mapping(struct dma_iova_mapping *map)
 {
@@ -2410,7 +2405,6 @@ void dma_destroy_iova_release(struct dma_iova_mapping *map,
 	}
 	reset_mapping(map);
 }
-EXPORT_SYMBOL_GPL(dma_destroy_iova_release);
 
 /**
  * dma_destroy_iova() - unlink everything and release the IOVA range
@@ -2480,7 +2474,6 @@ dma_iova_find_chunk(const struct dma_iova_mapping *map, size_t offset)
 		return NULL;
 	return run_holding(rec, offset);
 }
-EXPORT_SYMBOL_GPL(dma_iova_find_chunk);
 
 /*
  * The linked stretch at or after the cursor: its DMA address and length, in
