@@ -1571,7 +1571,8 @@ EXPORT_SYMBOL_GPL(dma_link_range);
  *
  * Context: As dma_link_range().
  * Return: as dma_link_range(); on failure every chunk linked since the last
- * commit, this call's included, is unlinked and *@offset is unchanged.
+ * commit, this call's included, is unlinked and *@offset is unchanged. An
+ * empty call (@nr == 0) returns -EINVAL and unlinks nothing.
  */
 int dma_link_bvecs(struct dma_iova_mapping *map, size_t *offset,
 		   const struct bio_vec *bv, unsigned int nr,
@@ -1585,12 +1586,11 @@ int dma_link_bvecs(struct dma_iova_mapping *map, size_t *offset,
 	unsigned int i;
 
 	if (!nr) {
-		/* Misuse like an empty chunk: reported, and the batch unwound. */
+		/* Misuse, reported; but an empty call unlinks nothing. */
 		bool reported = debug_dma_iova_link(map, off, 0, 0, dir);
-		int ret = link_failed(map, -EINVAL);
 
-		debug_dma_iova_linked(map, off, 0, reported, ret);
-		return ret;
+		debug_dma_iova_linked(map, off, 0, reported, -EINVAL);
+		return -EINVAL;
 	}
 	if (valid)
 		might_alloc(map->gfp);

@@ -94,9 +94,15 @@ static bool link_bvecs_failure_unwinds(bool dma_debug_off)
 	bvec_at(&bv[1], gphys(70), G);
 	bvec_at(&bv[2], gphys(72), G);
 	ASSERT_EQ(dma_link_bvecs(&map, &off, bv, 3, DMA_NONE, 0), -EINVAL);
+	ASSERT_EQ(dma_iova_nr_chunks(&map), 5);
+	/* an empty call is misuse too, but unlinks nothing of the batch */
+	off = 12 * G;
+	ASSERT_EQ(dma_link_bvecs(&map, &off, bv + 1, 1, DMA_TO_DEVICE, 0), 0);
 	ASSERT_EQ(dma_link_bvecs(&map, &off, bv, 0, DMA_TO_DEVICE, 0),
 		  -EINVAL);
-	ASSERT_EQ(dma_iova_nr_chunks(&map), 5);
+	ASSERT_EQ(dma_iova_nr_chunks(&map), 6);
+	ASSERT_EQ(nr_pending(&map), 1);
+	ASSERT_EQ(dma_iova_commit(&map), 0);
 	dma_destroy_iova(&map);
 	/* text, DMA_NONE, empty */
 	ASSERT_EQ(mock.dma_debug_errors, dma_debug_off ? 0 : 3);
