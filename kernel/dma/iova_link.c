@@ -11,7 +11,8 @@
  * chunk on its own and the mapping records the per-chunk DMA addresses.
  *
  * Locking: the caller serialises all calls on one mapping. Nothing here
- * sleeps except dma_alloc_iova() when its gfp allows it.
+ * sleeps except dma_alloc_iova() and the links that grow the record, when
+ * the mapping's gfp allows it.
  */
 #include "iova_link_internal.h"
 
@@ -359,10 +360,6 @@ static int __dma_alloc_iova(struct device *dev, struct dma_iova_mapping *map,
 		len = max(len, align);
 		if (len - 1 > dma_get_mask(dev))
 			return -EINVAL;
-		map->granule_shift = ilog2(gran);
-	}
-
-	if (gran) {
 		addr = iova_should_fail() ? 0 : iommu_dma_iova_alloc(dev, len);
 		if (!addr)
 			return -ENOMEM;
@@ -370,6 +367,7 @@ static int __dma_alloc_iova(struct device *dev, struct dma_iova_mapping *map,
 			iommu_dma_iova_free(dev, addr, len, NULL);
 			return -EIO;
 		}
+		map->granule_shift = ilog2(gran);
 	}
 	if (init_record(&map->rec, gran ? DIV_ROUND_UP(size, gran) : 0, gfp)) {
 		if (gran)
@@ -1512,7 +1510,8 @@ static bool link_args_valid(const struct dma_iova_mapping *map,
  * a batch is linked completely or not at all, while earlier batches stay.
  *
  * Context: Any context that the gfp flags given to dma_alloc_iova() allow:
- * a link may grow the run record (a new run, or a bounced chunk) with them.
+ * a link may grow the record (a second or later run, a bounced chunk, the
+ * first P2P chunk) with them.
  * The caller serialises calls on @map.
  * Return: 0 on success; -EINVAL for misuse (mapping not live, empty or
  * out-of-range chunk, overflow, invalid direction or attributes, granule
@@ -1935,6 +1934,15 @@ static void forget_chunks(struct dma_iova_record *rec, unsigned long chunks,
 		rec->pend_start = 0;
 		rec->pend_end = 0;
 	}
+	/*
+	 * The pgmap cache holds no reference: once nothing is linked (an
+	 * unlink, or a failed batch), a provider may go away and another
+	 * one reuse its pgmap's address (a long-lived ODP or dma-buf mapping
+	 * sees exactly that after its invalidation), so look the next
+	 * provider up afresh.
+	 */
+	if (!rec->nr_chunks && rec->ext)
+		rec->ext->p2p.pgmap = NULL;
 }
 
 /*
@@ -2184,14 +2192,6 @@ static int __dma_unlink_ranges(struct dma_iova_mapping *map,
 		}
 		teardown_direct(map, NULL, NULL);
 	}
-	/*
-	 * The pgmap cache holds no reference: once nothing is linked, a
-	 * provider may go away and another one reuse its pgmap's address
-	 * (a long-lived ODP or dma-buf mapping sees exactly that after its
-	 * invalidation), so look the next provider up afresh.
-	 */
-	if (!rec->nr_chunks && rec->ext)
-		rec->ext->p2p.pgmap = NULL;
 	return 0;
 }
 

@@ -124,6 +124,9 @@ static bool test_alloc_failure_leaves_nothing(void)
 	ASSERT_EQ(dma_alloc_iova(&iommu_dev, &map, 16 * G, 0, 0), -ENOMEM);
 	ASSERT_FALSE(map.live);
 	ASSERT_EQ(map.addr, 0);
+	/* initialised, as documented: nothing says IOMMU any more */
+	ASSERT_FALSE(dma_iova_uses_iommu(&map));
+	ASSERT_EQ(dma_iova_granule(&map), 0);
 	dma_destroy_iova(&map);
 	return true;
 }

@@ -116,6 +116,24 @@ static bool test_p2p_provider_cache(void)
 	ASSERT_EQ(mock.p2p_lookups, 4);	/* 0 is cached */
 	ASSERT_EQ(dma_iova_commit(&map), 0);
 	dma_destroy_iova(&map);
+
+	/*
+	 * Once a mapping holds nothing the provider is looked up afresh
+	 * (its pgmap may be gone and its address reused), also when what
+	 * emptied it was a failed batch rather than an unlink.
+	 */
+	ASSERT_EQ(dma_alloc_iova(&iommu_dev, &map, 32 * G, 0, 0), 0);
+	ASSERT_EQ(dma_link_range(&map, 0, p2p_phys(0, 0), G, DMA_TO_DEVICE,
+				 0), 0);
+	mock.fail_at[FAIL_MAP] = mock.calls[FAIL_MAP] + 1;
+	ASSERT_EQ(dma_link_range(&map, 2 * G, gphys(5), G, DMA_TO_DEVICE, 0),
+		  -ENOMEM);
+	ASSERT_EQ(dma_iova_nr_chunks(&map), 0);
+	ASSERT_EQ(dma_link_range(&map, 0, p2p_phys(0, 0), G, DMA_TO_DEVICE,
+				 0), 0);
+	ASSERT_EQ(mock.p2p_lookups, 6);
+	ASSERT_EQ(dma_iova_commit(&map), 0);
+	dma_destroy_iova(&map);
 	return true;
 }
 
