@@ -99,12 +99,12 @@ harness32() {
 	harness_run "$label" qemu-i386 -L / "$dir/dma-iova"
 }
 
-log=$(mktemp)
-leg=
-build=
-trap '[ -z "$leg" ] || kill_tree "$leg"; [ -z "$build" ] || kill_tree "$build"
-      rm -f "$log" "$log".*' EXIT
-
+dir=$repo/tools/testing/dma-iova
+# Each build runs every test at IOMMU granules of 4, 16 and 64 KiB.
+count < <(harness gcc-64)
+count < <(harness gcc-64-64k-pages PAGE_SHIFT=16)
+count < <(harness32)
+count < <(harness clang CC=clang)
 # A step that ends without its summary line failed, whatever it printed.
 summary() {	# label regex: the step's output on stdin; a failure if no summary
 	local out
@@ -114,43 +114,19 @@ summary() {	# label regex: the step's output on stdin; a failure if no summary
 		echo "${1%%|*}: 0 passed, 1 failed (no summary line)"
 }
 
-# The VT-d KUnit kernel, the run's critical path (a cold build takes about
-# 20 minutes here), builds from the start. Beside it the fuzzer runs for
-# its seconds at the same priority (it is timed: at nice 10 it ran a tenth
-# of its operations), then the harness builds and the series check at
-# nice 10, in the cycles the build leaves idle.
-echo ">> building the VT-d KUnit kernel in the background"
-DMA_IOVA_IOMMU=intel "$repo/scripts/build-kernel.sh" > "$log.build" 2>&1 \
-	< /dev/null &
-build=$!
-
-dir=$repo/tools/testing/dma-iova
 count < <("$repo/scripts/fuzz.sh" "${DMA_IOVA_FUZZ_SECONDS:-30}" 2>&1 |
 	 summary 'fuzz-64k-pages')
-renice 10 -p $$ > /dev/null
-
-# Each build runs every test at IOMMU granules of 4, 16 and 64 KiB.
-count < <(harness gcc-64)
-count < <(harness gcc-64-64k-pages PAGE_SHIFT=16)
-count < <(harness32)
-count < <(harness clang CC=clang)
 make -s -C "$repo/tools/testing/dma-iova" clean
 
 echo ">> the patch series: make series, git am, checkpatch in-tree"
 count < <("$repo/scripts/series.sh" --check --quick 2>&1 | grep -v '^   ' |
 	 summary series-check)
 
-# Back to full priority; the build's log so far, and then as it goes (a
-# failed build fails KUnit, whose own build call reports it again).
-# (a user may not raise it back: the rest then runs at nice 10 alike)
-renice 0 -p $$ > /dev/null 2>&1 || true
-echo ">> the VT-d KUnit kernel's build"
-tail -n +1 --pid="$build" -f "$log.build"
-wait "$build"
-build=
-
 # Long steps stream their output (the first kernel build takes minutes);
 # count() echoes each line as it comes and adds up the summary lines.
+log=$(mktemp)
+leg=
+trap '[ -z "$leg" ] || kill_tree "$leg"; rm -f "$log" "$log".*' EXIT
 
 kunit_step() {	# iommu modes: kunit.sh, and a failure if it died unsummarised
 	local st
