@@ -85,7 +85,7 @@ for mode in "${modes[@]}"; do
 	fail=${fail:-0}
 	# what failed, named on the summary line (CI keeps only the tail)
 	why=$(grep -E '\[(FAILED|CRASHED)\]' "$log.parsed" |
-	      sed -E 's/.*\[(FAILED|CRASHED)\] //' | tr '\n' ' ')
+	      sed -E 's/.*\[(FAILED|CRASHED)\] //; s/ =+$//' | tr '\n' ' ')
 	# "ok N name # SKIP reason" of each case and parameter (a suite or
 	# parameterised case whose parts all skipped says so without a reason)
 	skips=$(grep -E '^ +ok [0-9]+ .* # SKIP .' "$log" | sed -E 's/^ *ok [0-9]+ //')
