@@ -88,7 +88,6 @@ struct dma_iova_record {
 	size_t pend_end;
 	unsigned long nr_chunks;
 	unsigned long nr_pending;
-	unsigned long nbits;
 	unsigned int nr_runs;
 	unsigned int max_runs;
 	struct dma_iova_chunk run;

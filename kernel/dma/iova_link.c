@@ -146,6 +146,12 @@ static unsigned long gidx_up(const struct dma_iova_mapping *map, size_t x)
 	return gran_up(map, x) >> map->granule_shift;
 }
 
+/* Granules the bitmaps cover: those of the mapping, none without an IOMMU. */
+static unsigned long nr_granules(const struct dma_iova_mapping *map)
+{
+	return dma_iova_uses_iommu(map) ? gidx_up(map, map->size) : 0;
+}
+
 static size_t run_end(const struct dma_iova_chunk *r)
 {
 	return r->offset + r->size;
@@ -323,7 +329,6 @@ static int init_record(struct dma_iova_record *rec, unsigned long nbits,
 		bits = rec->ext->bits;
 		words = BITS_TO_LONGS(nbits);
 	}
-	rec->nbits = nbits;
 	rec->linked = bits;
 	rec->starts = bits + words;
 	rec->pending = bits + 2 * words;
@@ -520,8 +525,8 @@ size_t dma_iova_record_bytes(const struct dma_iova_mapping *map)
 		bytes += rec->max_runs * sizeof(*rec->runs);
 	if (!ext)
 		return bytes;
-	bytes += struct_size(ext, bits, rec->nbits > BITS_PER_LONG ?
-				       3 * BITS_TO_LONGS(rec->nbits) : 0);
+	bytes += struct_size(ext, bits, nr_granules(map) > BITS_PER_LONG ?
+				       3 * BITS_TO_LONGS(nr_granules(map)) : 0);
 	return bytes + ext->max_bounce * sizeof(*ext->bounce);
 }
 
@@ -1106,7 +1111,7 @@ static void record_chunk(struct dma_iova_mapping *map,
 		if (place == RUN_SPLIT_RIGHT)
 			right = c->offset;
 		else
-			right = (size_t)find_next_bit(rec->linked, rec->nbits,
+			right = (size_t)find_next_bit(rec->linked, nr_granules(map),
 					gidx_up(map, c->offset + c->size)) <<
 				map->granule_shift;
 		r = insert_runs(rec, i, runs_added(place));
@@ -1672,7 +1677,7 @@ static bool cuts_chunk(const struct dma_iova_mapping *map, size_t x)
 	unsigned long g = gidx(map, x);
 
 	if (gran_aligned(map, x))
-		return g > 0 && g < map->rec.nbits && test_bit(g - 1, linked) &&
+		return g > 0 && g < nr_granules(map) && test_bit(g - 1, linked) &&
 		       test_bit(g, linked) && !test_bit(g, map->rec.starts);
 	return test_bit(g, linked) && chunk_start_in(map, g) < x &&
 	       x < chunk_end_in(map, g);

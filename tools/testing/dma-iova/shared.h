@@ -122,7 +122,7 @@ static inline unsigned long nr_pending(const struct dma_iova_mapping *map)
 			n += !!(rec->runs[i].__flags & RUN_PENDING);
 		return n;
 	}
-	for (g = 0; g < rec->nbits; g++)
+	for (g = 0; g < nr_granules(map); g++)
 		n += test_bit(g, rec->starts) && test_bit(g, rec->pending);
 	return n;
 }
