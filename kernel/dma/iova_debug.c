@@ -5,11 +5,16 @@
  * A mapping state lives in its caller's memory, where nothing stops it from
  * being copied, overwritten or reused while live. So each live state gets a
  * shadow entry here, keyed by the state's address, that records what the
- * state must look like: its device, its IOVA range, its chunk count, and
- * where it was allocated and last linked. Every entry point checks the state
- * against its shadow before it acts, and each misuse is reported once, as
- * one numbered check (&enum dma_iova_debug_check), through dma-debug's error
- * count, rate limit and driver filter.
+ * state must look like: its device, its IOVA range, its chunk count, the
+ * bytes linked into it and those not yet committed, and where it was
+ * allocated and last linked. As dma-debug does for the streaming API, each
+ * entry point of kernel/dma/iova_link.c calls one hook here after it acted,
+ * with its result; the hook checks the call and the state against the
+ * shadow, reports each misuse once, as one numbered check (&enum
+ * dma_iova_debug_check), through dma-debug's error count, rate limit and
+ * driver filter, and updates the shadow. Checks that the core enforces are
+ * reported from the errno it returned. Nothing here asks the core for its
+ * record.
  */
 #include "iova_link_internal.h"
 
@@ -22,9 +27,12 @@ struct iova_debug_entry {
 	struct device *dev;
 	dma_addr_t addr;
 	size_t size;
-	unsigned long nr_chunks;
+	unsigned long nr_chunks;	/* chunks linked, as the calls tell */
+	struct xarray starts;	/* chunk offset -> a value: where chunks start */
+	struct xarray linked;	/* bytes linked, as spans (span_add()) */
+	struct xarray pending;	/* bytes linked since the last commit */
 	struct xarray lines;	/* chunk offset -> its iova_debug_line */
-	size_t pend_lo, pend_hi;	/* chunks linked since the last commit */
+	bool lossy;		/* lost a chunk or span to memory: no I8, I11, I14 */
 	unsigned int alloc_nr;
 	unsigned int link_nr;
 	unsigned long alloc_stack[IOVA_DEBUG_STACK];
@@ -133,29 +141,133 @@ static struct iova_debug_entry *lookup(const struct dma_iova_mapping *map)
 	return NULL;
 }
 
+/* Whether to check: dma-debug is on and had memory for every shadow. */
+static bool iova_debug_active(void)
+{
+	return dma_debug_active() && !READ_ONCE(iova_debug_off);
+}
+
+/* I15: the state's device or range differs from its shadow's. */
+static void check_identity(struct iova_debug_entry *e,
+			   const struct dma_iova_mapping *map, size_t offset)
+{
+	if (!dma_iova_is_live(map) || map->dev != e->dev ||
+	    dma_iova_addr(map) != e->addr || dma_iova_size(map) != e->size)
+		report(e, e->dev, DMA_IOVA_DBG_CORRUPT, offset);
+}
+
 /*
- * Find @map's shadow and check the state against it. Returns the shadow, or
- * NULL after reporting what is wrong.
+ * Find @map's shadow and check the state against it. Returns the shadow,
+ * also after reporting I15 (the shadow goes on following the calls), or
+ * NULL if the state has none.
  */
-static struct iova_debug_entry *check_state(struct dma_iova_mapping *map,
-					    size_t offset)
+static struct iova_debug_entry *find_state(struct dma_iova_mapping *map,
+					   size_t offset)
 {
 	struct iova_debug_entry *e = lookup(map);
 
-	if (!e) {
+	if (!e)
 		report(NULL, NULL, DMA_IOVA_DBG_NOT_LIVE, offset);
-		return NULL;
-	}
-	if (!dma_iova_is_live(map) || map->dev != e->dev ||
-	    dma_iova_addr(map) != e->addr || dma_iova_size(map) != e->size) {
-		report(e, e->dev, DMA_IOVA_DBG_CORRUPT, offset);
-		return NULL;
-	}
-	if (dma_iova_nr_chunks(map) != e->nr_chunks) {
-		report(e, e->dev, DMA_IOVA_DBG_COUNT, offset);
-		return NULL;
-	}
+	else
+		check_identity(e, map, offset);
 	return e;
+}
+
+/*
+ * I11: the shadow counts the chunks that each call linked and unlinked;
+ * the state's count must follow. The shadow keeps its own count, so a
+ * record put back after being overwritten is no longer reported.
+ */
+static bool check_count(struct iova_debug_entry *e,
+			const struct dma_iova_mapping *map, long delta,
+			size_t offset)
+{
+	unsigned long now = dma_iova_is_live(map) ? map->rec.nr_chunks : 0;
+
+	e->nr_chunks += delta;
+	if (now == e->nr_chunks || e->lossy) {
+		e->nr_chunks = now;
+		return true;
+	}
+	report(e, e->dev, DMA_IOVA_DBG_COUNT, offset);
+	return false;
+}
+
+/*
+ * Sets of byte spans of a mapping (its linked or pending bytes): one xarray
+ * entry per span, at the index of the span's last byte, holding how many
+ * bytes it reaches back. First the span that ends at or after @pos.
+ */
+static bool span_find(struct xarray *xa, size_t pos, size_t *start,
+		      size_t *last)
+{
+	unsigned long idx = pos;
+	void *v = xa_find(xa, &idx, ULONG_MAX, XA_PRESENT);
+
+	if (!v)
+		return false;
+	*last = idx;
+	*start = idx - xa_to_value(v);
+	return true;
+}
+
+static void span_store(struct iova_debug_entry *e, struct xarray *xa,
+		       size_t start, size_t last)
+{
+	/* a value holds at most LONG_MAX: 32-bit keeps longer spans in two */
+	while (last - start > LONG_MAX) {
+		span_store(e, xa, start, start + LONG_MAX);
+		start += (size_t)LONG_MAX + 1;
+	}
+	if (xa_err(xa_store(xa, last, xa_mk_value(last - start), GFP_ATOMIC)))
+		e->lossy = true;
+}
+
+/* Add [@start, @end), joining a span that ends right before it. */
+static void span_add(struct iova_debug_entry *e, struct xarray *xa,
+		     size_t start, size_t end)
+{
+	size_t s, l;
+
+	if (start && span_find(xa, start - 1, &s, &l) && l == start - 1 &&
+	    end - 1 - s <= LONG_MAX) {
+		xa_erase(xa, l);
+		start = s;
+	}
+	span_store(e, xa, start, end - 1);
+}
+
+/* Take [@start, @end) out of the spans; whether any byte of it was in. */
+static bool span_cut(struct iova_debug_entry *e, struct xarray *xa,
+		     size_t start, size_t end)
+{
+	bool met = false;
+	size_t s, l;
+
+	while (span_find(xa, start, &s, &l) && s < end) {
+		met = true;
+		xa_erase(xa, l);
+		if (s < start)
+			span_store(e, xa, s, start - 1);
+		if (l >= end) {
+			span_store(e, xa, end, l);
+			break;
+		}
+	}
+	return met;
+}
+
+/* Is every byte of [@start, @end) in a span? */
+static bool span_covers(struct xarray *xa, size_t start, size_t end)
+{
+	size_t s, l;
+
+	while (start < end) {
+		if (!span_find(xa, start, &s, &l) || s > start)
+			return false;
+		start = l + 1;
+	}
+	return true;
 }
 
 static void put_line(struct iova_debug_line *l)
@@ -175,50 +287,52 @@ static void put_line(struct iova_debug_line *l)
 }
 
 /*
- * Forget the tracked chunks of @e that start in [@first, @last] and are no
- * longer linked (all of them with @all).
+ * Forget the chunks of @e that start in [@first, @last]: they were
+ * unlinked. Returns how many there were.
  */
-static void drop_lines(struct iova_debug_entry *e, size_t first, size_t last,
-		       bool all)
+static long drop_chunks(struct iova_debug_entry *e, size_t first,
+			size_t last)
 {
 	struct iova_debug_line *l;
 	unsigned long off;
+	long n = 0;
+	void *v;
 
-	xa_for_each_range(&e->lines, off, l, first, last) {
-		if (all || !dma_iova_find_chunk(e->map, off)) {
-			xa_erase(&e->lines, off);
-			put_line(l);
-		}
+	xa_for_each_range(&e->starts, off, v, first, last) {
+		xa_erase(&e->starts, off);
+		n++;
 	}
+	xa_for_each_range(&e->lines, off, l, first, last) {
+		xa_erase(&e->lines, off);
+		put_line(l);
+	}
+	return n;
 }
 
 /*
- * After a call that may have removed chunks of the batch since the last
- * commit (a failed link or commit unwinds it): follow the chunk count.
+ * A failed link or commit unwound the batch since the last commit: forget
+ * it. Returns how many chunks went with it.
  */
-static struct iova_debug_entry *follow(struct dma_iova_mapping *map)
+static long unwound(struct iova_debug_entry *e)
 {
-	struct iova_debug_entry *e = lookup(map);
+	size_t s, l;
+	long n = 0;
 
-	if (e && e->nr_chunks != dma_iova_nr_chunks(map)) {
-		if (dma_iova_nr_chunks(map) < e->nr_chunks &&
-		    e->pend_lo <= e->pend_hi)
-			drop_lines(e, e->pend_lo, e->pend_hi, false);
-		e->nr_chunks = dma_iova_nr_chunks(map);
+	while (span_find(&e->pending, 0, &s, &l)) {
+		xa_erase(&e->pending, l);
+		span_cut(e, &e->linked, s, l + 1);
+		n += drop_chunks(e, s, l);
 	}
-	return e;
-}
-
-static void no_pending(struct iova_debug_entry *e)
-{
-	e->pend_lo = SIZE_MAX;
-	e->pend_hi = 0;
+	return n;
 }
 
 static void drop_entry(struct iova_debug_entry *e)
 {
-	drop_lines(e, 0, SIZE_MAX, true);
+	drop_chunks(e, 0, SIZE_MAX);
+	xa_destroy(&e->starts);
 	xa_destroy(&e->lines);
+	xa_destroy(&e->linked);
+	xa_destroy(&e->pending);
 	hash_del(&e->node);
 	kfree(e);
 }
@@ -228,7 +342,7 @@ void debug_dma_iova_alloc(struct dma_iova_mapping *map, int ret)
 	struct iova_debug_entry *e;
 	unsigned long flags;
 
-	if (!dma_debug_active())
+	if (!iova_debug_active())
 		return;
 	spin_lock_irqsave(&iova_debug_lock, flags);
 	e = lookup(map);
@@ -236,20 +350,23 @@ void debug_dma_iova_alloc(struct dma_iova_mapping *map, int ret)
 		report(e, e->dev, DMA_IOVA_DBG_LIVE_REALLOC, 0);
 		drop_entry(e);
 	}
-	if (ret || iova_debug_off)
+	if (ret)
 		goto out;
 	e = kzalloc(sizeof(*e), GFP_ATOMIC);
 	if (!e) {
+		/* A state without a shadow would look dead: stop, as dma-debug does. */
 		pr_warn("DMA-API: out of memory, IOVA state checks disabled\n");
-		iova_debug_off = true;
+		WRITE_ONCE(iova_debug_off, true);
 		goto out;
 	}
 	e->map = map;
 	e->dev = map->dev;
 	e->addr = map->addr;
 	e->size = map->size;
+	xa_init(&e->starts);
 	xa_init(&e->lines);
-	no_pending(e);
+	xa_init(&e->linked);
+	xa_init(&e->pending);
 	e->alloc_nr = stack_trace_save(e->alloc_stack, IOVA_DEBUG_STACK, 1);
 	hash_add(iova_states, &e->node, (unsigned long)map);
 out:
@@ -277,8 +394,14 @@ static bool phys_on_stack(phys_addr_t phys)
 	return false;
 }
 
-static bool bad_source(phys_addr_t phys, phys_addr_t last)
+static bool bad_source(phys_addr_t phys, size_t size)
 {
+	phys_addr_t last;
+
+	if (!size)
+		return false;
+	if (check_add_overflow(phys, (phys_addr_t)size - 1, &last))
+		return true;
 	/* No struct pages at all: PCI MMIO, the core looks its provider up. */
 	if (!pfn_valid(PHYS_PFN(phys)) && !pfn_valid(PHYS_PFN(last)))
 		return false;
@@ -292,60 +415,51 @@ static bool bad_source(phys_addr_t phys, phys_addr_t last)
 	       phys_on_stack(phys) || phys_on_stack(last);
 }
 
-bool debug_dma_iova_link(struct dma_iova_mapping *map, size_t offset,
-			 phys_addr_t phys, size_t size,
-			 enum dma_data_direction dir)
+/*
+ * What a link refused with @ret did wrong: the core's errno, and for
+ * -EINVAL the arguments (its other -EINVAL is a source spanning kinds).
+ */
+static enum dma_iova_debug_check link_misuse(int ret,
+					     enum dma_data_direction dir,
+					     bool out_of_range,
+					     bool misplaced)
 {
-	enum dma_iova_debug_check check = DMA_IOVA_DBG_NONE;
-	struct iova_debug_entry *e;
-	phys_addr_t last;
-	unsigned long flags;
-	size_t end = 0;
-
-	if (!dma_debug_active())
-		return false;
-	spin_lock_irqsave(&iova_debug_lock, flags);
-	e = check_state(map, offset);
-	if (!e)
-		goto reported;
-
+	if (ret == -EEXIST)
+		return DMA_IOVA_DBG_OVERLAP;
+	if (ret == -EPERM)
+		return DMA_IOVA_DBG_BOUNCE_ATTR;
+	if (ret != -EINVAL)	/* out of memory, unreachable, IOMMU error */
+		return DMA_IOVA_DBG_NONE;
 	if (!valid_dma_direction(dir))
-		check = DMA_IOVA_DBG_DIRECTION;
-	else if (!size || check_add_overflow(offset, size, &end) ||
-		 end > dma_iova_size(map))
-		check = DMA_IOVA_DBG_RANGE;
-	else if (dma_iova_uses_iommu(map) &&
-		 ((offset ^ phys) & (dma_iova_granule(map) - 1)))
-		check = DMA_IOVA_DBG_PLACEMENT;
-	else if (check_add_overflow(phys, (phys_addr_t)size - 1, &last) ||
-		 bad_source(phys, last))
-		check = DMA_IOVA_DBG_SOURCE;
-	else if (dma_iova_range_busy(map, offset, size))
-		check = DMA_IOVA_DBG_OVERLAP;
-	if (check != DMA_IOVA_DBG_NONE) {
-		report(e, e->dev, check, offset);
-		goto reported;
-	}
-	e->link_nr = stack_trace_save(e->link_stack, IOVA_DEBUG_STACK, 1);
-	spin_unlock_irqrestore(&iova_debug_lock, flags);
-	return false;
-
-reported:
-	spin_unlock_irqrestore(&iova_debug_lock, flags);
-	return true;
+		return DMA_IOVA_DBG_DIRECTION;
+	if (out_of_range)
+		return DMA_IOVA_DBG_RANGE;
+	if (misplaced)
+		return DMA_IOVA_DBG_PLACEMENT;
+	return DMA_IOVA_DBG_SOURCE;
 }
 
-/* I14: device-writable host chunks of two states in one cacheline. */
+/*
+ * I14: device-writable host chunks of two states in one cacheline. Not
+ * for chunks the core bounces, whose lines the device never sees (as
+ * dma-debug spares swiotlb).
+ */
 static void track_line(struct iova_debug_entry *e,
-		       const struct dma_iova_chunk *c, size_t offset,
-		       phys_addr_t phys)
+		       const struct dma_iova_mapping *map, size_t offset,
+		       phys_addr_t phys, size_t size,
+		       enum dma_data_direction dir, unsigned long attrs)
 {
 	unsigned long line = phys >> L1_CACHE_SHIFT;
 	struct iova_debug_line *head, *l, *old, *mine = NULL;
 	bool clash = false;
 
-	if (!c || c->type != DMA_CHUNK_HOST || c->dir == DMA_TO_DEVICE ||
-	    (c->attrs & DMA_ATTR_SKIP_CPU_SYNC))
+	if (dir == DMA_TO_DEVICE || (attrs & DMA_ATTR_SKIP_CPU_SYNC) ||
+	    !pfn_valid(PHYS_PFN(phys)) ||
+	    is_pci_p2pdma_page(pfn_to_page(PHYS_PFN(phys))))
+		return;
+	if (dma_iova_uses_iommu(map) &&
+	    ((phys | size) & (dma_iova_granule(map) - 1)) &&
+	    iommu_dma_iova_need_bounce(map->dev, size, dir))
 		return;
 	head = xa_load(&iova_lines, line);
 	for (l = head; l; l = l->next) {
@@ -354,7 +468,7 @@ static void track_line(struct iova_debug_entry *e,
 		else
 			clash = true;
 	}
-	if (clash)
+	if (clash && !e->lossy)
 		report(e, e->dev, DMA_IOVA_DBG_CACHELINE, offset);
 	if (!mine) {
 		mine = kzalloc(sizeof(*mine), GFP_ATOMIC);
@@ -376,112 +490,235 @@ static void track_line(struct iova_debug_entry *e,
 		put_line(old);
 }
 
-void debug_dma_iova_linked(struct dma_iova_mapping *map, size_t offset,
-			   phys_addr_t phys, bool reported, int ret)
+/* Shadow a chunk linked at [@offset, +@size). */
+static void linked_chunk(struct iova_debug_entry *e,
+			 const struct dma_iova_mapping *map, size_t offset,
+			 phys_addr_t phys, size_t size,
+			 enum dma_data_direction dir, unsigned long attrs)
 {
+	if (xa_err(xa_store(&e->starts, offset, xa_mk_value(0), GFP_ATOMIC)))
+		e->lossy = true;
+	span_add(e, &e->linked, offset, offset + size);
+	span_add(e, &e->pending, offset, offset + size);
+	track_line(e, map, offset, phys, size, dir, attrs);
+}
+
+void debug_dma_iova_link(struct dma_iova_mapping *map, size_t offset,
+			 phys_addr_t phys, size_t size,
+			 enum dma_data_direction dir, unsigned long attrs,
+			 int ret)
+{
+	enum dma_iova_debug_check check = DMA_IOVA_DBG_NONE;
 	struct iova_debug_entry *e;
 	unsigned long flags;
+	size_t end;
 
-	if (!dma_debug_active())
+	if (!iova_debug_active())
 		return;
 	spin_lock_irqsave(&iova_debug_lock, flags);
-	e = follow(map);	/* a failed link unwound its whole batch */
+	e = find_state(map, offset);
 	if (!e)
 		goto out;
 	if (ret) {
-		no_pending(e);
-		if (reported)
+		/* a failed link unwound its batch */
+		if (!check_count(e, map, -unwound(e), offset))
 			goto out;
-		if (ret == -EPERM)
-			report(e, e->dev, DMA_IOVA_DBG_BOUNCE_ATTR, offset);
-		else if (ret == -EINVAL)
-			report(e, e->dev, DMA_IOVA_DBG_SOURCE, offset);
-		goto out;
+		check = link_misuse(ret, dir,
+				    !size || check_add_overflow(offset, size,
+								&end) ||
+				    end > e->size,
+				    dma_iova_uses_iommu(map) &&
+				    ((offset ^ phys) &
+				     (dma_iova_granule(map) - 1)));
+	} else {
+		e->link_nr = stack_trace_save(e->link_stack, IOVA_DEBUG_STACK,
+					      1);
+		linked_chunk(e, map, offset, phys, size, dir, attrs);
+		if (!check_count(e, map, 1, offset))
+			goto out;
 	}
-	e->pend_lo = min(e->pend_lo, offset);
-	e->pend_hi = max(e->pend_hi, offset);
-	track_line(e, dma_iova_find_chunk(map, offset), offset, phys);
+	if (check == DMA_IOVA_DBG_NONE && bad_source(phys, size))
+		check = DMA_IOVA_DBG_SOURCE;
+	if (check != DMA_IOVA_DBG_NONE)
+		report(e, e->dev, check, offset);
 out:
 	spin_unlock_irqrestore(&iova_debug_lock, flags);
 }
 
-void debug_dma_iova_commit(struct dma_iova_mapping *map)
-{
-	unsigned long flags;
+/*
+ * The chunks of a dma_link_bvecs() call, where its kernel-doc places them:
+ * physically contiguous bio_vecs of one memory kind form one chunk, which
+ * goes right after the previous one when both meet on a granule boundary,
+ * otherwise at the next granule plus its offset in a granule; the first
+ * one may stay at the call's offset if it @fits there.
+ */
+struct bvec_walk {
+	const struct bio_vec *bv;
+	unsigned int nr, i;
+	size_t mask;		/* IOMMU granule - 1, 0 without an IOMMU */
+	bool fits;
+	size_t offset, end;	/* the chunk: [offset, end) */
+	phys_addr_t phys;
+};
 
-	if (!dma_debug_active())
-		return;
-	spin_lock_irqsave(&iova_debug_lock, flags);
-	check_state(map, 0);
-	spin_unlock_irqrestore(&iova_debug_lock, flags);
+static void walk_init(struct bvec_walk *w, const struct dma_iova_mapping *map,
+		      const struct bio_vec *bv, unsigned int nr, size_t start,
+		      bool fits)
+{
+	*w = (struct bvec_walk) {
+		.bv = bv, .nr = nr, .fits = fits, .end = start,
+		.mask = dma_iova_uses_iommu(map) ?
+			dma_iova_granule(map) - 1 : 0,
+	};
 }
 
-void debug_dma_iova_committed(struct dma_iova_mapping *map, int ret)
+static bool walk_next(struct bvec_walk *w)
 {
-	struct iova_debug_entry *e;
-	unsigned long flags;
+	const struct bio_vec *bv = w->bv;
+	struct page *page;
+	size_t len;
 
-	if (!dma_debug_active())
-		return;
-	spin_lock_irqsave(&iova_debug_lock, flags);
-	/* a failed commit unwound its batch; either way none is pending */
-	e = ret ? follow(map) : lookup(map);
-	if (e)
-		no_pending(e);
-	spin_unlock_irqrestore(&iova_debug_lock, flags);
-}
-
-bool debug_dma_iova_unlink(struct dma_iova_mapping *map,
-			   const struct dma_iova_range *ranges,
-			   unsigned int nr)
-{
-	struct iova_debug_entry *e;
-	bool reported = true;
-	unsigned long flags;
-	unsigned int r;
-	ssize_t pending;
-
-	if (!dma_debug_active())
+	if (w->i >= w->nr)
 		return false;
+	page = bv[w->i].bv_page;
+	w->phys = bvec_phys(&bv[w->i]);
+	len = bv[w->i].bv_len;
+	while (++w->i < w->nr && bvec_phys(&bv[w->i]) == w->phys + len &&
+	       zone_device_pages_have_same_pgmap(page, bv[w->i].bv_page))
+		len += bv[w->i].bv_len;
+	w->offset = w->end;
+	if ((w->fits ? w->offset ^ w->phys : w->offset | w->phys) & w->mask)
+		w->offset = ALIGN(w->offset, w->mask + 1) +
+			    (w->phys & w->mask);
+	w->fits = false;
+	w->end = w->offset + len;
+	return true;
+}
+
+/*
+ * Walk all chunks from @start: the number of chunks, and whether one is
+ * empty, overflows or ends past @size.
+ */
+static long walk_all(struct bvec_walk *w, size_t size, bool *out_of_range)
+{
+	long n = 0;
+
+	*out_of_range = false;
+	while (walk_next(w)) {
+		if (w->end <= w->offset || w->end > size)
+			*out_of_range = true;
+		n++;
+	}
+	return n;
+}
+
+void debug_dma_iova_link_bvecs(struct dma_iova_mapping *map, size_t start,
+			       size_t end, const struct bio_vec *bv,
+			       unsigned int nr, enum dma_data_direction dir,
+			       unsigned long attrs, int ret)
+{
+	enum dma_iova_debug_check check = DMA_IOVA_DBG_NONE;
+	struct iova_debug_entry *e;
+	bool fits, out_of_range;
+	struct bvec_walk w;
+	unsigned long flags;
+	long chunks;
+
+	if (!iova_debug_active())
+		return;
+	/* The first chunk stayed at @start unless the end says otherwise. */
+	walk_init(&w, map, bv, nr, start, true);
+	chunks = walk_all(&w, dma_iova_size(map), &out_of_range);
+	fits = !ret && w.end == end;
 	spin_lock_irqsave(&iova_debug_lock, flags);
-	e = check_state(map, nr ? ranges[0].offset : 0);
+	e = find_state(map, start);
 	if (!e)
 		goto out;
-	reported = false;
-	for (r = 0; r < nr && !reported; r++) {
-		pending = dma_iova_first_pending(map, ranges[r].offset,
-						 ranges[r].size);
-		if (pending >= 0) {
-			report(e, e->dev, DMA_IOVA_DBG_UNCOMMITTED, pending);
-			reported = true;
+	if (!nr) {
+		/* misuse, but an empty call unlinks nothing */
+		if (check_count(e, map, 0, start))
+			check = DMA_IOVA_DBG_RANGE;
+	} else if (ret) {
+		/* a failed call unwound its batch */
+		if (check_count(e, map, -unwound(e), start))
+			check = link_misuse(ret, dir, out_of_range, false);
+	} else {
+		e->link_nr = stack_trace_save(e->link_stack, IOVA_DEBUG_STACK,
+					      1);
+		walk_init(&w, map, bv, nr, start, fits);
+		while (walk_next(&w)) {
+			linked_chunk(e, map, w.offset, w.phys,
+				     w.end - w.offset, dir, attrs);
+			if (bad_source(w.phys, w.end - w.offset))
+				check = DMA_IOVA_DBG_SOURCE;
 		}
+		if (!check_count(e, map, chunks, start))
+			check = DMA_IOVA_DBG_NONE;
 	}
+	if (check != DMA_IOVA_DBG_NONE)
+		report(e, e->dev, check, start);
 out:
 	spin_unlock_irqrestore(&iova_debug_lock, flags);
-	return reported;
 }
 
-void debug_dma_iova_unlinked(struct dma_iova_mapping *map,
-			     const struct dma_iova_range *ranges,
-			     unsigned int nr, bool reported, int ret)
+void debug_dma_iova_commit(struct dma_iova_mapping *map, int ret)
 {
 	struct iova_debug_entry *e;
 	unsigned long flags;
-	unsigned int r;
 
-	if (!dma_debug_active())
+	if (!iova_debug_active())
 		return;
 	spin_lock_irqsave(&iova_debug_lock, flags);
-	e = lookup(map);
-	if (e && !ret) {
-		for (r = 0; r < nr; r++)
-			drop_lines(e, ranges[r].offset,
-				   ranges[r].offset + ranges[r].size - 1,
-				   false);
-		e->nr_chunks = dma_iova_nr_chunks(map);
+	e = find_state(map, 0);
+	if (!e)
+		goto out;
+	/* a failed commit unwound its batch; either way none is pending */
+	if (ret) {
+		check_count(e, map, -unwound(e), 0);
+	} else {
+		check_count(e, map, 0, 0);
+		xa_destroy(&e->pending);
 	}
-	if (e && ret && !reported)
-		report(e, e->dev, DMA_IOVA_DBG_UNLINK, 0);
+out:
+	spin_unlock_irqrestore(&iova_debug_lock, flags);
+}
+
+void debug_dma_iova_unlink(struct dma_iova_mapping *map,
+			   const struct dma_iova_range *ranges,
+			   unsigned int nr, int ret)
+{
+	size_t offset = nr ? ranges[0].offset : 0;
+	struct iova_debug_entry *e;
+	bool pending = false;
+	unsigned long flags;
+	unsigned int r;
+	long gone = 0;
+
+	if (!iova_debug_active())
+		return;
+	spin_lock_irqsave(&iova_debug_lock, flags);
+	e = find_state(map, offset);
+	if (!e)
+		goto out;
+	if (ret) {
+		/* refused: nothing was unlinked */
+		if (check_count(e, map, 0, offset))
+			report(e, e->dev, DMA_IOVA_DBG_UNLINK, offset);
+		goto out;
+	}
+	for (r = 0; r < nr; r++) {
+		size_t start = ranges[r].offset, end = start + ranges[r].size;
+
+		if (span_cut(e, &e->pending, start, end) && !pending) {
+			pending = true;
+			offset = start;
+		}
+		span_cut(e, &e->linked, start, end);
+		gone += drop_chunks(e, start, end - 1);
+	}
+	if (check_count(e, map, -gone, offset) && pending)
+		report(e, e->dev, DMA_IOVA_DBG_UNCOMMITTED, offset);
+out:
 	spin_unlock_irqrestore(&iova_debug_lock, flags);
 }
 
@@ -492,15 +729,15 @@ void debug_dma_iova_sync(struct dma_iova_mapping *map, size_t offset,
 	unsigned long flags;
 	size_t end;
 
-	if (!dma_debug_active())
+	if (!iova_debug_active())
 		return;
 	spin_lock_irqsave(&iova_debug_lock, flags);
-	e = check_state(map, offset);
-	if (!e)
+	e = find_state(map, offset);
+	if (!e || !check_count(e, map, 0, offset))
 		goto out;
 	if (!size || check_add_overflow(offset, size, &end) ||
-	    end > dma_iova_size(map) ||
-	    !dma_iova_range_linked(map, offset, size))
+	    end > e->size ||
+	    (!e->lossy && !span_covers(&e->linked, offset, end)))
 		report(e, e->dev, DMA_IOVA_DBG_SYNC_RANGE, offset);
 out:
 	spin_unlock_irqrestore(&iova_debug_lock, flags);
@@ -510,8 +747,9 @@ void debug_dma_iova_destroy(struct dma_iova_mapping *map)
 {
 	struct iova_debug_entry *e;
 	unsigned long flags;
+	size_t s, l;
 
-	if (!dma_debug_active())
+	if (!iova_debug_active())
 		return;
 	spin_lock_irqsave(&iova_debug_lock, flags);
 	e = lookup(map);
@@ -521,13 +759,15 @@ void debug_dma_iova_destroy(struct dma_iova_mapping *map)
 			report(NULL, NULL, DMA_IOVA_DBG_NOT_LIVE, 0);
 		goto out;
 	}
-	if (check_state(map, 0)) {
-		ssize_t pending = dma_iova_first_pending(map, 0,
-							 dma_iova_size(map));
-
-		if (pending >= 0)
-			report(e, e->dev, DMA_IOVA_DBG_UNCOMMITTED, pending);
-	}
+	/*
+	 * Called once the chunks are gone, before the state is reset: its
+	 * count is what it was, or 0 if the teardown counted them down.
+	 */
+	check_identity(e, map, 0);
+	if ((!dma_iova_is_live(map) || !map->rec.nr_chunks ||
+	     check_count(e, map, 0, 0)) &&
+	    span_find(&e->pending, 0, &s, &l))
+		report(e, e->dev, DMA_IOVA_DBG_UNCOMMITTED, s);
 	drop_entry(e);
 out:
 	spin_unlock_irqrestore(&iova_debug_lock, flags);
@@ -538,16 +778,19 @@ void debug_dma_iova_free(struct dma_iova_mapping *map, int ret)
 	struct iova_debug_entry *e;
 	unsigned long flags;
 
-	if (!dma_debug_active())
+	if (!iova_debug_active())
 		return;
 	spin_lock_irqsave(&iova_debug_lock, flags);
 	e = lookup(map);
-	if (ret == -EBUSY && e)
+	if (ret == -EBUSY && e) {
 		report(e, e->dev, DMA_IOVA_DBG_FREE_LINKED, 0);
-	else if (ret)
-		check_state(map, 0);
-	else if (e)
+	} else if (ret) {
+		e = find_state(map, 0);
+		if (e)
+			check_count(e, map, 0, 0);
+	} else if (e) {
 		drop_entry(e);
+	}
 	spin_unlock_irqrestore(&iova_debug_lock, flags);
 }
 

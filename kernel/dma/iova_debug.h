@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * CONFIG_DMA_API_DEBUG hooks of the two-step IOVA API, called by
- * kernel/dma/iova_link.c, and the report counters the KUnit suites read;
- * empty inlines when the option is off.
+ * CONFIG_DMA_API_DEBUG hooks of the two-step IOVA API, one per entry point
+ * of kernel/dma/iova_link.c, called after the operation with its result,
+ * and the report counters the KUnit suites read; empty inlines when the
+ * option is off.
  */
 #ifndef _KERNEL_DMA_IOVA_DEBUG_H
 #define _KERNEL_DMA_IOVA_DEBUG_H
@@ -20,15 +21,11 @@ extern struct fault_attr fail_dma_iova;
 #endif
 
 /*
- * Lookups of kernel/dma/iova_link.c that the checks reuse; the KUnit suites
- * (built in) use them too. Not exported.
+ * Lookups of kernel/dma/iova_link.c for the KUnit suites (built in) and the
+ * harness's fuzzer; the checks keep their own shadow instead. Not exported.
  */
 unsigned long dma_iova_nr_chunks(const struct dma_iova_mapping *map);
 size_t dma_iova_reserved_len(const struct dma_iova_mapping *map);
-bool dma_iova_range_busy(const struct dma_iova_mapping *map, size_t offset,
-			 size_t size);
-bool dma_iova_range_linked(const struct dma_iova_mapping *map, size_t offset,
-			   size_t size);
 ssize_t dma_iova_first_pending(const struct dma_iova_mapping *map,
 			       size_t offset, size_t size);
 
@@ -84,7 +81,7 @@ enum dma_iova_debug_check {
 };
 
 #ifdef CONFIG_DMA_API_DEBUG
-/* Whether the hooks check anything: a loop over chunks asks once. */
+/* Whether the hooks check anything (dma_debug=off turns them off). */
 static inline bool debug_dma_iova_active(void)
 {
 	return dma_debug_active();
@@ -93,19 +90,18 @@ static inline bool debug_dma_iova_active(void)
 unsigned int dma_iova_debug_errors(enum dma_iova_debug_check check);
 unsigned int dma_iova_debug_live_states(const struct device *dev);
 void debug_dma_iova_alloc(struct dma_iova_mapping *map, int ret);
-bool debug_dma_iova_link(struct dma_iova_mapping *map, size_t offset,
+void debug_dma_iova_link(struct dma_iova_mapping *map, size_t offset,
 			 phys_addr_t phys, size_t size,
-			 enum dma_data_direction dir);
-void debug_dma_iova_linked(struct dma_iova_mapping *map, size_t offset,
-			   phys_addr_t phys, bool reported, int ret);
-void debug_dma_iova_commit(struct dma_iova_mapping *map);
-void debug_dma_iova_committed(struct dma_iova_mapping *map, int ret);
-bool debug_dma_iova_unlink(struct dma_iova_mapping *map,
+			 enum dma_data_direction dir, unsigned long attrs,
+			 int ret);
+void debug_dma_iova_link_bvecs(struct dma_iova_mapping *map, size_t start,
+			       size_t end, const struct bio_vec *bv,
+			       unsigned int nr, enum dma_data_direction dir,
+			       unsigned long attrs, int ret);
+void debug_dma_iova_commit(struct dma_iova_mapping *map, int ret);
+void debug_dma_iova_unlink(struct dma_iova_mapping *map,
 			   const struct dma_iova_range *ranges,
-			   unsigned int nr);
-void debug_dma_iova_unlinked(struct dma_iova_mapping *map,
-			     const struct dma_iova_range *ranges,
-			     unsigned int nr, bool reported, int ret);
+			   unsigned int nr, int ret);
 void debug_dma_iova_sync(struct dma_iova_mapping *map, size_t offset,
 			 size_t size);
 void debug_dma_iova_destroy(struct dma_iova_mapping *map);
@@ -132,40 +128,31 @@ static inline void debug_dma_iova_alloc(struct dma_iova_mapping *map, int ret)
 {
 }
 
-static inline bool debug_dma_iova_link(struct dma_iova_mapping *map,
+static inline void debug_dma_iova_link(struct dma_iova_mapping *map,
 				       size_t offset, phys_addr_t phys,
 				       size_t size,
-				       enum dma_data_direction dir)
-{
-	return false;
-}
-
-static inline void debug_dma_iova_linked(struct dma_iova_mapping *map,
-					 size_t offset, phys_addr_t phys,
-					 bool reported, int ret)
+				       enum dma_data_direction dir,
+				       unsigned long attrs, int ret)
 {
 }
 
-static inline void debug_dma_iova_commit(struct dma_iova_mapping *map)
+static inline void debug_dma_iova_link_bvecs(struct dma_iova_mapping *map,
+					     size_t start, size_t end,
+					     const struct bio_vec *bv,
+					     unsigned int nr,
+					     enum dma_data_direction dir,
+					     unsigned long attrs, int ret)
 {
 }
 
-static inline void debug_dma_iova_committed(struct dma_iova_mapping *map,
-					    int ret)
+static inline void debug_dma_iova_commit(struct dma_iova_mapping *map,
+					 int ret)
 {
 }
 
-static inline bool debug_dma_iova_unlink(struct dma_iova_mapping *map,
+static inline void debug_dma_iova_unlink(struct dma_iova_mapping *map,
 					 const struct dma_iova_range *ranges,
-					 unsigned int nr)
-{
-	return false;
-}
-
-static inline void debug_dma_iova_unlinked(struct dma_iova_mapping *map,
-					   const struct dma_iova_range *ranges,
-					   unsigned int nr, bool reported,
-					   int ret)
+					 unsigned int nr, int ret)
 {
 }
 

@@ -1405,10 +1405,9 @@ static struct dma_iova_chunk *append_run(struct dma_iova_mapping *map,
 /*
  * dma_link_bvecs() while the chunks append to the last run: one tight
  * loop around the IOMMU map. The chunks it links are contiguous, so the
- * record is written once for all of them, except with the debug layer
- * active, which checks each chunk against the record. Advances *@i and
- * *@off past what it linked; 0 when done or when the next chunk needs the
- * general path, or the error of the batch (unwound and reported).
+ * record is written once for all of them. Advances *@i and *@off past what
+ * it linked; 0 when done or when the next chunk needs the general path, or
+ * the error of the batch (unwound).
  */
 static int link_appends(struct dma_iova_mapping *map,
 			const struct iommu_dma_iova_batch *batch,
@@ -1419,43 +1418,31 @@ static int link_appends(struct dma_iova_mapping *map,
 	struct dma_iova_chunk *r = append_run(map, dir, attrs);
 	size_t mask = granule(map) - 1, start = 0, end = *off;
 	bool sync = r && wants_arch_sync(map, attrs);
-	/* Once per batch: even off, the hooks cost 4 calls per chunk */
-	bool debug = debug_dma_iova_active();
 	unsigned int k = *i, n = 0;
+	int ret = 0;
 
 	while (r && k < nr) {
 		struct page *page = bv[k].bv_page;
 		phys_addr_t phys = bvec_phys(&bv[k]);
 		size_t len = bv[k].bv_len, o = ALIGN(end, mask + 1);
 		unsigned int j = k + 1;
-		bool reported;
-		int ret;
 
 		while (j < nr && bvec_phys(&bv[j]) == phys + len &&
 		       zone_device_pages_have_same_pgmap(page, bv[j].bv_page))
 			len += bv[j++].bv_len;
 		if (!appends_to(map, r, o, phys, len, page))
 			break;
-		reported = debug && debug_dma_iova_link(map, o, phys, len, dir);
 		ret = append_chunk(map, batch, sync, o, phys, len, dir);
-		if (!ret) {
-			if (!n++)
-				start = o;
-			end = o + len;
-			k = j;
-		}
-		if (ret || debug) {
-			record_appends(map, r, start, end, n);
-			n = 0;
-		}
 		if (ret)
-			ret = link_failed(map, ret);
-		if (debug)
-			debug_dma_iova_linked(map, o, phys, reported, ret);
-		if (ret)
-			return ret;
+			break;
+		if (!n++)
+			start = o;
+		end = o + len;
+		k = j;
 	}
 	record_appends(map, r, start, end, n);
+	if (ret)
+		return link_failed(map, ret);
 	*i = k;
 	*off = end;
 	return 0;
@@ -1530,10 +1517,6 @@ int dma_link_range(struct dma_iova_mapping *map, size_t offset,
 		   phys_addr_t phys, size_t size, enum dma_data_direction dir,
 		   unsigned long attrs)
 {
-	/* Asked once: even off, each hook costs calls on every link */
-	bool debug = debug_dma_iova_active();
-	bool reported = debug && debug_dma_iova_link(map, offset, phys, size,
-						     dir);
 	int ret = -EINVAL;
 
 	if (link_args_valid(map, dir, attrs)) {
@@ -1544,11 +1527,69 @@ int dma_link_range(struct dma_iova_mapping *map, size_t offset,
 	}
 	if (ret)
 		ret = link_failed(map, ret);
-	if (debug)
-		debug_dma_iova_linked(map, offset, phys, reported, ret);
+	debug_dma_iova_link(map, offset, phys, size, dir, attrs, ret);
 	return ret;
 }
 EXPORT_SYMBOL_GPL(dma_link_range);
+
+static int __dma_link_bvecs(struct dma_iova_mapping *map, size_t *offset,
+			    const struct bio_vec *bv, unsigned int nr,
+			    enum dma_data_direction dir, unsigned long attrs)
+{
+	size_t off = *offset, mask = dma_iova_granule(map) - 1;
+	bool iommu = dma_iova_uses_iommu(map);
+	struct iommu_dma_iova_batch batch;
+	bool taken = false;
+	unsigned int i;
+
+	if (!nr)
+		return -EINVAL;	/* misuse, but an empty call unlinks nothing */
+	if (!link_args_valid(map, dir, attrs))
+		return link_failed(map, -EINVAL);
+	might_alloc(map->gfp);
+	if (iommu) {
+		/* Domain and protection: once per call, not per chunk. */
+		iommu_dma_iova_batch_init(map->dev, &batch, dir, attrs);
+		/* Does a chunk hold *@offset's granule? (off < size: in range) */
+		taken = (off & mask) && off < map->size &&
+			!range_is_free(map, off, 1);
+	}
+	for (i = 0; i < nr;) {
+		struct page *page = bv[i].bv_page;
+		phys_addr_t phys = bvec_phys(&bv[i]);
+		size_t len = bv[i].bv_len;
+		int ret;
+
+		if (iommu) {
+			ret = link_appends(map, &batch, bv, nr, &i, &off, dir,
+					   attrs);
+			if (ret)
+				return ret;
+			if (i == nr)
+				break;
+			page = bv[i].bv_page;
+			phys = bvec_phys(&bv[i]);
+			len = bv[i].bv_len;
+		}
+		while (i + 1 < nr && bvec_phys(&bv[i + 1]) == phys + len &&
+		       zone_device_pages_have_same_pgmap(page, bv[i + 1].bv_page))
+			len += bv[++i].bv_len;
+		i++;
+		/*
+		 * A chunk may neither share a granule nor move within one;
+		 * the first one may start where the caller said if it fits.
+		 */
+		if (iommu &&
+		    ((off == *offset && !taken ? off ^ phys : off | phys) & mask))
+			off = ALIGN(off, mask + 1) + (phys & mask);
+		ret = link_one(map, off, phys, len, page, dir, attrs);
+		if (ret)
+			return link_failed(map, ret);
+		off += len;
+	}
+	*offset = off;
+	return 0;
+}
 
 /**
  * dma_link_bvecs() - link many chunks, given as bio_vecs, in one call
@@ -1582,70 +1623,12 @@ int dma_link_bvecs(struct dma_iova_mapping *map, size_t *offset,
 		   const struct bio_vec *bv, unsigned int nr,
 		   enum dma_data_direction dir, unsigned long attrs)
 {
-	size_t off = *offset, mask = dma_iova_granule(map) - 1;
-	bool valid = link_args_valid(map, dir, attrs);
-	bool iommu = valid && dma_iova_uses_iommu(map);
-	struct iommu_dma_iova_batch batch;
-	bool taken = false;
-	unsigned int i;
+	size_t start = *offset;
+	int ret = __dma_link_bvecs(map, offset, bv, nr, dir, attrs);
 
-	if (!nr) {
-		/* Misuse, reported; but an empty call unlinks nothing. */
-		bool reported = debug_dma_iova_link(map, off, 0, 0, dir);
-
-		debug_dma_iova_linked(map, off, 0, reported, -EINVAL);
-		return -EINVAL;
-	}
-	if (valid)
-		might_alloc(map->gfp);
-	if (iommu) {
-		/* Domain and protection: once per call, not per chunk. */
-		iommu_dma_iova_batch_init(map->dev, &batch, dir, attrs);
-		/* Does a chunk hold *@offset's granule? (off < size: in range) */
-		taken = (off & mask) && off < map->size &&
-			!range_is_free(map, off, 1);
-	}
-	for (i = 0; i < nr;) {
-		struct page *page = bv[i].bv_page;
-		phys_addr_t phys = bvec_phys(&bv[i]);
-		size_t len = bv[i].bv_len;
-		bool reported;
-		int ret;
-
-		if (iommu) {
-			ret = link_appends(map, &batch, bv, nr, &i, &off, dir,
-					   attrs);
-			if (ret)
-				return ret;
-			if (i == nr)
-				break;
-			page = bv[i].bv_page;
-			phys = bvec_phys(&bv[i]);
-			len = bv[i].bv_len;
-		}
-		while (i + 1 < nr && bvec_phys(&bv[i + 1]) == phys + len &&
-		       zone_device_pages_have_same_pgmap(page, bv[i + 1].bv_page))
-			len += bv[++i].bv_len;
-		i++;
-		/*
-		 * A chunk may neither share a granule nor move within one;
-		 * the first one may start where the caller said if it fits.
-		 */
-		if (iommu &&
-		    ((off == *offset && !taken ? off ^ phys : off | phys) & mask))
-			off = ALIGN(off, mask + 1) + (phys & mask);
-		reported = debug_dma_iova_link(map, off, phys, len, dir);
-		ret = valid ? link_one(map, off, phys, len, page, dir, attrs) :
-			      -EINVAL;
-		if (ret)
-			ret = link_failed(map, ret);
-		debug_dma_iova_linked(map, off, phys, reported, ret);
-		if (ret)
-			return ret;
-		off += len;
-	}
-	*offset = off;
-	return 0;
+	debug_dma_iova_link_bvecs(map, start, *offset, bv, nr, dir, attrs,
+				  ret);
+	return ret;
 }
 EXPORT_SYMBOL_GPL(dma_link_bvecs);
 
@@ -2109,11 +2092,9 @@ static int __dma_iova_commit(struct dma_iova_mapping *map)
  */
 int dma_iova_commit(struct dma_iova_mapping *map)
 {
-	int ret;
+	int ret = __dma_iova_commit(map);
 
-	debug_dma_iova_commit(map);
-	ret = __dma_iova_commit(map);
-	debug_dma_iova_committed(map, ret);
+	debug_dma_iova_commit(map, ret);
 	return ret;
 }
 EXPORT_SYMBOL_GPL(dma_iova_commit);
@@ -2222,10 +2203,9 @@ static int __dma_unlink_ranges(struct dma_iova_mapping *map,
 int dma_unlink_ranges(struct dma_iova_mapping *map,
 		      const struct dma_iova_range *ranges, unsigned int nr)
 {
-	bool reported = debug_dma_iova_unlink(map, ranges, nr);
 	int ret = __dma_unlink_ranges(map, ranges, nr);
 
-	debug_dma_iova_unlinked(map, ranges, nr, reported, ret);
+	debug_dma_iova_unlink(map, ranges, nr, ret);
 	return ret;
 }
 
@@ -2346,8 +2326,8 @@ static void sync_chunks(struct dma_iova_mapping *map, size_t offset,
 void dma_iova_sync_for_cpu(struct dma_iova_mapping *map, size_t offset,
 			   size_t size)
 {
-	debug_dma_iova_sync(map, offset, size);
 	sync_chunks(map, offset, size, true);
+	debug_dma_iova_sync(map, offset, size);
 }
 
 /**
@@ -2364,8 +2344,8 @@ void dma_iova_sync_for_cpu(struct dma_iova_mapping *map, size_t offset,
 void dma_iova_sync_for_device(struct dma_iova_mapping *map, size_t offset,
 			      size_t size)
 {
-	debug_dma_iova_sync(map, offset, size);
 	sync_chunks(map, offset, size, false);
+	debug_dma_iova_sync(map, offset, size);
 }
 
 static void reset_mapping(struct dma_iova_mapping *map)
@@ -2395,9 +2375,10 @@ void dma_destroy_iova_release(struct dma_iova_mapping *map,
 	struct dma_iova_record *rec = &map->rec;
 	unsigned int i;
 
-	debug_dma_iova_destroy(map);
-	if (!map->live)
+	if (!map->live) {
+		debug_dma_iova_destroy(map);
 		return;
+	}
 	if (dma_iova_uses_iommu(map)) {
 		struct dma_iova_range all = { 0, map->size };
 
@@ -2408,6 +2389,8 @@ void dma_destroy_iova_release(struct dma_iova_mapping *map,
 			rec->runs[i].__flags |= RUN_DOOMED;
 		teardown_direct(map, release, arg);
 	}
+	/* torn down: the state still says what it held */
+	debug_dma_iova_destroy(map);
 	reset_mapping(map);
 }
 
@@ -2543,7 +2526,7 @@ bool dma_iova_next_seg(struct dma_iova_iter *iter, struct dma_iova_seg *seg)
 }
 EXPORT_SYMBOL_GPL(dma_iova_next_seg);
 
-/* ---- lookups the debug checks and the tests share ---------------------- */
+/* ---- lookups for the KUnit suites and the fuzzer ------------------------ */
 
 /**
  * dma_iova_nr_chunks() - chunks linked into a mapping
@@ -2569,55 +2552,6 @@ unsigned long dma_iova_nr_chunks(const struct dma_iova_mapping *map)
 size_t dma_iova_reserved_len(const struct dma_iova_mapping *map)
 {
 	return map->live ? map->rec.iova_len : 0;
-}
-
-/**
- * dma_iova_range_busy() - would a chunk collide with what is linked?
- * @map: mapping set up by dma_alloc_iova()
- * @offset: where the chunk would go
- * @size: its length, within the mapping
- *
- * Context: Any context; the caller keeps @map stable.
- * Return: %true if it would overlap, or share a granule with, a linked
- * chunk.
- */
-bool dma_iova_range_busy(const struct dma_iova_mapping *map, size_t offset,
-			 size_t size)
-{
-	return map->live && !range_is_free(map, offset, size);
-}
-
-/**
- * dma_iova_range_linked() - is every byte of a range linked?
- * @map: mapping set up by dma_alloc_iova()
- * @offset: start of the range
- * @size: its length, within the mapping
- *
- * Context: Any context; the caller keeps @map stable.
- * Return: %true if no byte of the range lies outside a linked chunk.
- */
-bool dma_iova_range_linked(const struct dma_iova_mapping *map, size_t offset,
-			   size_t size)
-{
-	size_t end = offset + size;
-
-	while (offset < end) {
-		const struct dma_iova_chunk *r = dma_iova_find_chunk(map, offset);
-		size_t stop;
-
-		if (!r)
-			return false;
-		stop = run_end(r);
-		if (dma_iova_uses_iommu(map)) {
-			unsigned long hole = find_next_zero_bit(map->rec.linked,
-								gidx_up(map, stop),
-								gidx(map, offset));
-
-			stop = min(stop, (size_t)hole << map->granule_shift);
-		}
-		offset = stop;
-	}
-	return true;
 }
 
 /**

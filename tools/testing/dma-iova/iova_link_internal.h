@@ -8,6 +8,7 @@
 #define _KERNEL_DMA_IOVA_LINK_INTERNAL_H
 
 #include <assert.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

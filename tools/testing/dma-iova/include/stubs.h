@@ -8,6 +8,7 @@ extern int harness_verbose;
 #define EXPORT_SYMBOL_GPL(sym)	extern typeof(sym) sym
 #define EXPORT_SYMBOL_IF_KUNIT(sym)	extern typeof(sym) sym
 #define READ_ONCE(x)		(*(volatile typeof(x) *)&(x))
+#define WRITE_ONCE(x, v)	(*(volatile typeof(x) *)&(x) = (v))
 
 #define dev_warn_once(dev, fmt, ...) \
 	do { if (harness_verbose) fprintf(stderr, "dev_warn: " fmt, ##__VA_ARGS__); } while (0)
@@ -194,6 +195,16 @@ static inline void *xa_store(struct xarray *xa, unsigned long index,
 	xa->entry[i] = entry;
 	xa->nr++;
 	return NULL;
+}
+
+static inline void *xa_mk_value(unsigned long v)
+{
+	return (void *)((v << 1) | 1);
+}
+
+static inline unsigned long xa_to_value(const void *entry)
+{
+	return (unsigned long)entry >> 1;
 }
 
 static inline int xa_err(void *entry)

@@ -319,11 +319,69 @@ static bool test_common_mapping_allocates_nothing(void)
 	return true;
 }
 
+/*
+ * The debug layer's shadow places the chunks of a call as the core does,
+ * also when the call's first granule is taken: syncs of the chunks stay
+ * silent, a sync where the chunk would have gone otherwise is I8.
+ */
+static bool test_link_bvecs_debug_shadow_places_chunks(void)
+{
+	unsigned int i8 = dma_iova_debug_errors(DMA_IOVA_DBG_SYNC_RANGE);
+	unsigned int all = dma_iova_debug_errors(DMA_IOVA_DBG_NONE);
+	struct dma_iova_mapping map;
+	struct bio_vec bv[2];
+	size_t off = 0x100;
+
+	bvec_at(&bv[0], gphys(10) + 0x100, 0x100);
+	ASSERT_EQ(dma_alloc_iova(&iommu_dev, &map, 8 * G, 0, 0), 0);
+	ASSERT_EQ(dma_link_bvecs(&map, &off, bv, 1, DMA_FROM_DEVICE, 0), 0);
+	ASSERT_EQ(off, 0x200);
+	/* granule 0 is taken: this call's first chunk goes to granule 1 */
+	bvec_at(&bv[0], gphys(20) + 0x200, 0x100);
+	bvec_at(&bv[1], gphys(30), G);
+	ASSERT_EQ(dma_link_bvecs(&map, &off, bv, 2, DMA_FROM_DEVICE, 0), 0);
+	ASSERT_EQ(off, 3 * G);
+	ASSERT_EQ(dma_iova_commit(&map), 0);
+	dma_iova_sync_for_cpu(&map, 0x100, 0x100);
+	dma_iova_sync_for_cpu(&map, G + 0x200, 0x100);
+	dma_iova_sync_for_cpu(&map, 2 * G, G);
+	ASSERT_EQ(dma_iova_debug_errors(DMA_IOVA_DBG_NONE), all);
+	dma_iova_sync_for_cpu(&map, 0x200, 0x100);
+	ASSERT_EQ(dma_iova_debug_errors(DMA_IOVA_DBG_SYNC_RANGE), i8 + 1);
+	ASSERT_EQ(dma_unlink_range(&map, G + 0x200, 0x100), 0);
+	dma_destroy_iova(&map);
+	ASSERT_EQ(dma_iova_debug_errors(DMA_IOVA_DBG_NONE), all + 1);
+	return true;
+}
+
+/* An empty bio_vec among others is I3, as an empty dma_link_range(). */
+static bool test_link_bvecs_empty_bvec_is_range_misuse(void)
+{
+	unsigned int i3 = dma_iova_debug_errors(DMA_IOVA_DBG_RANGE);
+	unsigned int all = dma_iova_debug_errors(DMA_IOVA_DBG_NONE);
+	struct dma_iova_mapping map;
+	struct bio_vec bv[2];
+	size_t off = 0;
+
+	bvec_at(&bv[0], gphys(303), G);
+	bvec_at(&bv[1], gphys(305), 0);
+	ASSERT_EQ(dma_alloc_iova(&iommu_dev, &map, 4 * G, 0, 0), 0);
+	ASSERT_EQ(dma_link_bvecs(&map, &off, bv, 2, DMA_TO_DEVICE, 0),
+		  -EINVAL);
+	ASSERT_EQ(off, 0);
+	dma_destroy_iova(&map);
+	ASSERT_EQ(dma_iova_debug_errors(DMA_IOVA_DBG_RANGE), i3 + 1);
+	ASSERT_EQ(dma_iova_debug_errors(DMA_IOVA_DBG_NONE), all + 1);
+	return true;
+}
+
 static void run_batch_tests(void)
 {
 	TEST(link_bvecs_places_and_merges);
 	TEST(link_bvecs_failure_unwinds_batch);
 	TEST(link_bvecs_chained_calls);
+	TEST(link_bvecs_debug_shadow_places_chunks);
+	TEST(link_bvecs_empty_bvec_is_range_misuse);
 	TEST(record_is_one_run_for_scattered_pages);
 	TEST(common_mapping_allocates_nothing);
 	TEST(unlink_never_allocates);

@@ -127,9 +127,125 @@ static bool test_debug_off_checks_nothing(void)
 	return true;
 }
 
+/* Reports of each check since @before[] (as dma_iova_debug_errors()). */
+static void dbg_snapshot(unsigned int *before)
+{
+	unsigned int c;
+
+	for (c = 0; c < DMA_IOVA_DBG_NR; c++)
+		before[c] = dma_iova_debug_errors(c);
+}
+
+static unsigned int dbg_since(const unsigned int *before,
+			      enum dma_iova_debug_check c)
+{
+	return dma_iova_debug_errors(c) - before[c];
+}
+
+/*
+ * Chunks the core bounces keep their cachelines from the device: two
+ * states' bounced chunks may share one (I14 spares them, as dma-debug
+ * spares swiotlb).
+ */
+static bool test_debug_bounced_chunks_may_share_a_line(void)
+{
+	struct dma_iova_mapping a, b;
+	unsigned int before[DMA_IOVA_DBG_NR];
+	phys_addr_t buf = gphys(300);
+
+	dbg_snapshot(before);
+	ASSERT_EQ(dma_alloc_iova(&bounce_dev, &a, 4 * G, 0, 0), 0);
+	ASSERT_EQ(dma_alloc_iova(&bounce_dev, &b, 4 * G, 0, 0), 0);
+	ASSERT_EQ(dma_link_range(&a, 0x100, buf + 0x100, 0x20,
+				 DMA_FROM_DEVICE, 0), 0);
+	ASSERT_EQ(dma_link_range(&b, 0x120, buf + 0x120, 0x20,
+				 DMA_FROM_DEVICE, 0), 0);
+	ASSERT_EQ(chunk_at(&a, 0x100)->type, DMA_CHUNK_BOUNCE);
+	ASSERT_EQ(dma_iova_commit(&a), 0);
+	ASSERT_EQ(dma_iova_commit(&b), 0);
+	dma_destroy_iova(&a);
+	dma_destroy_iova(&b);
+	ASSERT_EQ(dbg_since(before, DMA_IOVA_DBG_NONE), 0);
+	return true;
+}
+
+/*
+ * A state used once for another device is reported once: the shadow
+ * follows that call, so the calls after it raise nothing.
+ */
+static bool test_debug_misuse_of_identity_reported_once(void)
+{
+	unsigned int before[DMA_IOVA_DBG_NR];
+	struct dma_iova_mapping map;
+	int at;
+
+	for (at = 0; at < 2; at++) {
+		dbg_dev = iommu_dev;
+		dbg_snapshot(before);
+		ASSERT_EQ(dma_alloc_iova(&iommu_dev, &map, 4 * G, 0, 0), 0);
+		map.dev = at ? &dbg_dev : &iommu_dev;
+		ASSERT_EQ(dma_link_range(&map, 0, gphys(301), G,
+					 DMA_TO_DEVICE, 0), 0);
+		map.dev = at ? &iommu_dev : &dbg_dev;
+		ASSERT_EQ(dma_iova_commit(&map), 0);
+		map.dev = &iommu_dev;
+		dma_iova_sync_for_cpu(&map, 0, G);
+		ASSERT_EQ(dma_unlink_range(&map, 0, G), 0);
+		dma_destroy_iova(&map);
+		ASSERT_EQ(dbg_since(before, DMA_IOVA_DBG_CORRUPT), 1);
+		ASSERT_EQ(dbg_since(before, DMA_IOVA_DBG_NONE), 1);
+	}
+	return true;
+}
+
+/* I11 follows every call: a count lowered behind the API is caught. */
+static bool test_debug_count_checked_by_unlink_and_destroy(void)
+{
+	unsigned int before[DMA_IOVA_DBG_NR];
+	struct dma_iova_mapping map;
+	unsigned int i;
+
+	dbg_snapshot(before);
+	ASSERT_EQ(dma_alloc_iova(&iommu_dev, &map, 4 * G, 0, 0), 0);
+	for (i = 0; i < 4; i++)
+		ASSERT_EQ(dma_link_range(&map, i * G, gphys(306 + i), G,
+					 DMA_TO_DEVICE, 0), 0);
+	ASSERT_EQ(dma_iova_commit(&map), 0);
+	map.rec.nr_chunks--;
+	ASSERT_EQ(dma_unlink_range(&map, 0, G), 0);
+	ASSERT_EQ(dbg_since(before, DMA_IOVA_DBG_COUNT), 1);
+	map.rec.nr_chunks--;
+	dma_destroy_iova(&map);
+	ASSERT_EQ(dbg_since(before, DMA_IOVA_DBG_COUNT), 2);
+	ASSERT_EQ(dbg_since(before, DMA_IOVA_DBG_NONE), 2);
+	return true;
+}
+
+/* Out of memory for a shadow, the checks stop instead of crying I2. */
+static bool test_debug_no_shadow_memory_stops_checks(void)
+{
+	unsigned int before[DMA_IOVA_DBG_NR];
+	struct dma_iova_mapping map;
+
+	dbg_snapshot(before);
+	iova_debug_off = true;
+	ASSERT_EQ(dma_alloc_iova(&iommu_dev, &map, 4 * G, 0, 0), 0);
+	ASSERT_EQ(dma_link_range(&map, 0, gphys(309), G, DMA_TO_DEVICE, 0),
+		  0);
+	ASSERT_EQ(dma_iova_commit(&map), 0);
+	dma_destroy_iova(&map);
+	iova_debug_off = false;
+	ASSERT_EQ(dbg_since(before, DMA_IOVA_DBG_NONE), 0);
+	return true;
+}
+
 static void run_debug_tests(void)
 {
 	TEST(debug_checks_fire_exactly_once);
 	TEST(debug_correct_use_is_silent);
 	TEST(debug_off_checks_nothing);
+	TEST(debug_bounced_chunks_may_share_a_line);
+	TEST(debug_misuse_of_identity_reported_once);
+	TEST(debug_count_checked_by_unlink_and_destroy);
+	TEST(debug_no_shadow_memory_stops_checks);
 }
