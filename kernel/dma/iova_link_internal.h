@@ -9,6 +9,7 @@
 
 #include <asm/sections.h>
 #include <linux/bug.h>
+#include <linux/bvec.h>
 #include <linux/cache.h>
 #include <linux/debugfs.h>
 #include <linux/device.h>
