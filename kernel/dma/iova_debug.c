@@ -19,6 +19,7 @@
 #include "iova_link_internal.h"
 
 #define IOVA_DEBUG_HASH_BITS	8
+#define IOVA_DEBUG_LINE_BITS	10
 #define IOVA_DEBUG_STACK	8
 
 struct iova_debug_entry {
@@ -28,10 +29,11 @@ struct iova_debug_entry {
 	dma_addr_t addr;
 	size_t size;
 	unsigned long nr_chunks;	/* chunks linked, as the calls tell */
-	struct xarray starts;	/* chunk offset -> a value: where chunks start */
+	unsigned int shift;	/* granule shift, 0 without an IOMMU */
+	struct xarray starts;	/* chunk_key() -> a value: offset in granule */
 	struct xarray linked;	/* bytes linked, as spans (span_add()) */
 	struct xarray pending;	/* bytes linked since the last commit */
-	struct xarray lines;	/* chunk offset -> its iova_debug_line */
+	struct xarray lines;	/* chunk_key() -> the chunk's iova_debug_line */
 	bool lossy;		/* lost a chunk or span to memory: no I8, I11, I14 */
 	unsigned int alloc_nr;
 	unsigned int link_nr;
@@ -41,19 +43,19 @@ struct iova_debug_entry {
 
 /*
  * A cacheline in which device-writable host chunks of one state start, for
- * check I14. The lines of all states are indexed by cacheline in
- * @iova_lines (a short list per cacheline, one element per state), those
- * of one state by chunk offset in its entry: each check costs a lookup.
+ * check I14. The lines of all states are hashed by cacheline in
+ * @iova_lines (one element per state and cacheline), those of one state
+ * keyed by chunk in its entry: each check costs a lookup.
  */
 struct iova_debug_line {
-	struct iova_debug_line *next;	/* another state's, same cacheline */
+	struct hlist_node node;		/* in iova_lines */
 	const struct dma_iova_mapping *map;
 	unsigned long line;
 	unsigned int users;		/* chunks of @map starting in it */
 };
 
 static DEFINE_HASHTABLE(iova_states, IOVA_DEBUG_HASH_BITS);
-static DEFINE_XARRAY(iova_lines);
+static DEFINE_HASHTABLE(iova_lines, IOVA_DEBUG_LINE_BITS);
 static DEFINE_SPINLOCK(iova_debug_lock);
 static unsigned int iova_debug_counts[DMA_IOVA_DBG_NR];
 static bool iova_debug_off;	/* out of memory for shadows */
@@ -272,18 +274,21 @@ static bool span_covers(struct xarray *xa, size_t start, size_t end)
 
 static void put_line(struct iova_debug_line *l)
 {
-	struct iova_debug_line **p, *head = xa_load(&iova_lines, l->line);
-
 	if (--l->users)
 		return;
-	for (p = &head; *p != l; p = &(*p)->next)
-		;
-	*p = l->next;
-	if (head)
-		xa_store(&iova_lines, l->line, head, GFP_ATOMIC);
-	else
-		xa_erase(&iova_lines, l->line);
+	hash_del(&l->node);
 	kfree(l);
+}
+
+/*
+ * Chunks start in distinct granules (bytes without an IOMMU), so a chunk's
+ * granule keys it: the chunks of a mapping linked one after the other sit
+ * at consecutive keys, dozens to an xarray node.
+ */
+static unsigned long chunk_key(const struct iova_debug_entry *e,
+			       size_t offset)
+{
+	return offset >> e->shift;
 }
 
 /*
@@ -294,17 +299,21 @@ static long drop_chunks(struct iova_debug_entry *e, size_t first,
 			size_t last)
 {
 	struct iova_debug_line *l;
-	unsigned long off;
+	unsigned long key;
 	long n = 0;
 	void *v;
 
-	xa_for_each_range(&e->starts, off, v, first, last) {
-		xa_erase(&e->starts, off);
+	xa_for_each_range(&e->starts, key, v, chunk_key(e, first),
+			  chunk_key(e, last)) {
+		size_t off = ((size_t)key << e->shift) + xa_to_value(v);
+
+		if (off < first || off > last)
+			continue;
+		xa_erase(&e->starts, key);
+		l = xa_erase(&e->lines, key);
+		if (l)
+			put_line(l);
 		n++;
-	}
-	xa_for_each_range(&e->lines, off, l, first, last) {
-		xa_erase(&e->lines, off);
-		put_line(l);
 	}
 	return n;
 }
@@ -363,6 +372,7 @@ void debug_dma_iova_alloc(struct dma_iova_mapping *map, int ret)
 	e->dev = map->dev;
 	e->addr = map->addr;
 	e->size = map->size;
+	e->shift = map->granule_shift;
 	xa_init(&e->starts);
 	xa_init(&e->lines);
 	xa_init(&e->linked);
@@ -450,7 +460,7 @@ static void track_line(struct iova_debug_entry *e,
 		       enum dma_data_direction dir, unsigned long attrs)
 {
 	unsigned long line = phys >> L1_CACHE_SHIFT;
-	struct iova_debug_line *head, *l, *old, *mine = NULL;
+	struct iova_debug_line *l, *old, *mine = NULL;
 	bool clash = false;
 
 	if (dir == DMA_TO_DEVICE || (attrs & DMA_ATTR_SKIP_CPU_SYNC) ||
@@ -461,8 +471,9 @@ static void track_line(struct iova_debug_entry *e,
 	    ((phys | size) & (dma_iova_granule(map) - 1)) &&
 	    iommu_dma_iova_need_bounce(map->dev, size, dir))
 		return;
-	head = xa_load(&iova_lines, line);
-	for (l = head; l; l = l->next) {
+	hash_for_each_possible(iova_lines, l, node, line) {
+		if (l->line != line)
+			continue;
 		if (l->map == e->map)
 			mine = l;
 		else
@@ -476,14 +487,10 @@ static void track_line(struct iova_debug_entry *e,
 			return;
 		mine->map = e->map;
 		mine->line = line;
-		mine->next = head;
-		if (xa_err(xa_store(&iova_lines, line, mine, GFP_ATOMIC))) {
-			kfree(mine);
-			return;
-		}
+		hash_add(iova_lines, &mine->node, line);
 	}
 	mine->users++;
-	old = xa_store(&e->lines, offset, mine, GFP_ATOMIC);
+	old = xa_store(&e->lines, chunk_key(e, offset), mine, GFP_ATOMIC);
 	if (xa_err(old))
 		put_line(mine);
 	else if (old)	/* a chunk that went without our noticing */
@@ -496,7 +503,10 @@ static void linked_chunk(struct iova_debug_entry *e,
 			 phys_addr_t phys, size_t size,
 			 enum dma_data_direction dir, unsigned long attrs)
 {
-	if (xa_err(xa_store(&e->starts, offset, xa_mk_value(0), GFP_ATOMIC)))
+	size_t in_granule = offset & (((size_t)1 << e->shift) - 1);
+
+	if (xa_err(xa_store(&e->starts, chunk_key(e, offset),
+			    xa_mk_value(in_granule), GFP_ATOMIC)))
 		e->lossy = true;
 	span_add(e, &e->linked, offset, offset + size);
 	span_add(e, &e->pending, offset, offset + size);

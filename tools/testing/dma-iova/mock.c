@@ -74,11 +74,10 @@ static unsigned int debug_shadows(void)
 	struct iova_debug_entry *e;
 	struct iova_debug_line *l;
 	unsigned int bkt, n = 0;
-	unsigned long line;
 
 	hash_for_each(iova_states, bkt, e, node)
 		n++;
-	xa_for_each(&iova_lines, line, l)
+	hash_for_each(iova_lines, bkt, l, node)
 		n++;
 	return n;
 }
