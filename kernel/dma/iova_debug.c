@@ -29,11 +29,11 @@ struct iova_debug_entry {
 	dma_addr_t addr;
 	size_t size;
 	unsigned long nr_chunks;	/* chunks linked, as the calls tell */
-	unsigned int shift;	/* granule shift, 0 without an IOMMU */
-	struct xarray starts;	/* chunk_key() -> a value: offset in granule */
+	unsigned int shift;	/* shadow_key(): granule shift, or 0 */
+	struct xarray starts;	/* shadow_key() -> a value: offset in granule */
 	struct xarray linked;	/* bytes linked, as spans (span_add()) */
 	struct xarray pending;	/* bytes linked since the last commit */
-	struct xarray lines;	/* chunk_key() -> the chunk's iova_debug_line */
+	struct xarray lines;	/* shadow_key() -> the chunk's iova_debug_line */
 	bool lossy;		/* lost a chunk or span to memory: no I8, I11, I14 */
 	unsigned int alloc_nr;
 	unsigned int link_nr;
@@ -196,45 +196,90 @@ static bool check_count(struct iova_debug_entry *e,
 }
 
 /*
- * Sets of byte spans of a mapping (its linked or pending bytes): one xarray
- * entry per span, at the index of the span's last byte, holding how many
- * bytes it reaches back. First the span that ends at or after @pos.
+ * Chunks start in distinct granules (bytes without an IOMMU), and so do
+ * the spans of linked bytes they make up end in distinct granules: a
+ * granule keys either. Chunks and spans that follow one another sit at
+ * consecutive keys, dozens to an xarray node, so a mapping that grows or
+ * shrinks one chunk at a time reuses its nodes instead of allocating.
  */
-static bool span_find(struct xarray *xa, size_t pos, size_t *start,
-		      size_t *last)
+static unsigned long shadow_key(const struct iova_debug_entry *e,
+				size_t offset)
 {
-	unsigned long idx = pos;
-	void *v = xa_find(xa, &idx, ULONG_MAX, XA_PRESENT);
-
-	if (!v)
-		return false;
-	*last = idx;
-	*start = idx - xa_to_value(v);
-	return true;
+	return offset >> e->shift;
 }
 
+static size_t in_granule(const struct iova_debug_entry *e, size_t offset)
+{
+	return offset & (((size_t)1 << e->shift) - 1);
+}
+
+/*
+ * Sets of byte spans of a mapping (its linked or pending bytes): one xarray
+ * entry per span, keyed by the granule of its last byte, holding how many
+ * bytes it reaches back and where in that granule it ends. A value holds
+ * at most LONG_MAX: longer spans are kept in pieces.
+ */
+static size_t span_max(const struct iova_debug_entry *e)
+{
+	return LONG_MAX >> e->shift;
+}
+
+/* The first span that ends at or after @pos. */
+static bool span_find(const struct iova_debug_entry *e, struct xarray *xa,
+		      size_t pos, size_t *start, size_t *last)
+{
+	unsigned long key = shadow_key(e, pos);
+	void *v;
+
+	while ((v = xa_find(xa, &key, ULONG_MAX, XA_PRESENT))) {
+		*last = ((size_t)key << e->shift) +
+			in_granule(e, xa_to_value(v));
+		*start = *last - (xa_to_value(v) >> e->shift);
+		if (*last >= pos)
+			return true;
+		if (key == ULONG_MAX)
+			break;
+		key++;	/* it ended before @pos, in @pos's granule */
+	}
+	return false;
+}
+
+/* Store [@start, @last] under its key, overwriting what is there. */
 static void span_store(struct iova_debug_entry *e, struct xarray *xa,
 		       size_t start, size_t last)
 {
-	/* a value holds at most LONG_MAX: 32-bit keeps longer spans in two */
-	while (last - start > LONG_MAX) {
-		span_store(e, xa, start, start + LONG_MAX);
-		start += (size_t)LONG_MAX + 1;
+	unsigned long v;
+
+	while (last - start > span_max(e)) {
+		/* a piece ends with a granule, so the next has its own key */
+		size_t cut = start + span_max(e) - in_granule(e, start +
+							     span_max(e) + 1);
+
+		span_store(e, xa, start, cut);
+		start = cut + 1;
 	}
-	if (xa_err(xa_store(xa, last, xa_mk_value(last - start), GFP_ATOMIC)))
+	v = ((last - start) << e->shift) | in_granule(e, last);
+	if (xa_err(xa_store(xa, shadow_key(e, last), xa_mk_value(v),
+			    GFP_ATOMIC)))
 		e->lossy = true;
 }
 
-/* Add [@start, @end), joining a span that ends right before it. */
+/*
+ * Add [@start, @end), joining a span that ends right before it: the new
+ * key is stored before the old one goes, so no node is freed to be
+ * allocated again.
+ */
 static void span_add(struct iova_debug_entry *e, struct xarray *xa,
 		     size_t start, size_t end)
 {
 	size_t s, l;
 
-	if (start && span_find(xa, start - 1, &s, &l) && l == start - 1 &&
-	    end - 1 - s <= LONG_MAX) {
-		xa_erase(xa, l);
-		start = s;
+	if (start && span_find(e, xa, start - 1, &s, &l) && l == start - 1 &&
+	    end - 1 - s <= span_max(e)) {
+		span_store(e, xa, s, end - 1);
+		if (shadow_key(e, l) != shadow_key(e, end - 1))
+			xa_erase(xa, shadow_key(e, l));
+		return;
 	}
 	span_store(e, xa, start, end - 1);
 }
@@ -246,26 +291,40 @@ static bool span_cut(struct iova_debug_entry *e, struct xarray *xa,
 	bool met = false;
 	size_t s, l;
 
-	while (span_find(xa, start, &s, &l) && s < end) {
+	while (span_find(e, xa, start, &s, &l) && s < end) {
+		unsigned long key = shadow_key(e, l);
+		bool kept = false;
+
 		met = true;
-		xa_erase(xa, l);
-		if (s < start)
-			span_store(e, xa, s, start - 1);
+		/* what is left after the cut keeps the old key if it can */
 		if (l >= end) {
 			span_store(e, xa, end, l);
-			break;
+			kept = true;
 		}
+		if (s < start) {
+			/* both halves in one granule: a chunk was cut */
+			if (kept && shadow_key(e, start - 1) == key)
+				e->lossy = true;
+			else
+				span_store(e, xa, s, start - 1);
+			kept |= shadow_key(e, start - 1) == key;
+		}
+		if (!kept)
+			xa_erase(xa, key);
+		if (l >= end)
+			break;
 	}
 	return met;
 }
 
 /* Is every byte of [@start, @end) in a span? */
-static bool span_covers(struct xarray *xa, size_t start, size_t end)
+static bool span_covers(const struct iova_debug_entry *e, struct xarray *xa,
+			size_t start, size_t end)
 {
 	size_t s, l;
 
 	while (start < end) {
-		if (!span_find(xa, start, &s, &l) || s > start)
+		if (!span_find(e, xa, start, &s, &l) || s > start)
 			return false;
 		start = l + 1;
 	}
@@ -281,17 +340,6 @@ static void put_line(struct iova_debug_line *l)
 }
 
 /*
- * Chunks start in distinct granules (bytes without an IOMMU), so a chunk's
- * granule keys it: the chunks of a mapping linked one after the other sit
- * at consecutive keys, dozens to an xarray node.
- */
-static unsigned long chunk_key(const struct iova_debug_entry *e,
-			       size_t offset)
-{
-	return offset >> e->shift;
-}
-
-/*
  * Forget the chunks of @e that start in [@first, @last]: they were
  * unlinked. Returns how many there were.
  */
@@ -303,8 +351,8 @@ static long drop_chunks(struct iova_debug_entry *e, size_t first,
 	long n = 0;
 	void *v;
 
-	xa_for_each_range(&e->starts, key, v, chunk_key(e, first),
-			  chunk_key(e, last)) {
+	xa_for_each_range(&e->starts, key, v, shadow_key(e, first),
+			  shadow_key(e, last)) {
 		size_t off = ((size_t)key << e->shift) + xa_to_value(v);
 
 		if (off < first || off > last)
@@ -327,8 +375,8 @@ static long unwound(struct iova_debug_entry *e)
 	size_t s, l;
 	long n = 0;
 
-	while (span_find(&e->pending, 0, &s, &l)) {
-		xa_erase(&e->pending, l);
+	while (span_find(e, &e->pending, 0, &s, &l)) {
+		xa_erase(&e->pending, shadow_key(e, l));
 		span_cut(e, &e->linked, s, l + 1);
 		n += drop_chunks(e, s, l);
 	}
@@ -372,7 +420,9 @@ void debug_dma_iova_alloc(struct dma_iova_mapping *map, int ret)
 	e->dev = map->dev;
 	e->addr = map->addr;
 	e->size = map->size;
-	e->shift = map->granule_shift;
+	/* 32-bit: too few value bits for granule keys, key by byte */
+	e->shift = map->granule_shift <= BITS_PER_LONG / 4 ?
+		   map->granule_shift : 0;
 	xa_init(&e->starts);
 	xa_init(&e->lines);
 	xa_init(&e->linked);
@@ -490,7 +540,7 @@ static void track_line(struct iova_debug_entry *e,
 		hash_add(iova_lines, &mine->node, line);
 	}
 	mine->users++;
-	old = xa_store(&e->lines, chunk_key(e, offset), mine, GFP_ATOMIC);
+	old = xa_store(&e->lines, shadow_key(e, offset), mine, GFP_ATOMIC);
 	if (xa_err(old))
 		put_line(mine);
 	else if (old)	/* a chunk that went without our noticing */
@@ -503,10 +553,8 @@ static void linked_chunk(struct iova_debug_entry *e,
 			 phys_addr_t phys, size_t size,
 			 enum dma_data_direction dir, unsigned long attrs)
 {
-	size_t in_granule = offset & (((size_t)1 << e->shift) - 1);
-
-	if (xa_err(xa_store(&e->starts, chunk_key(e, offset),
-			    xa_mk_value(in_granule), GFP_ATOMIC)))
+	if (xa_err(xa_store(&e->starts, shadow_key(e, offset),
+			    xa_mk_value(in_granule(e, offset)), GFP_ATOMIC)))
 		e->lossy = true;
 	span_add(e, &e->linked, offset, offset + size);
 	span_add(e, &e->pending, offset, offset + size);
@@ -747,7 +795,7 @@ void debug_dma_iova_sync(struct dma_iova_mapping *map, size_t offset,
 		goto out;
 	if (!size || check_add_overflow(offset, size, &end) ||
 	    end > e->size ||
-	    (!e->lossy && !span_covers(&e->linked, offset, end)))
+	    (!e->lossy && !span_covers(e, &e->linked, offset, end)))
 		report(e, e->dev, DMA_IOVA_DBG_SYNC_RANGE, offset);
 out:
 	spin_unlock_irqrestore(&iova_debug_lock, flags);
@@ -776,7 +824,7 @@ void debug_dma_iova_destroy(struct dma_iova_mapping *map)
 	check_identity(e, map, 0);
 	if ((!dma_iova_is_live(map) || !map->rec.nr_chunks ||
 	     check_count(e, map, 0, 0)) &&
-	    span_find(&e->pending, 0, &s, &l))
+	    span_find(e, &e->pending, 0, &s, &l))
 		report(e, e->dev, DMA_IOVA_DBG_UNCOMMITTED, s);
 	drop_entry(e);
 out:
