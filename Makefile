@@ -16,7 +16,7 @@
 FUZZ_SECONDS ?= 600
 STRESS_SECONDS ?= 180
 
-.PHONY: test test-all harness kunit run fuzz check stress bench trace series series-check clean
+.PHONY: test test-all harness kunit run fuzz check stress bench trace profile series series-check clean
 
 # Each target first installs the Debian packages it needs and the machine
 # lacks (scripts/deps.sh; as root, else it prints the sudo command).
@@ -69,6 +69,11 @@ series-check:
 trace:
 	$(DEPS) trace
 	scripts/trace.sh
+
+# make profile PROFILE="strict 8 iova-batch sgtable"
+profile:
+	$(DEPS) bench
+	scripts/profile.sh $(PROFILE)
 
 clean:
 	$(MAKE) -C tools/testing/dma-iova clean
