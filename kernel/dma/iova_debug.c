@@ -244,10 +244,14 @@ static bool span_find(const struct iova_debug_entry *e, struct xarray *xa,
 	return false;
 }
 
-/* Store [@start, @last] under its key, overwriting what is there. */
-static void span_store(struct iova_debug_entry *e, struct xarray *xa,
+/*
+ * Store [@start, @last] under its key, overwriting what is there; false
+ * (and the shadow lossy) if a piece found no memory.
+ */
+static bool span_store(struct iova_debug_entry *e, struct xarray *xa,
 		       size_t start, size_t last)
 {
+	bool stored = true;
 	unsigned long v;
 
 	while (last - start > span_max(e)) {
@@ -255,19 +259,22 @@ static void span_store(struct iova_debug_entry *e, struct xarray *xa,
 		size_t cut = start + span_max(e) - in_granule(e, start +
 							     span_max(e) + 1);
 
-		span_store(e, xa, start, cut);
+		stored &= span_store(e, xa, start, cut);
 		start = cut + 1;
 	}
 	v = ((last - start) << e->shift) | in_granule(e, last);
 	if (xa_err(xa_store(xa, shadow_key(e, last), xa_mk_value(v),
-			    GFP_ATOMIC)))
+			    GFP_ATOMIC))) {
 		e->lossy = true;
+		stored = false;
+	}
+	return stored;
 }
 
 /*
  * Add [@start, @end), joining a span that ends right before it: the new
  * key is stored before the old one goes, so no node is freed to be
- * allocated again.
+ * allocated again, and a store that fails loses no byte of the old span.
  */
 static void span_add(struct iova_debug_entry *e, struct xarray *xa,
 		     size_t start, size_t end)
@@ -276,8 +283,8 @@ static void span_add(struct iova_debug_entry *e, struct xarray *xa,
 
 	if (start && span_find(e, xa, start - 1, &s, &l) && l == start - 1 &&
 	    end - 1 - s <= span_max(e)) {
-		span_store(e, xa, s, end - 1);
-		if (shadow_key(e, l) != shadow_key(e, end - 1))
+		if (span_store(e, xa, s, end - 1) &&
+		    shadow_key(e, l) != shadow_key(e, end - 1))
 			xa_erase(xa, shadow_key(e, l));
 		return;
 	}
@@ -385,7 +392,13 @@ static long unwound(struct iova_debug_entry *e)
 
 static void drop_entry(struct iova_debug_entry *e)
 {
+	struct iova_debug_line *l;
+	unsigned long key;
+
 	drop_chunks(e, 0, SIZE_MAX);
+	/* lines of chunks whose start went missing (none, unless lossy) */
+	xa_for_each(&e->lines, key, l)
+		put_line(l);
 	xa_destroy(&e->starts);
 	xa_destroy(&e->lines);
 	xa_destroy(&e->linked);
@@ -411,9 +424,18 @@ void debug_dma_iova_alloc(struct dma_iova_mapping *map, int ret)
 		goto out;
 	e = kzalloc(sizeof(*e), GFP_ATOMIC);
 	if (!e) {
-		/* A state without a shadow would look dead: stop, as dma-debug does. */
+		struct hlist_node *tmp;
+		unsigned int bkt;
+
+		/*
+		 * A state without a shadow would look dead: stop, as
+		 * dma-debug does, and forget the shadows of the states still
+		 * live, whose calls are no longer followed.
+		 */
 		pr_warn("DMA-API: out of memory, IOVA state checks disabled\n");
 		WRITE_ONCE(iova_debug_off, true);
+		hash_for_each_safe(iova_states, bkt, tmp, e, node)
+			drop_entry(e);
 		goto out;
 	}
 	e->map = map;
@@ -553,12 +575,17 @@ static void linked_chunk(struct iova_debug_entry *e,
 			 phys_addr_t phys, size_t size,
 			 enum dma_data_direction dir, unsigned long attrs)
 {
-	if (xa_err(xa_store(&e->starts, shadow_key(e, offset),
-			    xa_mk_value(in_granule(e, offset)), GFP_ATOMIC)))
-		e->lossy = true;
+	bool started = !xa_err(xa_store(&e->starts, shadow_key(e, offset),
+					xa_mk_value(in_granule(e, offset)),
+					GFP_ATOMIC));
+
 	span_add(e, &e->linked, offset, offset + size);
 	span_add(e, &e->pending, offset, offset + size);
-	track_line(e, map, offset, phys, size, dir, attrs);
+	/* a line is dropped with its chunk's start: none without one */
+	if (started)
+		track_line(e, map, offset, phys, size, dir, attrs);
+	else
+		e->lossy = true;
 }
 
 void debug_dma_iova_link(struct dma_iova_mapping *map, size_t offset,

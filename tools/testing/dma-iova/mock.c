@@ -134,6 +134,8 @@ void *kmalloc_array(size_t n, size_t size, gfp_t gfp)
 void *kzalloc(size_t size, gfp_t gfp)
 {
 	(void)gfp;
+	if (mock.kzalloc_nomem)
+		return NULL;
 	mock.kmalloc_live++;
 	return calloc(1, size);
 }

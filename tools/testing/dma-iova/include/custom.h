@@ -109,6 +109,7 @@ struct mock_state {
 	/* dma-debug error_count */
 	unsigned int dma_debug_errors;
 	bool dma_debug_off;		/* dma_debug=off */
+	bool kzalloc_nomem;		/* the debug layer's kzalloc() fails */
 };
 
 extern struct mock_state mock;
@@ -260,7 +261,7 @@ void kfree(const void *p);
 #define vfree_atomic(p)			kfree(p)
 
 #define GFP_ATOMIC	0x20u
-/* Never injected: the debug layer's bookkeeping is not under test here. */
+/* The debug layer's allocation: fails while mock.kzalloc_nomem is set. */
 void *kzalloc(size_t size, gfp_t gfp);
 #define L1_CACHE_SHIFT	6
 #define THREAD_SIZE	(4 * MOCK_UNIT)

@@ -114,6 +114,9 @@ struct xarray {
 #define DEFINE_XARRAY(name)	struct xarray name = { 0 }
 #define XA_PRESENT		0
 
+/* Tests: the xa_nomem-th store of a new index from now fails (-ENOMEM). */
+static unsigned int xa_nomem;
+
 static inline void xa_init(struct xarray *xa)
 {
 	memset(xa, 0, sizeof(*xa));
@@ -181,6 +184,8 @@ static inline void *xa_store(struct xarray *xa, unsigned long index,
 		xa->entry[i] = entry;
 		return old;
 	}
+	if (xa_nomem && !--xa_nomem)
+		return (void *)(-ENOMEM * 4L + 2);
 	if (xa->nr == xa->max) {
 		xa->max = xa->max ? 2 * xa->max : 8;
 		xa->index = realloc(xa->index, xa->max * sizeof(*xa->index));
@@ -209,7 +214,8 @@ static inline unsigned long xa_to_value(const void *entry)
 
 static inline int xa_err(void *entry)
 {
-	return 0;
+	/* values end in 1, pointers in 00: an error entry ends in 10 */
+	return ((unsigned long)entry & 3) == 2 ? ((long)entry - 2) / 4 : 0;
 }
 
 static inline void *xa_find(struct xarray *xa, unsigned long *index,

@@ -239,6 +239,84 @@ static bool test_debug_no_shadow_memory_stops_checks(void)
 	return true;
 }
 
+/*
+ * A chunk whose start the shadow could not store (lossy) leaves no
+ * cacheline behind: once unlinked, another state may use its line.
+ */
+static bool test_debug_lost_chunk_keeps_no_cacheline(void)
+{
+	unsigned int before[DMA_IOVA_DBG_NR];
+	struct dma_iova_mapping a, b;
+
+	dbg_snapshot(before);
+	ASSERT_EQ(dma_alloc_iova(&iommu_dev, &a, 4 * G, 0, 0), 0);
+	ASSERT_EQ(dma_alloc_iova(&iommu_dev, &b, 4 * G, 0, 0), 0);
+	xa_nomem = 1;	/* the chunk's start */
+	ASSERT_EQ(dma_link_range(&a, 0, gphys(312), G, DMA_FROM_DEVICE, 0),
+		  0);
+	xa_nomem = 0;
+	ASSERT_EQ(dma_iova_commit(&a), 0);
+	ASSERT_EQ(dma_unlink_range(&a, 0, G), 0);
+	ASSERT_EQ(dma_link_range(&b, 0, gphys(312), G, DMA_FROM_DEVICE, 0),
+		  0);
+	ASSERT_EQ(dma_iova_commit(&b), 0);
+	dma_destroy_iova(&b);
+	dma_destroy_iova(&a);
+	ASSERT_EQ(dbg_since(before, DMA_IOVA_DBG_NONE), 0);
+	return true;
+}
+
+/*
+ * Out of memory for a shadow, the checks stop: the shadows of states
+ * still live go with them, so an unbind reports nothing and none leaks.
+ */
+static bool test_debug_stopping_drops_every_shadow(void)
+{
+	unsigned int before[DMA_IOVA_DBG_NR];
+	struct dma_iova_mapping a, b;
+
+	dbg_snapshot(before);
+	ASSERT_EQ(dma_alloc_iova(&iommu_dev, &a, 4 * G, 0, 0), 0);
+	ASSERT_EQ(dma_link_range(&a, 0, gphys(313), G, DMA_FROM_DEVICE, 0),
+		  0);
+	ASSERT_EQ(dma_iova_commit(&a), 0);
+	mock.kzalloc_nomem = true;
+	ASSERT_EQ(dma_alloc_iova(&iommu_dev, &b, 4 * G, 0, 0), 0);
+	mock.kzalloc_nomem = false;
+	dma_destroy_iova(&a);
+	dma_destroy_iova(&b);
+	debug_dma_iova_device_unbind(&iommu_dev);
+	ASSERT_EQ(debug_shadows(), 0);
+	iova_debug_off = false;
+	ASSERT_EQ(dbg_since(before, DMA_IOVA_DBG_NONE), 0);
+	return true;
+}
+
+/*
+ * A chunk whose span could not be joined to the one before it (lossy)
+ * loses nothing of that span: unlinking the earlier, uncommitted chunk
+ * is still reported as I9.
+ */
+static bool test_debug_failed_join_keeps_the_span(void)
+{
+	unsigned int before[DMA_IOVA_DBG_NR];
+	struct dma_iova_mapping map;
+
+	dbg_snapshot(before);
+	ASSERT_EQ(dma_alloc_iova(&iommu_dev, &map, 4 * G, 0, 0), 0);
+	ASSERT_EQ(dma_link_range(&map, 0, gphys(314), G, DMA_TO_DEVICE, 0),
+		  0);
+	xa_nomem = 3;	/* its start, its linked span, its pending span */
+	ASSERT_EQ(dma_link_range(&map, G, gphys(315), G, DMA_TO_DEVICE, 0),
+		  0);
+	xa_nomem = 0;
+	ASSERT_EQ(dma_unlink_range(&map, 0, G), 0);
+	ASSERT_EQ(dbg_since(before, DMA_IOVA_DBG_UNCOMMITTED), 1);
+	ASSERT_EQ(dbg_since(before, DMA_IOVA_DBG_NONE), 1);
+	dma_destroy_iova(&map);
+	return true;
+}
+
 static void run_debug_tests(void)
 {
 	TEST(debug_checks_fire_exactly_once);
@@ -248,4 +326,7 @@ static void run_debug_tests(void)
 	TEST(debug_misuse_of_identity_reported_once);
 	TEST(debug_count_checked_by_unlink_and_destroy);
 	TEST(debug_no_shadow_memory_stops_checks);
+	TEST(debug_lost_chunk_keeps_no_cacheline);
+	TEST(debug_stopping_drops_every_shadow);
+	TEST(debug_failed_join_keeps_the_span);
 }
