@@ -392,13 +392,8 @@ static long unwound(struct iova_debug_entry *e)
 
 static void drop_entry(struct iova_debug_entry *e)
 {
-	struct iova_debug_line *l;
-	unsigned long key;
-
+	/* every tracked line is keyed as its chunk's start: all go here */
 	drop_chunks(e, 0, SIZE_MAX);
-	/* lines of chunks whose start went missing (none, unless lossy) */
-	xa_for_each(&e->lines, key, l)
-		put_line(l);
 	xa_destroy(&e->starts);
 	xa_destroy(&e->lines);
 	xa_destroy(&e->linked);
