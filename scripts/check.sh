@@ -22,6 +22,7 @@ perl scripts/kernel-doc -none -Wall "$repo/include/linux/dma-iova.h" \
 	"$repo/include/linux/blk-dma.h" "$repo/block/blk-dma.c" \
 	"$repo/kernel/dma/iova_link.c" "$repo/kernel/dma/iova_record.c" \
 	"$repo/kernel/dma/iova_iommu.c" "$repo/kernel/dma/iova_direct.c" \
+	"$repo/kernel/dma/iova_engine.c" "$repo/kernel/dma/iova_engine.h" \
 	"$repo/kernel/dma/iova_debug.c" \
 	"$repo/include/linux/hmm-dma.h" "$repo/kernel/dma/hmm_dma.c" \
 	"$repo/include/rdma/ib_umem_link.h" \

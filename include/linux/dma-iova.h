@@ -96,6 +96,18 @@ struct dma_iova_record {
 };
 
 /**
+ * struct dma_iova_engine - a device's DMA domain as kernel/dma maps into it
+ *
+ * Looked up once when a mapping or an HMM map is set up, then handed to
+ * every operation of the IOVA engine (kernel/dma/iova_engine.c).
+ */
+struct dma_iova_engine {
+	/* private: */
+	struct device *dev;
+	u8 granule_shift;	/* 0: no IOMMU DMA domain translates for @dev */
+};
+
+/**
  * struct dma_iova_mapping - caller-owned state of one two-step mapping
  *
  * Callers own the memory and read it through the accessors below; every
@@ -104,11 +116,10 @@ struct dma_iova_record {
  */
 struct dma_iova_mapping {
 	/* private: */
-	struct device *dev;
+	struct dma_iova_engine eng;
 	dma_addr_t addr;
 	size_t size;
 	gfp_t gfp;
-	u8 granule_shift;
 	bool live;
 	struct dma_iova_record rec;
 };
@@ -276,7 +287,7 @@ static inline bool dma_iova_next_seg(struct dma_iova_iter *iter,
  */
 static inline bool dma_iova_uses_iommu(const struct dma_iova_mapping *map)
 {
-	return map->granule_shift != 0;
+	return map->eng.granule_shift != 0;
 }
 
 /**
@@ -314,7 +325,7 @@ static inline size_t dma_iova_size(const struct dma_iova_mapping *map)
  */
 static inline size_t dma_iova_granule(const struct dma_iova_mapping *map)
 {
-	return map->granule_shift ? (size_t)1 << map->granule_shift : 0;
+	return map->eng.granule_shift ? (size_t)1 << map->eng.granule_shift : 0;
 }
 
 /**

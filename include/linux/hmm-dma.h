@@ -7,9 +7,9 @@
 #ifndef _LINUX_HMM_DMA_H
 #define _LINUX_HMM_DMA_H
 
+#include <linux/dma-iova.h>
 #include <linux/dma-map-ops.h>
 #include <linux/hmm.h>
-#include <linux/iommu-dma.h>
 
 /*
  * Per-page state, kept in the page's pfn entry next to the pfn and HMM
@@ -34,10 +34,9 @@
 struct hmm_dma_map {
 	unsigned long *pfns;
 	/* private: */
-	struct device *dev;
+	struct dma_iova_engine eng;
 	dma_addr_t iova;
 	unsigned long npages;
-	struct iommu_dma_iova_batch batch;
 	struct pci_p2pdma_map_state p2p;
 };
 

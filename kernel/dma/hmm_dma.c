@@ -18,7 +18,6 @@
 #include <linux/dma-iova.h>
 #include <linux/dma-map-ops.h>
 #include <linux/dma-mapping.h>
-#include <linux/fault-inject.h>
 #include <linux/hmm-dma.h>
 #include <linux/iommu-dma.h>
 #include <linux/memremap.h>
@@ -26,23 +25,10 @@
 #include <linux/slab.h>
 #include <linux/swiotlb.h>
 
-#include "iova_debug.h"
+#include "iova_engine.h"
 
 /* The state bits must stay clear of any pfn a 64-bit machine can have. */
 static_assert(BIT_ULL(52 - PAGE_SHIFT) <= HMM_DMA_P2P_BUS);
-
-#ifdef CONFIG_FAULT_INJECTION
-/* The lower-layer calls fail under fail_dma_iova, as in iova_link.c. */
-static bool hmm_dma_should_fail(void)
-{
-	return should_fail(&fail_dma_iova, 1);
-}
-#else
-static bool hmm_dma_should_fail(void)
-{
-	return false;
-}
-#endif
 
 /**
  * hmm_dma_map_alloc() - set up the DMA state of a mirrored range
@@ -68,13 +54,14 @@ static bool hmm_dma_should_fail(void)
 int hmm_dma_map_alloc(struct device *dev, struct hmm_dma_map *map,
 		      unsigned long npages, gfp_t gfp)
 {
+	struct dma_iova_engine eng;
 	size_t gran, len;
 
 	memset(map, 0, sizeof(*map));
 	if (!dev || !dev->dma_mask || !npages ||
 	    check_mul_overflow(npages, PAGE_SIZE, &len))
 		return -EINVAL;
-	gran = iommu_dma_iova_granule(dev);
+	gran = iova_engine_init(&eng, dev);
 	/*
 	 * Not dma_dev_need_sync(): DMA_API_DEBUG sets it for every device, and
 	 * one bounce sets it for good. What matters is whether the direct
@@ -93,17 +80,14 @@ int hmm_dma_map_alloc(struct device *dev, struct hmm_dma_map *map,
 	if (!map->pfns)
 		return -ENOMEM;
 	if (gran) {
-		map->iova = hmm_dma_should_fail() ? 0 :
-			    iommu_dma_iova_alloc(dev, len);
+		map->iova = iova_engine_alloc(&eng, len);
 		if (!map->iova) {
 			kvfree(map->pfns);
 			map->pfns = NULL;
 			return -ENOMEM;
 		}
-		iommu_dma_iova_batch_init(dev, &map->batch, DMA_BIDIRECTIONAL,
-					  0);
 	}
-	map->dev = dev;
+	map->eng = eng;
 	map->npages = npages;
 	return 0;
 }
@@ -122,9 +106,9 @@ static int page_kind(struct hmm_dma_map *map, struct page *page,
 	*kind = 0;
 	if (!is_pci_p2pdma_page(page))
 		return 0;
-	if (hmm_dma_should_fail())
+	if (iova_engine_should_fail())
 		return -EREMOTEIO;
-	switch (pci_p2pdma_classify(&map->p2p, map->dev, page)) {
+	switch (pci_p2pdma_classify(&map->p2p, map->eng.dev, page)) {
 	case PCI_P2PDMA_MAP_BUS_ADDR:
 		*kind = HMM_DMA_P2P_BUS;
 		return 0;
@@ -203,23 +187,6 @@ static unsigned long block_end(const struct hmm_dma_map *map,
 	return idx + min(size - off, map->npages - idx);
 }
 
-static int map_pages(struct hmm_dma_map *map, unsigned long idx,
-		     unsigned long pfn, unsigned long n)
-{
-	phys_addr_t phys = page_to_phys(hmm_dma_page(pfn));
-	dma_addr_t iova = map->iova + idx * PAGE_SIZE;
-	size_t len = n * PAGE_SIZE;
-
-	if (hmm_dma_should_fail())
-		return -ENOMEM;
-	if (pfn & HMM_DMA_P2P)
-		return iommu_dma_iova_map(map->dev, iova, phys, len,
-					  DMA_BIDIRECTIONAL, 0, true);
-	if (!dev_is_dma_coherent(map->dev))
-		arch_sync_dma_for_device(phys, len, DMA_BIDIRECTIONAL);
-	return iommu_dma_iova_batch_map(&map->batch, iova, phys, len);
-}
-
 /*
  * Unmap the pages of [@first, @first + @n) that @sel picks and that are in
  * the IOVA, index-contiguous stretches at a time, into @gather. Return
@@ -231,7 +198,6 @@ static bool unmap_pages(struct hmm_dma_map *map, unsigned long first,
 {
 	unsigned long i, start = 0, *pfn = map->pfns;
 	bool open = false, any = false;
-	size_t len, done;
 
 	for (i = first; i <= first + n; i++) {
 		bool in = i < first + n && sel(pfn[i]) && in_iova(pfn[i]);
@@ -240,11 +206,9 @@ static bool unmap_pages(struct hmm_dma_map *map, unsigned long first,
 			start = i;
 			open = true;
 		} else if (!in && open) {
-			len = (i - start) * PAGE_SIZE;
-			done = iommu_dma_iova_unmap(map->dev,
-						    map->iova + start * PAGE_SIZE,
-						    len, gather);
-			WARN_ON_ONCE(done != len);
+			iova_engine_unmap(&map->eng,
+					  map->iova + start * PAGE_SIZE,
+					  (i - start) * PAGE_SIZE, gather);
 			open = false;
 			any = true;
 		}
@@ -261,7 +225,7 @@ static bool is_direct_host(const struct hmm_dma_map *map, unsigned long pfn)
 static dma_addr_t direct_addr(const struct hmm_dma_map *map,
 			      unsigned long pfn)
 {
-	return phys_to_dma(map->dev, page_to_phys(hmm_dma_page(pfn)));
+	return phys_to_dma(map->eng.dev, page_to_phys(hmm_dma_page(pfn)));
 }
 
 /*
@@ -282,15 +246,15 @@ static int map_direct(struct hmm_dma_map *map, unsigned long first,
 
 		if (!is_new(e) || !is_direct_host(map, e))
 			continue;
-		if (!hmm_dma_should_fail())
-			addr = dma_map_page(map->dev, hmm_dma_page(e), 0,
+		if (!iova_engine_should_fail())
+			addr = dma_map_page(map->eng.dev, hmm_dma_page(e), 0,
 					    PAGE_SIZE, DMA_BIDIRECTIONAL);
-		if (dma_mapping_error(map->dev, addr)) {
+		if (dma_mapping_error(map->eng.dev, addr)) {
 			*mapped = i - first;
 			return -ENOMEM;
 		}
 		if (WARN_ON_ONCE(addr != direct_addr(map, e))) {
-			dma_unmap_page(map->dev, addr, PAGE_SIZE,
+			dma_unmap_page(map->eng.dev, addr, PAGE_SIZE,
 				       DMA_BIDIRECTIONAL);
 			*mapped = i - first;
 			return -EIO;
@@ -308,9 +272,9 @@ static void unwind_batch(struct hmm_dma_map *map, unsigned long first,
 	unsigned long i;
 
 	if (map->iova && mapped) {
-		iommu_dma_iova_gather_init(map->dev, &gather, false);
+		iova_engine_gather_init(&map->eng, &gather, false);
 		if (unmap_pages(map, first, mapped, is_new, &gather))
-			iommu_dma_iova_flush(map->dev, &gather);
+			iova_engine_flush(&map->eng, &gather);
 	}
 	for (i = first; i < first + n; i++) {
 		unsigned long e = map->pfns[i];
@@ -318,7 +282,7 @@ static void unwind_batch(struct hmm_dma_map *map, unsigned long first,
 		if (!is_new(e))
 			continue;
 		if (i < first + mapped && is_direct_host(map, e))
-			dma_unmap_page(map->dev, direct_addr(map, e),
+			dma_unmap_page(map->eng.dev, direct_addr(map, e),
 				       PAGE_SIZE, DMA_BIDIRECTIONAL);
 		map->pfns[i] = 0;
 	}
@@ -326,13 +290,17 @@ static void unwind_batch(struct hmm_dma_map *map, unsigned long first,
 
 /*
  * Map the new entries of [@first, @first + @n), physically contiguous
- * pages of one kind with one call; *@mapped gets how far it got.
+ * pages of one kind with one engine call; *@mapped gets how far it got.
  */
 static int map_new(struct hmm_dma_map *map, unsigned long first,
 		   unsigned long n, unsigned long *mapped)
 {
 	unsigned long i, j, end = first + n, *pfn = map->pfns;
+	struct iova_engine_batch host, p2p;
+	bool has_p2p = false;
 	int ret;
+
+	iova_engine_batch_init(&map->eng, &host, DMA_BIDIRECTIONAL, 0, false);
 
 	for (i = first; i < end; i = j) {
 		j = i + 1;
@@ -341,7 +309,16 @@ static int map_new(struct hmm_dma_map *map, unsigned long first,
 		while (j < end && is_new(pfn[j]) && in_iova(pfn[j]) &&
 		       mergeable(pfn[j - 1], pfn[j]))
 			j++;
-		ret = map_pages(map, i, pfn[i], j - i);
+		/* P2P memory is rare: look its protection up when met */
+		if ((pfn[i] & HMM_DMA_P2P) && !has_p2p) {
+			iova_engine_batch_init(&map->eng, &p2p,
+					       DMA_BIDIRECTIONAL, 0, true);
+			has_p2p = true;
+		}
+		ret = iova_engine_link(pfn[i] & HMM_DMA_P2P ? &p2p : &host,
+				       map->iova + i * PAGE_SIZE,
+				       page_to_phys(hmm_dma_page(pfn[i])),
+				       (j - i) * PAGE_SIZE);
 		if (ret) {
 			*mapped = i - first;
 			return ret;
@@ -414,10 +391,9 @@ int hmm_dma_map_pfns(struct hmm_dma_map *map, unsigned long first,
 	if (!ret && map->iova && fresh)
 		ret = map_new(map, first, n, &mapped);
 	if (!ret && map->iova && fresh)
-		ret = hmm_dma_should_fail() ? -EIO :
-		      iommu_dma_iova_sync_map(map->dev,
-					      map->iova + first * PAGE_SIZE,
-					      n * PAGE_SIZE);
+		ret = iova_engine_sync_map(&map->eng,
+					   map->iova + first * PAGE_SIZE,
+					   n * PAGE_SIZE);
 	if (ret) {
 		unwind_batch(map, first, mapped, n);
 		return ret;
@@ -442,11 +418,11 @@ static void release_page(struct hmm_dma_map *map, unsigned long pfn)
 	if (pfn & (HMM_DMA_P2P | HMM_DMA_P2P_BUS))
 		return;
 	if (!map->iova)
-		dma_unmap_page(map->dev, direct_addr(map, pfn), PAGE_SIZE,
+		dma_unmap_page(map->eng.dev, direct_addr(map, pfn), PAGE_SIZE,
 			       DMA_BIDIRECTIONAL);
-	else if (!dev_is_dma_coherent(map->dev))
-		arch_sync_dma_for_cpu(page_to_phys(page), PAGE_SIZE,
-				      DMA_BIDIRECTIONAL);
+	else
+		iova_engine_sync_phys(&map->eng, page_to_phys(page), PAGE_SIZE,
+				      DMA_BIDIRECTIONAL, true);
 	/* it was mapped writable: the device may have written to it */
 	if (pfn & HMM_PFN_WRITE)
 		set_page_dirty(compound_head(page));
@@ -459,7 +435,7 @@ static unsigned long unmap_range(struct hmm_dma_map *map, unsigned long first,
 	unsigned long i, count = 0;
 
 	if (map->iova && unmap_pages(map, first, n, is_mapped, gather))
-		iommu_dma_iova_flush(map->dev, gather);
+		iova_engine_flush(&map->eng, gather);
 	for (i = first; i < first + n; i++) {
 		if (!is_mapped(map->pfns[i]))
 			continue;
@@ -498,7 +474,7 @@ unsigned long hmm_dma_unmap_range(struct hmm_dma_map *map,
 	start = block_start(map, first);
 	end = block_end(map, first + n - 1);
 	if (map->iova)
-		iommu_dma_iova_gather_init(map->dev, &gather, false);
+		iova_engine_gather_init(&map->eng, &gather, false);
 	/*
 	 * The pgmap cache holds no reference, and removing a P2P provider
 	 * invalidates the mirror first: look the next provider up afresh, so
@@ -529,7 +505,7 @@ dma_addr_t hmm_dma_addr(struct hmm_dma_map *map, unsigned long idx)
 	page = hmm_dma_page(pfn);
 	if (pfn & HMM_DMA_P2P_BUS) {
 		/* cached: one compare unless the provider changed */
-		pci_p2pdma_classify(&map->p2p, map->dev, page);
+		pci_p2pdma_classify(&map->p2p, map->eng.dev, page);
 		return page_to_phys(page) + map->p2p.bus_off;
 	}
 	if (map->iova)
@@ -556,11 +532,11 @@ void hmm_dma_map_free(struct hmm_dma_map *map)
 	if (!map->pfns)
 		return;
 	if (map->iova)
-		iommu_dma_iova_gather_init(map->dev, &gather, true);
+		iova_engine_gather_init(&map->eng, &gather, true);
 	unmap_range(map, 0, map->npages, &gather);
 	if (map->iova)
-		iommu_dma_iova_free(map->dev, map->iova,
-				    map->npages * PAGE_SIZE, &gather);
+		iova_engine_free(&map->eng, map->iova, map->npages * PAGE_SIZE,
+				 &gather);
 	kvfree(map->pfns);
 	memset(map, 0, sizeof(*map));
 }

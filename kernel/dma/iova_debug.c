@@ -153,7 +153,7 @@ static bool iova_debug_active(void)
 static void check_identity(struct iova_debug_entry *e,
 			   const struct dma_iova_mapping *map, size_t offset)
 {
-	if (!dma_iova_is_live(map) || map->dev != e->dev ||
+	if (!dma_iova_is_live(map) || map->eng.dev != e->dev ||
 	    dma_iova_addr(map) != e->addr || dma_iova_size(map) != e->size)
 		report(e, e->dev, DMA_IOVA_DBG_CORRUPT, offset);
 }
@@ -434,12 +434,12 @@ void debug_dma_iova_alloc(struct dma_iova_mapping *map, int ret)
 		goto out;
 	}
 	e->map = map;
-	e->dev = map->dev;
+	e->dev = map->eng.dev;
 	e->addr = map->addr;
 	e->size = map->size;
 	/* 32-bit: too few value bits for granule keys, key by byte */
-	e->shift = map->granule_shift <= BITS_PER_LONG / 4 ?
-		   map->granule_shift : 0;
+	e->shift = map->eng.granule_shift <= BITS_PER_LONG / 4 ?
+		   map->eng.granule_shift : 0;
 	xa_init(&e->starts);
 	xa_init(&e->lines);
 	xa_init(&e->linked);
@@ -535,8 +535,7 @@ static void track_line(struct iova_debug_entry *e,
 	    is_pci_p2pdma_page(pfn_to_page(PHYS_PFN(phys))))
 		return;
 	if (dma_iova_uses_iommu(map) &&
-	    ((phys | size) & (dma_iova_granule(map) - 1)) &&
-	    iommu_dma_iova_need_bounce(map->dev, size, dir))
+	    iova_engine_needs_bounce(&map->eng, phys, size, dir))
 		return;
 	hash_for_each_possible(iova_lines, l, node, line) {
 		if (l->line != line)

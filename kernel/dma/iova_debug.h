@@ -14,8 +14,9 @@
 struct fault_attr;
 
 /*
- * Fails the lower-layer calls of iova_link.c and hmm_dma.c (debugfs
- * fail_dma_iova/); the KUnit suites drive it too.
+ * Fails the lower-layer calls of the IOVA engine (iova_engine.c), for the
+ * core and hmm_dma.c (debugfs fail_dma_iova/); the KUnit suites drive it
+ * too.
  */
 extern struct fault_attr fail_dma_iova;
 #endif

@@ -8,7 +8,7 @@
 static int link_direct(struct dma_iova_mapping *map, struct link_chunk *c)
 {
 	struct dma_iova_record *rec = &map->rec;
-	struct device *dev = map->dev;
+	struct device *dev = map->eng.dev;
 	struct dma_iova_chunk *r;
 	bool resource;
 	int ret;
@@ -43,10 +43,10 @@ static void unmap_direct_run(struct dma_iova_mapping *map,
 			     const struct dma_iova_chunk *r)
 {
 	if (r->__flags & RUN_RESOURCE)
-		dma_unmap_resource(map->dev, r->dma_addr, r->size, r->dir,
+		dma_unmap_resource(map->eng.dev, r->dma_addr, r->size, r->dir,
 				   r->attrs);
 	else if (r->type != DMA_CHUNK_P2P_BUS)
-		dma_unmap_page_attrs(map->dev, r->dma_addr, r->size, r->dir,
+		dma_unmap_page_attrs(map->eng.dev, r->dma_addr, r->size, r->dir,
 				     r->attrs);
 }
 

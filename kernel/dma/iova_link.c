@@ -15,8 +15,10 @@
  * unit (as kernel/sched/build_policy.c builds its files) so that the link
  * loops keep their inlining:
  *
+ *   iova_engine.c  the one road to the IOMMU, swiotlb and cache maintenance,
+ *                  which hmm_dma.c takes too (iova_engine.h)
  *   iova_record.c  the record: runs, granule bitmaps, pending chunks
- *   iova_iommu.c   the IOMMU engine: map, cache maintenance, bounce, teardown
+ *   iova_iommu.c   the record's side of the IOMMU path: link, sync, teardown
  *   iova_direct.c  the path without an IOMMU
  *
  * Locking: the caller serialises all calls on one mapping. Nothing here
@@ -28,41 +30,7 @@
 #define CREATE_TRACE_POINTS
 #include <trace/events/dma_iova.h>
 
-#ifdef CONFIG_FAULT_INJECTION
-/*
- * fail_dma_iova fails the calls this file makes to lower layers (IOVA
- * allocation, each map, each bounce slot, chunk record growth, P2P
- * classification, the commit's IOTLB sync) the way they fail for real, so
- * that every unwind path can be exercised against a real IOMMU driver. See
- * Documentation/fault-injection/fault-injection.rst; debugfs: fail_dma_iova/.
- */
-struct fault_attr fail_dma_iova = FAULT_ATTR_INITIALIZER;
-
-/*
- * Inline, it costs the per-chunk loops two loads, not a call: when neither
- * is set, should_fail() returns false before counting anything.
- */
-static __always_inline bool iova_should_fail(void)
-{
-	if (!READ_ONCE(fail_dma_iova.probability) &&
-	    !(in_task() && READ_ONCE(current->fail_nth)))
-		return false;
-	return should_fail(&fail_dma_iova, 1);
-}
-
-static int __init fail_dma_iova_debugfs(void)
-{
-	fault_create_debugfs_attr("fail_dma_iova", NULL, &fail_dma_iova);
-	return 0;
-}
-late_initcall(fail_dma_iova_debugfs);
-#else
-static bool iova_should_fail(void)
-{
-	return false;
-}
-#endif
-
+#include "iova_engine.c"
 #include "iova_record.c"
 #include "iova_iommu.c"
 #include "iova_direct.c"
@@ -72,6 +40,7 @@ static bool iova_should_fail(void)
 static int __dma_alloc_iova(struct device *dev, struct dma_iova_mapping *map,
 			    size_t size, size_t align, gfp_t gfp)
 {
+	struct dma_iova_engine eng;
 	size_t gran, len = 0;
 	dma_addr_t addr = 0;
 
@@ -80,7 +49,7 @@ static int __dma_alloc_iova(struct device *dev, struct dma_iova_mapping *map,
 	if (!dev || !dev->dma_mask || !size || (align & (align - 1)))
 		return -EINVAL;
 
-	gran = iommu_dma_iova_granule(dev);
+	gran = iova_engine_init(&eng, dev);
 	if (gran) {
 		align = max(align, gran);
 		if (check_add_overflow(size, gran - 1, &len))
@@ -89,24 +58,23 @@ static int __dma_alloc_iova(struct device *dev, struct dma_iova_mapping *map,
 		len = max(len, align);
 		if (len - 1 > dma_get_mask(dev))
 			return -EINVAL;
-		addr = iova_should_fail() ? 0 : iommu_dma_iova_alloc(dev, len);
+		addr = iova_engine_alloc(&eng, len);
 		if (!addr)
 			return -ENOMEM;
 		if (WARN_ON_ONCE(addr & (align - 1))) {
-			iommu_dma_iova_free(dev, addr, len, NULL);
+			iova_engine_free(&eng, addr, len, NULL);
 			return -EIO;
 		}
-		map->granule_shift = ilog2(gran);
 	}
 	if (init_record(&map->rec, gran ? DIV_ROUND_UP(size, gran) : 0, gfp)) {
 		if (gran)
-			iommu_dma_iova_free(dev, addr, len, NULL);
+			iova_engine_free(&eng, addr, len, NULL);
 		init_mapping(map);
 		return -ENOMEM;
 	}
 	map->rec.iova_len = len;
 
-	map->dev = dev;
+	map->eng = eng;
 	map->addr = addr;
 	map->size = size;
 	map->gfp = gfp;
@@ -153,8 +121,7 @@ static bool chunk_needs_bounce(const struct dma_iova_mapping *map,
 			       enum dma_data_direction dir)
 {
 	return dma_iova_uses_iommu(map) &&
-	       ((phys | size) & (granule(map) - 1)) &&
-	       iommu_dma_iova_need_bounce(map->dev, size, dir);
+	       iova_engine_needs_bounce(&map->eng, phys, size, dir);
 }
 
 /* The chunk type of P2P memory the device reaches as @how says. */
@@ -199,7 +166,7 @@ static int classify_page(struct dma_iova_mapping *map, struct page *page,
 	/* The provider cache lives in the extension, made only for a link. */
 	if (ext)
 		p2p = ext->p2p;
-	how = pci_p2pdma_classify(&p2p, map->dev, page);
+	how = pci_p2pdma_classify(&p2p, map->eng.dev, page);
 	type = p2p_chunk_type(map, how, p2p.bus_off, phys, size, dir,
 			      bus_addr);
 	if (type < 0)
@@ -230,7 +197,7 @@ static int classify_mmio(struct dma_iova_mapping *map, phys_addr_t phys,
 	/* As classify_page(); the cache holds a reference to its provider. */
 	if (ext)
 		mmio = ext->mmio;
-	how = pci_p2pdma_classify_phys(&mmio, map->dev, phys, size);
+	how = pci_p2pdma_classify_phys(&mmio, map->eng.dev, phys, size);
 	if (how != PCI_P2PDMA_MAP_UNKNOWN)
 		type = p2p_chunk_type(map, how, mmio.bus_off, phys, size, dir,
 				      bus_addr);
@@ -392,7 +359,7 @@ static int __dma_link_bvecs(struct dma_iova_mapping *map, size_t *offset,
 {
 	size_t off = *offset, mask = dma_iova_granule(map) - 1;
 	bool iommu = dma_iova_uses_iommu(map);
-	struct iommu_dma_iova_batch batch;
+	struct iova_engine_batch batch;
 	bool taken = false;
 	unsigned int i;
 
@@ -403,7 +370,7 @@ static int __dma_link_bvecs(struct dma_iova_mapping *map, size_t *offset,
 	might_alloc(map->gfp);
 	if (iommu) {
 		/* Domain and protection: once per call, not per chunk. */
-		iommu_dma_iova_batch_init(map->dev, &batch, dir, attrs);
+		iova_engine_batch_init(&map->eng, &batch, dir, attrs, false);
 		/* Does a chunk hold *@offset's granule? (off < size: in range) */
 		taken = (off & mask) && off < map->size &&
 			!range_is_free(map, off, 1);
@@ -523,9 +490,8 @@ static int __dma_iova_commit(struct dma_iova_mapping *map)
 		size_t start = gran_down(map, rec->pend_start);
 		size_t end = gran_up(map, rec->pend_end);
 
-		ret = iova_should_fail() ? -ENOMEM :
-		      iommu_dma_iova_sync_map(map->dev, map->addr + start,
-					      end - start);
+		ret = iova_engine_sync_map(&map->eng, map->addr + start,
+					   end - start);
 		if (ret) {
 			unwind_pending(map);
 			return ret == -ENOMEM ? ret : -EIO;
@@ -707,10 +673,11 @@ static void sync_chunks(struct dma_iova_mapping *map, size_t offset,
 			continue;
 		if (!dma_iova_uses_iommu(map)) {
 			if (for_cpu)
-				dma_sync_single_for_cpu(map->dev, r->dma_addr,
-							r->size, r->dir);
+				dma_sync_single_for_cpu(map->eng.dev,
+							r->dma_addr, r->size,
+							r->dir);
 			else
-				dma_sync_single_for_device(map->dev,
+				dma_sync_single_for_device(map->eng.dev,
 							   r->dma_addr,
 							   r->size, r->dir);
 			continue;
@@ -719,7 +686,7 @@ static void sync_chunks(struct dma_iova_mapping *map, size_t offset,
 			sync_bounced(map, r, for_cpu);
 			continue;
 		}
-		if (!wants_arch_sync(map, r->attrs))
+		if (!engine_wants_sync(&map->eng, r->attrs))
 			continue;
 		g = gidx(map, max(offset, r->offset));
 		ge = gidx_up(map, min(end, run_end(r)));
@@ -727,7 +694,8 @@ static void sync_chunks(struct dma_iova_mapping *map, size_t offset,
 			size_t start, stop;
 
 			span_bytes(map, r, s, e, &start, &stop);
-			arch_sync_iova(map, start, stop, r->dir, for_cpu);
+			engine_sync_iova(&map->eng, map->addr + start,
+					 stop - start, r->dir, for_cpu);
 			g = e;
 		}
 	}
@@ -837,8 +805,8 @@ static int __dma_free_iova(struct dma_iova_mapping *map)
 	if (map->rec.nr_chunks)
 		return -EBUSY;
 	if (dma_iova_uses_iommu(map))
-		iommu_dma_iova_free(map->dev, map->addr, map->rec.iova_len,
-				    NULL);
+		iova_engine_free(&map->eng, map->addr, map->rec.iova_len,
+				 NULL);
 	reset_mapping(map);
 	return 0;
 }

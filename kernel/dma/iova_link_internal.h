@@ -41,5 +41,6 @@
 
 #include "debug.h"
 #include "iova_debug.h"
+#include "iova_engine.h"
 
 #endif /* _KERNEL_DMA_IOVA_LINK_INTERNAL_H */

@@ -43,20 +43,6 @@
 #define RUN_DOOMED	BIT(1)
 #define RUN_RESOURCE	BIT(2)	/* MMIO without struct pages */
 
-/*
- * The swiotlb side of a bounced chunk: what swiotlb returned for the head's
- * and the tail's slot (where their bytes sit: slot_bytes()).
- */
-struct dma_iova_bounce {
-	size_t offset;
-	size_t size;
-	phys_addr_t phys;
-	phys_addr_t head_tlb;
-	phys_addr_t tail_tlb;
-	u32 head_len;
-	u32 tail_len;
-};
-
 /* What only some mappings need: large bitmaps, bounce slots, P2P caches. */
 struct dma_iova_record_ext {
 	unsigned int nr_bounce;
@@ -69,7 +55,7 @@ struct dma_iova_record_ext {
 
 static size_t granule(const struct dma_iova_mapping *map)
 {
-	return (size_t)1 << map->granule_shift;
+	return eng_granule(&map->eng);
 }
 
 static size_t gran_down(const struct dma_iova_mapping *map, size_t x)
@@ -90,12 +76,12 @@ static bool gran_aligned(const struct dma_iova_mapping *map, size_t x)
 /* Granule index of byte @x, and of the granule past byte @x - 1. */
 static unsigned long gidx(const struct dma_iova_mapping *map, size_t x)
 {
-	return x >> map->granule_shift;
+	return x >> map->eng.granule_shift;
 }
 
 static unsigned long gidx_up(const struct dma_iova_mapping *map, size_t x)
 {
-	return gran_up(map, x) >> map->granule_shift;
+	return gran_up(map, x) >> map->eng.granule_shift;
 }
 
 /* Granules the bitmaps cover: those of the mapping, none without an IOMMU. */
@@ -150,7 +136,8 @@ static struct dma_iova_chunk *run_of_granule(const struct dma_iova_mapping *map,
 					     unsigned long g)
 {
 	const struct dma_iova_record *rec = &map->rec;
-	unsigned int i = run_index(rec, (size_t)(g + 1) << map->granule_shift);
+	unsigned int i = run_index(rec,
+				   (size_t)(g + 1) << map->eng.granule_shift);
 
 	return i ? &rec->runs[i - 1] : NULL;
 }
@@ -463,7 +450,7 @@ static size_t linked_end_before(const struct dma_iova_mapping *map,
 	unsigned long last = find_last_bit(map->rec.linked, g);
 
 	WARN_ON_ONCE(last >= g || last < gidx(map, r->offset));
-	return (size_t)(last + 1) << map->granule_shift;
+	return (size_t)(last + 1) << map->eng.granule_shift;
 }
 
 /* Where a chunk goes in the run record (IOMMU). */
@@ -552,7 +539,7 @@ static void record_chunk(struct dma_iova_mapping *map,
 		else
 			right = (size_t)find_next_bit(rec->linked, nr_granules(map),
 					gidx_up(map, c->offset + c->size)) <<
-				map->granule_shift;
+				map->eng.granule_shift;
 		r = insert_runs(rec, i, runs_added(place));
 		if (place == RUN_SPLIT_LEFT)
 			r[-1].size = c->offset + c->size - left.offset;
@@ -656,7 +643,7 @@ static size_t chunk_start_in(const struct dma_iova_mapping *map,
 	if (!test_bit(g, map->rec.starts))
 		return 0;
 	return gidx(map, r->offset) == g ? r->offset :
-	       (size_t)g << map->granule_shift;
+	       (size_t)g << map->eng.granule_shift;
 }
 
 /* Byte past the chunk in linked granule @g, SIZE_MAX if it goes on past @g. */
@@ -745,7 +732,8 @@ static bool trim_run(struct dma_iova_mapping *map, unsigned int i)
 		return false;
 	}
 	/* Chunk edges inside a run are granule-aligned, so this is exact. */
-	start = first == rs ? r->offset : (size_t)first << map->granule_shift;
+	start = first == rs ? r->offset :
+			      (size_t)first << map->eng.granule_shift;
 	end = test_bit(re - 1, rec->linked) ? run_end(r) :
 	      linked_end_before(map, r, re);
 	r->dma_addr += start - r->offset;
@@ -844,8 +832,8 @@ static bool next_piece(const struct dma_iova_mapping *map, unsigned int *idx,
 			if (!next_span(rec->linked, gidx(map, start),
 				       gidx_up(map, end), &s, &e))
 				continue;
-			start = max(start, (size_t)s << map->granule_shift);
-			end = min(end, (size_t)e << map->granule_shift);
+			start = max(start, (size_t)s << map->eng.granule_shift);
+			end = min(end, (size_t)e << map->eng.granule_shift);
 		}
 		seg->addr = r->dma_addr + (start - r->offset);
 		seg->len = end - start;
@@ -949,7 +937,7 @@ ssize_t dma_iova_first_pending(const struct dma_iova_mapping *map,
 			g = find_next_bit(rec->pending, ge, g + 1);
 		if (g >= ge || (g == ge - 1 && chunk_start_in(map, g) >= end))
 			return -1;
-		return max(offset, (size_t)g << map->granule_shift);
+		return max(offset, (size_t)g << map->eng.granule_shift);
 	}
 	for (i = run_index(rec, offset); i < rec->nr_runs &&
 	     rec->runs[i].offset < end; i++)

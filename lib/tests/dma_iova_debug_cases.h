@@ -194,11 +194,11 @@ static void dbg_shared_cacheline(struct dma_iova_debug_env *env)
 
 static void dbg_other_device(struct dma_iova_debug_env *env)
 {
-	struct device *dev = env->map.dev;
+	struct device *dev = env->map.eng.dev;
 
-	env->map.dev = (struct device *)&env->other;
+	env->map.eng.dev = (struct device *)&env->other;
 	dma_iova_commit(&env->map);
-	env->map.dev = dev;
+	env->map.eng.dev = dev;
 }
 
 /* The one misuse that needs env->p2p_phys. */

@@ -280,7 +280,7 @@ static inline void expect_resolves(struct kunit *test,
 		c = dma_iova_find_chunk(map, offset + i);
 		if (got != phys + i && c && c->type == DMA_CHUNK_BOUNCE &&
 		    bounced_edge(map, c, offset + i) &&
-		    slot_mirrors(map->dev, got, phys + i))
+		    slot_mirrors(map->eng.dev, got, phys + i))
 			continue;
 		if (got != phys + i) {
 			KUNIT_FAIL(test, "iova %pad+%zx -> %pa, want %pa+%zx",

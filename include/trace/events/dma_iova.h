@@ -23,7 +23,7 @@ TRACE_EVENT(dma_iova_link,
 		     size_t size, phys_addr_t phys, dma_addr_t dma_addr,
 		     u8 type, u8 dir, u32 bounced),
 	    TP_ARGS(map, offset, size, phys, dma_addr, type, dir, bounced),
-	    TP_STRUCT__entry(__string(device, dev_name(map->dev))
+	    TP_STRUCT__entry(__string(device, dev_name(map->eng.dev))
 			     __field(u64, offset)
 			     __field(u64, size)
 			     __field(u64, phys)
@@ -55,7 +55,7 @@ TRACE_EVENT(dma_iova_teardown,
 	    TP_PROTO(const struct dma_iova_mapping *map, unsigned int chunks,
 		     u64 bytes, bool destroy),
 	    TP_ARGS(map, chunks, bytes, destroy),
-	    TP_STRUCT__entry(__string(device, dev_name(map->dev))
+	    TP_STRUCT__entry(__string(device, dev_name(map->eng.dev))
 			     __field(u64, bytes)
 			     __field(u32, chunks)
 			     __field(bool, destroy)),

@@ -20,5 +20,6 @@
 #include "include/custom.h"
 
 #include "../../../kernel/dma/iova_debug.h"
+#include "../../../kernel/dma/iova_engine.h"
 
 #endif

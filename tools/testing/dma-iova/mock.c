@@ -297,9 +297,9 @@ void mock_fq_drain(void)
 	}
 }
 
-int iommu_dma_iova_map(struct device *dev, dma_addr_t iova, phys_addr_t phys,
-		       size_t size, enum dma_data_direction dir,
-		       unsigned long attrs, bool mmio)
+static int mock_map(struct device *dev, dma_addr_t iova, phys_addr_t phys,
+		    size_t size, enum dma_data_direction dir,
+		    unsigned long attrs, bool mmio)
 {
 	size_t g = dev->iommu_granule;
 	unsigned int i;
@@ -357,6 +357,7 @@ void iommu_dma_iova_batch_init(struct device *dev,
 	batch->dev = dev;
 	batch->dir = dir;
 	batch->attrs = attrs;
+	batch->prot = 0;
 }
 
 int iommu_dma_iova_batch_map(const struct iommu_dma_iova_batch *batch,
@@ -364,8 +365,8 @@ int iommu_dma_iova_batch_map(const struct iommu_dma_iova_batch *batch,
 {
 	if (!batch->dev)
 		mock_error("batch map before iommu_dma_iova_batch_init()");
-	return iommu_dma_iova_map(batch->dev, iova, phys, size, batch->dir,
-				  batch->attrs, false);
+	return mock_map(batch->dev, iova, phys, size, batch->dir, batch->attrs,
+			batch->prot & IOMMU_MMIO);
 }
 
 int iommu_dma_iova_sync_map(struct device *dev, dma_addr_t iova, size_t size)

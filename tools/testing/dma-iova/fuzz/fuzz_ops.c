@@ -336,7 +336,7 @@ static void op_alloc(struct input *in)
 static int predict_link(size_t off, phys_addr_t phys, size_t size, int dir,
 			enum dma_chunk_type *type)
 {
-	bool bounce = map.dev && map.dev->needs_bounce && m.iommu &&
+	bool bounce = map.eng.dev && map.eng.dev->needs_bounce && m.iommu &&
 		      ((phys | size) & (G - 1));
 	int first, last;
 	unsigned int i;
@@ -360,7 +360,7 @@ static int predict_link(size_t off, phys_addr_t phys, size_t size, int dir,
 		*type = bounce ? DMA_CHUNK_BOUNCE : DMA_CHUNK_HOST;
 		return 0;
 	}
-	if (!map.dev->is_pci || first == 2)
+	if (!map.eng.dev->is_pci || first == 2)
 		return -EREMOTEIO;
 	if (first == 1) {
 		*type = DMA_CHUNK_P2P_BUS;
@@ -717,7 +717,7 @@ static void note_release(const struct dma_iova_chunk *c, void *arg)
 	r->last_end = c->offset + c->size;
 	r->bytes += c->size;
 	/* Called once the device lost it: nothing stale in the IOTLB. */
-	CHECK(!mock.nr_stale || map.dev->lazy);
+	CHECK(!mock.nr_stale || map.eng.dev->lazy);
 }
 
 /* dma_destroy_iova_release(): every linked byte once, in offset order. */

@@ -323,9 +323,6 @@ size_t iommu_dma_iova_granule(struct device *dev);
 dma_addr_t iommu_dma_iova_alloc(struct device *dev, size_t size);
 void iommu_dma_iova_free(struct device *dev, dma_addr_t iova, size_t size,
 			 struct iommu_iotlb_gather *gather);
-int iommu_dma_iova_map(struct device *dev, dma_addr_t iova, phys_addr_t phys,
-		       size_t size, enum dma_data_direction dir,
-		       unsigned long attrs, bool mmio);
 int iommu_dma_iova_sync_map(struct device *dev, dma_addr_t iova, size_t size);
 void iommu_dma_iova_gather_init(struct device *dev,
 				struct iommu_iotlb_gather *gather,
@@ -338,10 +335,13 @@ bool iommu_dma_iova_need_bounce(struct device *dev, size_t size,
 				enum dma_data_direction dir);
 phys_addr_t iommu_dma_iova_to_phys(struct device *dev, dma_addr_t iova);
 
+#define IOMMU_MMIO	(1 << 4)
+
 struct iommu_dma_iova_batch {
 	struct device *dev;
 	enum dma_data_direction dir;
 	unsigned long attrs;
+	int prot;	/* only IOMMU_MMIO, which the engine sets */
 };
 void iommu_dma_iova_batch_init(struct device *dev,
 			       struct iommu_dma_iova_batch *batch,

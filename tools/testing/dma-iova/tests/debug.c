@@ -25,7 +25,7 @@ static void dbg_env_unbind(struct dma_iova_debug_env *env)
 static void dbg_env_release(struct dma_iova_debug_env *env,
 			    struct dma_iova_mapping *copy)
 {
-	iommu_dma_iova_free(copy->dev, copy->addr, copy->rec.iova_len, NULL);
+	iommu_dma_iova_free(copy->eng.dev, copy->addr, copy->rec.iova_len, NULL);
 	/* A copy's record points into the state it was copied from. */
 	if (copy->rec.runs == &env->map.rec.run)
 		copy->rec.runs = &copy->rec.run;
@@ -183,12 +183,12 @@ static bool test_debug_misuse_of_identity_reported_once(void)
 		dbg_dev = iommu_dev;
 		dbg_snapshot(before);
 		ASSERT_EQ(dma_alloc_iova(&iommu_dev, &map, 4 * G, 0, 0), 0);
-		map.dev = at ? &dbg_dev : &iommu_dev;
+		map.eng.dev = at ? &dbg_dev : &iommu_dev;
 		ASSERT_EQ(dma_link_range(&map, 0, gphys(301), G,
 					 DMA_TO_DEVICE, 0), 0);
-		map.dev = at ? &iommu_dev : &dbg_dev;
+		map.eng.dev = at ? &iommu_dev : &dbg_dev;
 		ASSERT_EQ(dma_iova_commit(&map), 0);
-		map.dev = &iommu_dev;
+		map.eng.dev = &iommu_dev;
 		dma_iova_sync_for_cpu(&map, 0, G);
 		ASSERT_EQ(dma_unlink_range(&map, 0, G), 0);
 		dma_destroy_iova(&map);
