@@ -113,15 +113,29 @@ void iova_engine_batch_init(const struct dma_iova_engine *eng,
 }
 
 /*
- * Link [@phys, @phys + @size) at @iova, which has the same offset in a
- * granule: clean those bytes, and only those, out of the CPU caches where
- * the batch says so, then map the granules they touch without an IOTLB
+ * Link whole granules [@phys, @phys + @size) at @iova: clean them out of
+ * the CPU caches where the batch says so, then map them without an IOTLB
  * sync. Nothing is left mapped on error. Inline in the record's per-chunk
  * loops, where it costs what the IOMMU map costs.
  */
-static __always_inline int engine_link(const struct iova_engine_batch *b,
-				       dma_addr_t iova, phys_addr_t phys,
-				       size_t size)
+static __always_inline int engine_link_whole(const struct iova_engine_batch *b,
+					     dma_addr_t iova, phys_addr_t phys,
+					     size_t size)
+{
+	if (b->sync)
+		arch_sync_dma_for_device(phys, size, b->dir);
+	if (iova_should_fail())
+		return -ENOMEM;
+	return iommu_dma_iova_batch_map(&b->iommu, iova, phys, size);
+}
+
+/*
+ * Link [@phys, @phys + @size) at @iova, which has the same offset in a
+ * granule: clean those bytes, and only those, and map the granules they
+ * touch.
+ */
+static int engine_link(const struct iova_engine_batch *b, dma_addr_t iova,
+		       phys_addr_t phys, size_t size)
 {
 	size_t pad = iova & b->mask;
 
@@ -133,10 +147,11 @@ static __always_inline int engine_link(const struct iova_engine_batch *b,
 					(pad + size + b->mask) & ~b->mask);
 }
 
+/* engine_link_whole() for hmm_dma.c, whose pages are whole granules */
 int iova_engine_link(const struct iova_engine_batch *b, dma_addr_t iova,
 		     phys_addr_t phys, size_t size)
 {
-	return engine_link(b, iova, phys, size);
+	return engine_link_whole(b, iova, phys, size);
 }
 
 /* Make what was linked in [@iova, @iova + @size) visible to the device. */
@@ -316,7 +331,7 @@ static int bounce_granule(const struct dma_iova_engine *eng, dma_addr_t iova,
 	/* the caller does the cache maintenance of the whole chunk */
 	iova_engine_batch_init(eng, &b, dir, attrs | DMA_ATTR_SKIP_CPU_SYNC,
 			       false);
-	ret = engine_link(&b, eng_down(eng, iova), base, gran);
+	ret = engine_link_whole(&b, eng_down(eng, iova), base, gran);
 	if (ret) {
 		swiotlb_tbl_unmap_single(eng->dev, got, len, dir,
 					 attrs | DMA_ATTR_SKIP_CPU_SYNC);
@@ -410,8 +425,8 @@ static int engine_link_bounce(const struct dma_iova_engine *eng,
 	if (mid_len) {
 		iova_engine_batch_init(eng, &batch, dir,
 				       attrs | DMA_ATTR_SKIP_CPU_SYNC, false);
-		ret = engine_link(&batch, mapped, b->phys + b->head_len,
-				  mid_len);
+		ret = engine_link_whole(&batch, mapped,
+					b->phys + b->head_len, mid_len);
 		if (ret)
 			goto unwind;
 		mapped += mid_len;

@@ -151,7 +151,7 @@ static __always_inline int append_chunk(struct dma_iova_mapping *map,
 					size_t off, phys_addr_t phys,
 					size_t len, enum dma_data_direction dir)
 {
-	int ret = engine_link(batch, map->addr + off, phys, len);
+	int ret = engine_link_whole(batch, map->addr + off, phys, len);
 
 	if (ret)
 		return ret;
