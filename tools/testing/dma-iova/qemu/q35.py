@@ -27,6 +27,7 @@ IOMMU = os.environ.get('DMA_IOVA_IOMMU', 'intel')
 
 QEMU_ARCH = QemuArchParams(linux_arch='x86_64',
 			   kconfig='''
+CONFIG_ACPI=y
 CONFIG_SERIAL_8250=y
 CONFIG_SERIAL_8250_CONSOLE=y
 CONFIG_INTEL_IOMMU=y

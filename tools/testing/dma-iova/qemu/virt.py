@@ -7,6 +7,8 @@
 # 4 KiB. The SMMU's faults reach the guest as event queue records (which
 # the driver logs rate-limited) and QEMU's log (-d guest_errors) with the
 # faulting IOVA.
+# The machine is described by its device tree: the kernel builds no ACPI
+# and no EFI (300 of its 1600 objects, a fifth of a cold build).
 # The kernel allows P2P through no arm64 host bridge (pci_p2pdma's allow
 # list names x86 ones only): the suites skip those cases here.
 import os
@@ -28,6 +30,8 @@ CONFIG_SERIAL_AMBA_PL011=y
 CONFIG_SERIAL_AMBA_PL011_CONSOLE=y
 CONFIG_PCI_HOST_GENERIC=y
 CONFIG_ARM_SMMU_V3=y
+# CONFIG_ACPI is not set
+# CONFIG_EFI is not set
 ''' + PAGES,
 			   qemu_arch='aarch64',
 			   kernel_path='arch/arm64/boot/Image.gz',
