@@ -288,15 +288,23 @@ static void unwind_batch(struct hmm_dma_map *map, unsigned long first,
 	}
 }
 
+/* Blocks of pages map_new() hands the IOMMU per call. */
+#define HMM_DMA_RANGES	16
+
 /*
- * Map the new entries of [@first, @first + @n), physically contiguous
- * pages of one kind with one engine call; *@mapped gets how far it got.
+ * Map the new entries of [@first, @first + @n): physically contiguous
+ * pages of one kind as one range, and ranges of one kind that follow each
+ * other in the IOVA with one engine call, HMM_DMA_RANGES at a time; *@mapped
+ * gets how far it got (every call before the failed one mapped its ranges,
+ * the failed one none).
  */
 static int map_new(struct hmm_dma_map *map, unsigned long first,
 		   unsigned long n, unsigned long *mapped)
 {
-	unsigned long i, j, end = first + n, *pfn = map->pfns;
-	struct iova_engine_batch host, p2p;
+	unsigned long i, j, from = 0, to = 0, end = first + n, *pfn = map->pfns;
+	struct iova_engine_batch host, p2p, *b = NULL, *kind;
+	struct iommu_map_range ranges[HMM_DMA_RANGES];
+	unsigned int nr = 0;
 	bool has_p2p = false;
 	int ret;
 
@@ -315,17 +323,36 @@ static int map_new(struct hmm_dma_map *map, unsigned long first,
 					       DMA_BIDIRECTIONAL, 0, true);
 			has_p2p = true;
 		}
-		ret = iova_engine_link(pfn[i] & HMM_DMA_P2P ? &p2p : &host,
-				       map->iova + i * PAGE_SIZE,
-				       page_to_phys(hmm_dma_page(pfn[i])),
-				       (j - i) * PAGE_SIZE);
-		if (ret) {
-			*mapped = i - first;
-			return ret;
+		kind = pfn[i] & HMM_DMA_P2P ? &p2p : &host;
+		/* a gap, another kind or a full list: link the list so far */
+		if (nr && (i != to || kind != b || nr == HMM_DMA_RANGES)) {
+			ret = iova_engine_link_ranges(b, map->iova +
+						      from * PAGE_SIZE,
+						      ranges, nr);
+			if (ret)
+				goto fail;
+			nr = 0;
 		}
+		if (!nr) {
+			from = i;
+			b = kind;
+		}
+		ranges[nr].phys = page_to_phys(hmm_dma_page(pfn[i]));
+		ranges[nr++].size = (j - i) * PAGE_SIZE;
+		to = j;
+	}
+	if (nr) {
+		ret = iova_engine_link_ranges(b, map->iova + from * PAGE_SIZE,
+					      ranges, nr);
+		if (ret)
+			goto fail;
 	}
 	*mapped = n;
 	return 0;
+
+fail:
+	*mapped = from - first;
+	return ret;
 }
 
 /**

@@ -147,11 +147,34 @@ static int engine_link(const struct iova_engine_batch *b, dma_addr_t iova,
 					(pad + size + b->mask) & ~b->mask);
 }
 
-/* engine_link_whole() for hmm_dma.c, whose pages are whole granules */
-int iova_engine_link(const struct iova_engine_batch *b, dma_addr_t iova,
-		     phys_addr_t phys, size_t size)
+/*
+ * Link ranges of whole granules at consecutive IOVAs from @iova in one call
+ * of the IOMMU, which walks its page table once per leaf table rather than
+ * once per range: cleaned where the batch says so, all mapped or none.
+ */
+static __always_inline int
+engine_link_ranges(const struct iova_engine_batch *b, dma_addr_t iova,
+		   const struct iommu_map_range *ranges, unsigned int nr)
 {
-	return engine_link_whole(b, iova, phys, size);
+	unsigned int i;
+
+	if (b->sync) {
+		for (i = 0; i < nr; i++)
+			arch_sync_dma_for_device(ranges[i].phys,
+						 ranges[i].size, b->dir);
+	}
+	if (iova_should_fail())
+		return -ENOMEM;
+	return iommu_dma_iova_batch_map_ranges(&b->iommu, iova, ranges, nr);
+}
+
+/* engine_link_ranges() for hmm_dma.c, whose pages are whole granules */
+int iova_engine_link_ranges(const struct iova_engine_batch *b,
+			    dma_addr_t iova,
+			    const struct iommu_map_range *ranges,
+			    unsigned int nr)
+{
+	return engine_link_ranges(b, iova, ranges, nr);
 }
 
 /* Make what was linked in [@iova, @iova + @size) visible to the device. */

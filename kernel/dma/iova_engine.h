@@ -36,8 +36,10 @@ void iova_engine_batch_init(const struct dma_iova_engine *eng,
 			    struct iova_engine_batch *b,
 			    enum dma_data_direction dir, unsigned long attrs,
 			    bool mmio);
-int iova_engine_link(const struct iova_engine_batch *b, dma_addr_t iova,
-		     phys_addr_t phys, size_t size);
+int iova_engine_link_ranges(const struct iova_engine_batch *b,
+			    dma_addr_t iova,
+			    const struct iommu_map_range *ranges,
+			    unsigned int nr);
 int iova_engine_sync_map(const struct dma_iova_engine *eng, dma_addr_t iova,
 			 size_t size);
 void iova_engine_gather_init(const struct dma_iova_engine *eng,

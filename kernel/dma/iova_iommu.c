@@ -141,10 +141,8 @@ static __always_inline bool appends_to(const struct dma_iova_mapping *map,
 
 /*
  * Map a chunk appends_to() accepted and mark where it starts; the rest of
- * the record learns it from record_appends(), once per stretch of such
- * chunks. Inline in the loops that call it: per chunk, a function call and
- * return (with the return-thunk mitigations of current CPUs) cost more
- * than this bookkeeping.
+ * the record learns it from record_appends(). For link_page(), whose
+ * callers link a page at a time.
  */
 static __always_inline int append_chunk(struct dma_iova_mapping *map,
 					const struct iova_engine_batch *batch,
@@ -161,12 +159,39 @@ static __always_inline int append_chunk(struct dma_iova_mapping *map,
 	return 0;
 }
 
+/* Chunks link_appends() hands the IOMMU per call. */
+#define APPEND_RANGES	16
+
+/*
+ * Map chunks appends_to() accepted, at consecutive IOVA from @off, in one
+ * call, and mark where each starts; all of them or, on error, none.
+ */
+static int append_ranges(struct dma_iova_mapping *map,
+			 const struct iova_engine_batch *batch, size_t off,
+			 const struct iommu_map_range *ranges, unsigned int nr,
+			 enum dma_data_direction dir)
+{
+	unsigned int k;
+	int ret;
+
+	ret = engine_link_ranges(batch, map->addr + off, ranges, nr);
+	if (ret)
+		return ret;
+	for (k = 0; k < nr; off += ranges[k++].size) {
+		__set_bit(gidx(map, off), map->rec.starts);
+		trace_dma_iova_link(map, off, ranges[k].size, ranges[k].phys,
+				    map->addr + off, DMA_CHUNK_HOST, dir, 0);
+	}
+	return 0;
+}
+
 /*
  * dma_link_bvecs() while the chunks append to the last run: one tight
- * loop around the IOMMU map. The chunks it links are contiguous, so the
- * record is written once for all of them. Advances *@i and *@off past what
- * it linked; 0 when done or when the next chunk needs the general path, or
- * the error that fails the batch (the caller unwinds it).
+ * loop that gathers them for the IOMMU, APPEND_RANGES at a time. The chunks
+ * it links are contiguous, so the record is written once for all of them.
+ * Advances *@i and *@off past what it linked; 0 when done or when the next
+ * chunk needs the general path, or the error that fails the batch (the
+ * caller unwinds it).
  */
 static int link_appends(struct dma_iova_mapping *map,
 			const struct iova_engine_batch *batch,
@@ -175,8 +200,9 @@ static int link_appends(struct dma_iova_mapping *map,
 			enum dma_data_direction dir, unsigned long attrs)
 {
 	struct dma_iova_chunk *r = append_run(map, dir, attrs);
-	size_t mask = granule(map) - 1, start = 0, end = *off;
-	unsigned int k = *i, n = 0;
+	struct iommu_map_range ranges[APPEND_RANGES];
+	size_t mask = granule(map) - 1, start = 0, end = *off, from = 0;
+	unsigned int k = *i, n = 0, nv = 0;
 	int ret = 0;
 
 	while (r && k < nr) {
@@ -190,15 +216,32 @@ static int link_appends(struct dma_iova_mapping *map,
 			len += bv[j++].bv_len;
 		if (!appends_to(map, r, o, phys, len, page))
 			break;
-		ret = append_chunk(map, batch, o, phys, len, dir);
-		if (ret)
-			break;
-		if (!n++)
-			start = o;
+		if (!nv)
+			from = o;
+		ranges[nv].phys = phys;
+		ranges[nv++].size = len;
 		end = o + len;
 		k = j;
+		if (nv == APPEND_RANGES) {
+			ret = append_ranges(map, batch, from, ranges, nv, dir);
+			if (ret)
+				break;
+			if (!n)
+				start = from;
+			n += nv;
+			nv = 0;
+		}
 	}
-	record_appends(map, r, start, end, n);
+	if (nv && !ret) {
+		ret = append_ranges(map, batch, from, ranges, nv, dir);
+		if (!ret) {
+			if (!n)
+				start = from;
+			n += nv;
+		}
+	}
+	/* What is mapped ends where the chunks of a failed call began. */
+	record_appends(map, r, start, ret ? from : end, n);
 	if (ret)
 		return ret;
 	*i = k;

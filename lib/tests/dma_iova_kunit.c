@@ -1424,6 +1424,311 @@ static struct kunit_suite dma_iova_test_suite = {
 	.test_cases = dma_iova_test_cases,
 };
 
+/* ---- the IOMMU's vectored map ------------------------------------------ */
+
+#define RANGES_WINDOW	SZ_16M	/* IOVA the lists are mapped into */
+#define RANGES_MAX	96
+#define RANGES_BLOCK	SZ_4M	/* the physical memory they take pages of */
+
+struct ranges_case {
+	struct iova_env *env;
+	struct dma_iova_mapping *map;	/* holds the IOVA window, links nothing */
+	dma_addr_t base;
+	phys_addr_t block;
+	struct iommu_map_range r[RANGES_MAX];
+	unsigned int nr;
+	size_t total;
+	size_t mapped;			/* of the window, for the cleanup */
+	phys_addr_t dst;		/* a page the device writes */
+	dma_addr_t dst_dma;		/* ... mapped for it, or 0 */
+};
+
+/* Unmap what a failed assertion left, before the window is released. */
+static void ranges_cleanup(void *data)
+{
+	struct ranges_case *rc = data;
+
+	if (rc->mapped)
+		iommu_unmap(rc->env->domain, rc->base, rc->mapped);
+	if (rc->dst_dma)
+		dma_unmap_page(env_dev(rc->env), rc->dst_dma, PAGE_SIZE,
+			       DMA_FROM_DEVICE);
+}
+
+static u32 ranges_rand(u32 *seed)
+{
+	*seed = *seed * 1103515245 + 12345;
+	return *seed >> 8;
+}
+
+static void ranges_add(struct ranges_case *rc, phys_addr_t phys, size_t size)
+{
+	if (rc->nr == RANGES_MAX || rc->total + size > RANGES_WINDOW)
+		return;
+	rc->r[rc->nr].phys = phys;
+	rc->r[rc->nr++].size = size;
+	rc->total += size;
+}
+
+/*
+ * A list of ranges from 4 KiB to 4 MiB, taken from a 4 MiB block: single
+ * pages anywhere, runs of pages that cross leaf tables, 2 MiB-aligned
+ * memory wherever the list has got to in the IOVA (mostly where no
+ * superpage fits), and 2 or 4 MiB padded to a 2 MiB IOVA boundary, where
+ * one fits.
+ */
+static void ranges_build(struct ranges_case *rc, u32 seed)
+{
+	const unsigned long pages = RANGES_BLOCK / PAGE_SIZE;
+
+	rc->nr = 0;
+	rc->total = 0;
+	while (rc->nr < RANGES_MAX - 1 && rc->total < RANGES_WINDOW - SZ_4M) {
+		unsigned long first = ranges_rand(&seed) % pages, n;
+		size_t pad;
+
+		switch (ranges_rand(&seed) % 5) {
+		case 0:
+		case 1:
+			ranges_add(rc, rc->block + first * PAGE_SIZE, PAGE_SIZE);
+			break;
+		case 2:
+			n = 2 + ranges_rand(&seed) % 600;
+			n = min(n, pages - first);
+			ranges_add(rc, rc->block + first * PAGE_SIZE,
+				   n * PAGE_SIZE);
+			break;
+		case 3:
+			ranges_add(rc, rc->block + (first & 1) * SZ_2M, SZ_2M);
+			break;
+		default:
+			pad = ALIGN(rc->total, SZ_2M) - rc->total;
+			if (pad)
+				ranges_add(rc, rc->block, pad);
+			if (first & 1)
+				ranges_add(rc, rc->block, SZ_4M);
+			else
+				ranges_add(rc, rc->block + SZ_2M, SZ_2M);
+		}
+	}
+}
+
+static void ranges_setup(struct kunit *test, struct ranges_case *rc)
+{
+	unsigned long i;
+	u32 *word;
+
+	rc->env = env_get(test, 0);
+	rc->map = map_alloc(test, env_dev(rc->env), RANGES_WINDOW);
+	rc->base = dma_iova_addr(rc->map);
+	KUNIT_ASSERT_TRUE(test, IS_ALIGNED(rc->base, SZ_2M));
+	rc->block = pages_get(test, get_order(RANGES_BLOCK), 0);
+	rc->dst = pages_get(test, 0, 0);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, ranges_cleanup,
+							rc), 0);
+	/* each page says where it is */
+	for (i = 0; i < RANGES_BLOCK / PAGE_SIZE; i++) {
+		word = phys_to_virt(rc->block + i * PAGE_SIZE);
+		*word = i ^ 0x5a5a0000;
+	}
+}
+
+/* Every page of the list where it belongs, nothing mapped after it. */
+static void ranges_expect_mapped(struct kunit *test, struct ranges_case *rc)
+{
+	struct iommu_domain *domain = rc->env->domain;
+	size_t off = 0, p;
+	unsigned int i;
+
+	for (i = 0; i < rc->nr; off += rc->r[i++].size) {
+		for (p = 0; p < rc->r[i].size; p += PAGE_SIZE) {
+			dma_addr_t iova = rc->base + off + p + 0x123;
+			phys_addr_t got = iommu_iova_to_phys(domain, iova);
+
+			if (got != rc->r[i].phys + p + 0x123) {
+				KUNIT_FAIL(test, "range %u: iova %pad -> %pa, want %pa+%zx",
+					   i, &iova, &got, &rc->r[i].phys,
+					   p + 0x123);
+				return;
+			}
+		}
+	}
+	expect_unmapped(test, domain, rc->base + rc->total,
+			RANGES_WINDOW - rc->total);
+}
+
+/*
+ * Random lists of ranges mapped in one call are mapped page by page as
+ * iommu_map() of each would, and the device reads each sampled page
+ * through them.
+ */
+static void iommu_map_ranges_should_map_every_page(struct kunit *test)
+{
+	struct ranges_case *rc = kunit_kzalloc(test, sizeof(*rc), GFP_KERNEL);
+	unsigned int round, i;
+
+	KUNIT_ASSERT_NOT_NULL(test, rc);
+	ranges_setup(test, rc);
+	rc->dst_dma = dma_map_page(env_dev(rc->env),
+				   pfn_to_page(PHYS_PFN(rc->dst)), 0, PAGE_SIZE,
+				   DMA_FROM_DEVICE);
+	if (dma_mapping_error(env_dev(rc->env), rc->dst_dma))
+		rc->dst_dma = 0;
+	KUNIT_ASSERT_NE(test, rc->dst_dma, 0);
+
+	for (round = 0; round < 8; round++) {
+		struct iommu_domain *domain = rc->env->domain;
+
+		ranges_build(rc, round + 1);
+		KUNIT_ASSERT_EQ(test, iommu_map_ranges_nosync(domain, rc->base,
+							      rc->r, rc->nr,
+							      IOMMU_READ | IOMMU_WRITE,
+							      GFP_KERNEL), 0);
+		rc->mapped = rc->total;
+		KUNIT_ASSERT_EQ(test, iommu_sync_map(domain, rc->base,
+						     rc->total), 0);
+		ranges_expect_mapped(test, rc);
+		/* the device reads the last page of a few ranges */
+		for (i = round % 7; round < 2 && i < rc->nr; i += 7) {
+			size_t o = 0, last = rc->r[i].size - PAGE_SIZE;
+			unsigned int k;
+			u32 *got = phys_to_virt(rc->dst);
+
+			for (k = 0; k < i; k++)
+				o += rc->r[k].size;
+			*got = 0;
+			dma_sync_single_for_device(env_dev(rc->env), rc->dst_dma,
+						   PAGE_SIZE, DMA_FROM_DEVICE);
+			KUNIT_ASSERT_EQ(test, edu_copy(&rc->env->edu,
+						       rc->base + o + last,
+						       rc->dst_dma, 4), 0);
+			dma_sync_single_for_cpu(env_dev(rc->env), rc->dst_dma,
+						PAGE_SIZE, DMA_FROM_DEVICE);
+			KUNIT_EXPECT_EQ(test, *got,
+					*(u32 *)phys_to_virt(rc->r[i].phys + last));
+		}
+		KUNIT_EXPECT_EQ(test, iommu_unmap(domain, rc->base, rc->total),
+				rc->total);
+		rc->mapped = 0;
+		expect_unmapped(test, domain, rc->base, RANGES_WINDOW);
+	}
+}
+
+/*
+ * Leave no leaf table under the window, so that the next list has to
+ * allocate its own: map the window whole with 4 MiB ranges (blocks where
+ * the format has them) and unmap it whole.
+ */
+static void ranges_drop_tables(struct kunit *test, struct ranges_case *rc)
+{
+	struct iommu_map_range whole[RANGES_WINDOW / RANGES_BLOCK];
+	struct iommu_domain *domain = rc->env->domain;
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(whole); i++) {
+		whole[i].phys = rc->block;
+		whole[i].size = RANGES_BLOCK;
+	}
+	KUNIT_ASSERT_EQ(test, iommu_map_ranges_nosync(domain, rc->base, whole,
+						      ARRAY_SIZE(whole),
+						      IOMMU_READ, GFP_KERNEL),
+			0);
+	rc->mapped = RANGES_WINDOW;
+	KUNIT_ASSERT_EQ(test, iommu_unmap(domain, rc->base, RANGES_WINDOW),
+			RANGES_WINDOW);
+	rc->mapped = 0;
+}
+
+/*
+ * A page-table allocation failing anywhere in a list leaves nothing of the
+ * list mapped: fail_page_alloc fails the k-th allocation under
+ * iommu_map_ranges_nosync() for k = 1, 2, ... until a list maps whole.
+ * GFP_ATOMIC, as the engine maps: fail_page_alloc ignores allocations
+ * that may reclaim.
+ */
+static void iommu_map_ranges_failure_should_map_nothing(struct kunit *test)
+{
+	struct ranges_case *rc = kunit_kzalloc(test, sizeof(*rc), GFP_KERNEL);
+	struct fail_page_alloc_knobs *knobs;
+	unsigned long start, end;
+	unsigned int k, failed = 0;
+	struct iommu_domain *domain;
+	size_t gran, leaf;
+	int ret = -ENOMEM;
+
+	if (!IS_ENABLED(CONFIG_FAIL_PAGE_ALLOC) ||
+	    !IS_ENABLED(CONFIG_FAULT_INJECTION_DEBUG_FS) ||
+	    !IS_ENABLED(CONFIG_FAULT_INJECTION_STACKTRACE_FILTER) ||
+	    !IS_ENABLED(CONFIG_KPROBES))
+		kunit_skip(test,
+			   "needs FAIL_PAGE_ALLOC, its stacktrace filter, KPROBES");
+	KUNIT_ASSERT_NOT_NULL(test, rc);
+	ranges_setup(test, rc);
+	domain = rc->env->domain;
+	/* what one leaf table maps: 8-byte entries in a granule */
+	gran = 1UL << __ffs(domain->pgsize_bitmap);
+	leaf = gran / 8 * gran;
+	if (leaf > RANGES_WINDOW)
+		kunit_skip(test, "one leaf table of a %zu KiB granule maps %zu MiB: %s",
+			   gran / SZ_1K, leaf / SZ_1M,
+			   "no window of this size frees it, nothing to allocate");
+	ranges_build(rc, 77);
+	knobs = kunit_kzalloc(test, sizeof(*knobs), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, knobs);
+	knobs->min_order = fail_page_alloc_knob("min-order");
+	knobs->require_start = fail_page_alloc_knob("require-start");
+	knobs->require_end = fail_page_alloc_knob("require-end");
+	KUNIT_ASSERT_TRUE(test, knobs->min_order && knobs->require_start &&
+			  knobs->require_end);
+	KUNIT_ASSERT_TRUE(test, function_extent("iommu_map_ranges_nosync",
+						&start, &end));
+	KUNIT_ASSERT_EQ(test,
+			kunit_add_action_or_reset(test, fail_page_alloc_restore,
+						  knobs), 0);
+	*knobs->min_order = 0;
+	*knobs->require_start = start;
+	*knobs->require_end = end;
+
+	for (k = 1; k <= 64 && ret; k++) {
+		ranges_drop_tables(test, rc);
+		current->fail_nth = k;
+		ret = iommu_map_ranges_nosync(domain, rc->base, rc->r, rc->nr,
+					      IOMMU_READ, GFP_ATOMIC);
+		current->fail_nth = 0;
+		if (!ret) {
+			rc->mapped = rc->total;
+			break;
+		}
+		KUNIT_EXPECT_EQ(test, ret, -ENOMEM);
+		failed++;
+		expect_unmapped(test, domain, rc->base, RANGES_WINDOW);
+		if (test->status != KUNIT_SUCCESS)
+			return;
+	}
+	KUNIT_ASSERT_EQ_MSG(test, ret, 0, "still failing after %u tries", k);
+	ranges_expect_mapped(test, rc);
+	KUNIT_EXPECT_EQ(test, iommu_unmap(domain, rc->base, rc->total),
+			rc->total);
+	rc->mapped = 0;
+	kunit_info(test, "%u ranges, %zu KiB: %u allocations failed in turn\n",
+		   rc->nr, rc->total / SZ_1K, failed);
+	if (!failed && test->status == KUNIT_SUCCESS)
+		kunit_skip(test, "no page table allocated under iommu_map_ranges_nosync(): %s",
+			   "the driver keeps them after an unmap, or has none here");
+	KUNIT_EXPECT_GT(test, failed, 0);
+}
+
+static struct kunit_case iommu_map_ranges_test_cases[] = {
+	KUNIT_CASE_SLOW(iommu_map_ranges_should_map_every_page),
+	KUNIT_CASE_SLOW(iommu_map_ranges_failure_should_map_nothing),
+	{}
+};
+
+static struct kunit_suite iommu_map_ranges_test_suite = {
+	.name = "iommu_map_ranges",
+	.test_cases = iommu_map_ranges_test_cases,
+};
+
 /* ---- several CPUs on one device at once ------------------------------- */
 
 #define STRESS_THREADS	4
@@ -1736,41 +2041,47 @@ static void hmm_dma_huge_mapping_should_unmap_whole(struct kunit *test)
 			512 * PAGE_SIZE);
 }
 
+#define HMM_FAIL_PAGES	20	/* two of hmm_dma.c's lists of ranges */
+
 /* Each lower-layer call of a batch fails in turn: nothing of it stays. */
 static void hmm_dma_failures_should_unwind(struct kunit *test)
 {
 	struct iova_env *env = env_get(test, 0);
-	struct hmm_dma_map *map = hmm_map_get(test, env_dev(env), 4);
+	struct hmm_dma_map *map = hmm_map_get(test, env_dev(env), HMM_FAIL_PAGES);
 	unsigned int i, k, failed = 0;
-	unsigned long pfns[4];
+	unsigned long pfns[HMM_FAIL_PAGES];
 	int ret;
 
 	if (!IS_ENABLED(CONFIG_FAULT_INJECTION))
 		kunit_skip(test, "needs CONFIG_FAULT_INJECTION");
-	for (i = 0; i < 4; i++)
+	for (i = 0; i < HMM_FAIL_PAGES; i++)
 		pfns[i] = hmm_pfn(pfn_to_page(PHYS_PFN(pages_get(test, 0, 0))),
 				  true, 0);
 	for (k = 1; k < 16; k++) {
 		fault_arm(k);
-		ret = hmm_dma_map_pfns(map, 0, pfns, 4);
+		ret = hmm_dma_map_pfns(map, 0, pfns, HMM_FAIL_PAGES);
 		if (!fault_disarm()) {
 			KUNIT_EXPECT_EQ(test, ret, 0);
 			break;
 		}
 		failed++;
 		KUNIT_EXPECT_NE_MSG(test, ret, 0, "call %u", k);
-		for (i = 0; i < 4; i++)
+		for (i = 0; i < HMM_FAIL_PAGES; i++)
 			KUNIT_EXPECT_EQ_MSG(test, map->pfns[i], 0, "call %u", k);
 		expect_unmapped(test, env->domain, hmm_dma_iova(map),
-				4 * PAGE_SIZE);
+				HMM_FAIL_PAGES * PAGE_SIZE);
 	}
-	/* a map per page (they are not one CPU mapping) and the sync */
-	KUNIT_EXPECT_EQ(test, failed, 5);
-	for (i = 0; i < 4; i++)
+	/*
+	 * a vectored map per 16 pages (they are not one CPU mapping, each
+	 * is a range), the second failing after the first, and the sync
+	 */
+	KUNIT_EXPECT_EQ(test, failed, 3);
+	for (i = 0; i < HMM_FAIL_PAGES; i++)
 		KUNIT_EXPECT_EQ(test, map->pfns[i] & HMM_DMA_STATE,
 				HMM_DMA_MAPPED);
 	/* before the pages go back: cleanup frees them before the map */
-	KUNIT_EXPECT_EQ(test, hmm_dma_unmap_range(map, 0, 4), 4);
+	KUNIT_EXPECT_EQ(test, hmm_dma_unmap_range(map, 0, HMM_FAIL_PAGES),
+			HMM_FAIL_PAGES);
 }
 
 /* What the direct path never bounces through: no slots, not forced. */
@@ -2013,7 +2324,7 @@ static struct kunit_suite kmemleak_baseline_suite = {
 kunit_test_suites(&kmemleak_baseline_suite, &dma_iova_test_suite, &dma_iova_debug_test_suite,
 		  &dma_iova_lockout_test_suite, &dma_iova_fault_test_suite,
 		  &hmm_dma_test_suite, &dma_iova_any_path_test_suite,
-		  &dma_iova_concurrency_test_suite);
+		  &dma_iova_concurrency_test_suite, &iommu_map_ranges_test_suite);
 
 MODULE_DESCRIPTION("KUnit tests for the two-step IOVA DMA mapping API");
 MODULE_LICENSE("GPL");

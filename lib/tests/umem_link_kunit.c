@@ -891,7 +891,8 @@ static void umem_link_odp_failures_should_unwind(struct kunit *test)
 		for (i = 0; i < 8; i++)
 			KUNIT_EXPECT_EQ(test, odp->dma.pfns[i], 0);
 	}
-	KUNIT_EXPECT_GE(test, failed, 4);
+	/* one vectored map of the four pages, one IOTLB sync */
+	KUNIT_EXPECT_EQ(test, failed, 2);
 	for (i = 0; i < 8; i++)
 		expect_odp_page(test, env, odp, i, i < 4);
 

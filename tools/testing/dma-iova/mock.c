@@ -369,6 +369,30 @@ int iommu_dma_iova_batch_map(const struct iommu_dma_iova_batch *batch,
 			batch->prot & IOMMU_MMIO);
 }
 
+/*
+ * The vectored map of patch 0002: the ranges at consecutive IOVAs, each
+ * as one map (and so one fault site); on error the ones this call mapped
+ * are gone again, as iommu_map_ranges_nosync() unmaps them.
+ */
+int iommu_dma_iova_batch_map_ranges(const struct iommu_dma_iova_batch *batch,
+				    dma_addr_t iova,
+				    const struct iommu_map_range *ranges,
+				    unsigned int nr)
+{
+	unsigned int i, had = mock.nr_ext;
+	int ret = 0;
+
+	mock.map_range_calls++;
+	if (!nr)
+		mock_error("empty range list at %#llx", (unsigned long long)iova);
+	for (i = 0; i < nr && !ret; iova += ranges[i++].size)
+		ret = iommu_dma_iova_batch_map(batch, iova, ranges[i].phys,
+					       ranges[i].size);
+	if (ret)
+		mock.nr_ext = had;	/* extents are appended: drop this call's */
+	return ret;
+}
+
 int iommu_dma_iova_sync_map(struct device *dev, dma_addr_t iova, size_t size)
 {
 	unsigned int i;

@@ -90,6 +90,7 @@ struct mock_state {
 	unsigned int nr_stale;		/* unmapped, IOTLB not yet flushed */
 	unsigned int map_calls, sync_calls, unmap_calls, flushes, fq_drains;
 	unsigned int batch_inits;
+	unsigned int map_range_calls;	/* iommu_map_ranges_nosync() calls */
 	/* IOVA allocator */
 	struct { dma_addr_t addr; size_t len; bool queued; } iova[64];
 	unsigned int nr_iova;
@@ -348,6 +349,15 @@ void iommu_dma_iova_batch_init(struct device *dev,
 			       enum dma_data_direction dir, unsigned long attrs);
 int iommu_dma_iova_batch_map(const struct iommu_dma_iova_batch *batch,
 			     dma_addr_t iova, phys_addr_t phys, size_t size);
+
+struct iommu_map_range {
+	phys_addr_t phys;
+	size_t size;
+};
+int iommu_dma_iova_batch_map_ranges(const struct iommu_dma_iova_batch *batch,
+				    dma_addr_t iova,
+				    const struct iommu_map_range *ranges,
+				    unsigned int nr);
 
 bool is_swiotlb_active(struct device *dev);
 phys_addr_t swiotlb_tbl_map_single(struct device *dev, phys_addr_t phys,

@@ -118,6 +118,49 @@ static bool test_link_bvecs_failure_unwinds_batch(void)
 }
 
 /*
+ * Scattered pages of one call reach the IOMMU APPEND_RANGES at a time, in
+ * one vectored map each; a map failing in a later vector takes the earlier
+ * vectors of the batch with it, and the mapping is as before the call.
+ */
+static bool test_link_bvecs_maps_ranges_per_call(void)
+{
+	const unsigned int n = 2 * APPEND_RANGES + 9;
+	struct dma_iova_mapping map;
+	struct bio_vec bv[2 * APPEND_RANGES + 9];
+	unsigned int i, ext;
+	size_t off = 0;
+
+	ASSERT_EQ(dma_alloc_iova(&iommu_dev, &map, 4 * n * G, 0, 0), 0);
+	for (i = 0; i < n; i++)
+		bvec_at(&bv[i], gphys(3 * i + 1), G);
+	ASSERT_EQ(dma_link_bvecs(&map, &off, bv, n, DMA_TO_DEVICE, 0), 0);
+	/* the first chunk opens the run, the others append to it */
+	ASSERT_EQ(mock.map_calls, n);
+	ASSERT_EQ(mock.map_range_calls, DIV_ROUND_UP(n - 1, APPEND_RANGES));
+	ASSERT_EQ(dma_iova_commit(&map), 0);
+	for (i = 0; i < n; i++)
+		ASSERT_TRUE(resolves(&map, i * G, gphys(3 * i + 1), G));
+
+	ext = mock.nr_ext;
+	for (i = 0; i < n; i++)
+		bvec_at(&bv[i], gphys(3 * i + 2), G);
+	mock.fail_at[FAIL_MAP] = mock.calls[FAIL_MAP] + APPEND_RANGES + 3;
+	ASSERT_EQ(dma_link_bvecs(&map, &off, bv, n, DMA_TO_DEVICE, 0),
+		  -ENOMEM);
+	ASSERT_EQ(off, n * G);
+	ASSERT_EQ(mock.nr_ext, ext);
+	ASSERT_EQ(dma_iova_nr_chunks(&map), n);
+	ASSERT_EQ(nr_pending(&map), 0);
+	ASSERT_TRUE(unmapped(map.addr + n * G, 3 * n * G));
+	ASSERT_EQ(dma_link_bvecs(&map, &off, bv, n, DMA_TO_DEVICE, 0), 0);
+	ASSERT_EQ(dma_iova_commit(&map), 0);
+	for (i = 0; i < n; i += 5)
+		ASSERT_TRUE(resolves(&map, (n + i) * G, gphys(3 * i + 2), G));
+	dma_destroy_iova(&map);
+	return true;
+}
+
+/*
  * Host pages linked in any order, one call each, are one run: the record
  * costs at most a byte per mapped page once a few hundred are linked.
  */
@@ -383,6 +426,7 @@ static void run_batch_tests(void)
 {
 	TEST(link_bvecs_places_and_merges);
 	TEST(link_bvecs_failure_unwinds_batch);
+	TEST(link_bvecs_maps_ranges_per_call);
 	TEST(link_bvecs_chained_calls);
 	TEST(link_bvecs_debug_shadow_places_chunks);
 	TEST(link_bvecs_empty_bvec_is_range_misuse);
