@@ -12,9 +12,9 @@ rounds in one boot, so that a drift of the emulator's speed hits all modes
 alike. The report gives, per configuration:
   - the median time of an operation per mode over the rounds, with the
     spread (max - min) / median of the rounds' means,
-  - ratios of those medians (batched link / floor, one call per chunk /
-    floor, sgtable / batched, page / iova-fault, page / hmm, page /
-    hmm-page, odp-upstream / hmm, blk-sg / blk-dma), each
+  - ratios of those medians (batched link / floor, vectored map / floor,
+    one call per chunk / floor, sgtable / batched, page / iova-fault,
+    page / hmm, page / hmm-page, odp-upstream / hmm, blk-sg / blk-dma), each
     with the spread of the same ratio taken round by round,
   - IOTLB invalidation descriptors per operation, and bookkeeping bytes per
     mapped 4 KiB page,
@@ -32,12 +32,14 @@ import subprocess
 import sys
 
 PHASES = ("setup", "map", "sync", "unmap")
-CHUNK_MODES = ("iova-batch", "iova", "floor", "sgtable", "page", "iova-fault")
+CHUNK_MODES = ("iova-batch", "iova", "floor", "floor-vec", "sgtable", "page",
+	       "iova-fault")
 ODP_MODES = ("page", "iova-fault", "hmm", "hmm-page", "odp-upstream")
 BLOCK_MODES = ("blk-dma", "blk-sg")
 # (name, numerator, denominator): "a/b" < 1 means a is faster
 RATIOS = (
 	("batch/floor", "iova-batch", "floor"),
+	("vec/floor", "floor-vec", "floor"),
 	("iova/floor", "iova", "floor"),
 	("sg/batch", "sgtable", "iova-batch"),
 	("sg/iova", "sgtable", "iova"),
@@ -366,8 +368,8 @@ def main():
 	if "--smoke" in sys.argv:
 		sys.exit(0 if smoke(runs) else 1)
 	rows = compare(runs)
-	print_table(rows, CHUNK_MODES, ("batch/floor", "iova/floor", "sg/batch",
-					"page/fault"),
+	print_table(rows, CHUNK_MODES, ("batch/floor", "vec/floor", "iova/floor",
+					"sg/batch", "page/fault"),
 		    "chunked modes: N physically discontiguous chunks")
 	print_table([r for r in rows if "hmm" in r["median_ns"]], ODP_MODES,
 		    ("page/hmm", "page/hmm1", "upstream/hmm", "page/fault"),

@@ -1,10 +1,11 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-only
 #
-# `make bench`: boot the VM once and run dma_map_benchmark (patches/0018) on
+# `make bench`: boot the VM once and run dma_map_benchmark (patches/0020) on
 # edu0 behind the emulated Intel IOMMU (or, with DMA_IOVA_IOMMU=smmuv3 or
 # smmuv3-64k, the arm64 SMMUv3) in every mode - ours batched
-# (iova-batch) and one call per chunk (iova), the raw IOMMU floor,
+# (iova-batch) and one call per chunk (iova), the raw IOMMU floor and
+# its vectored map (floor-vec),
 # dma_map_sgtable, per-page dma_map_page, the ODP-shaped iova-fault, the
 # HMM helper batched (hmm) and a page at a time (hmm-page) and upstream
 # 6.16's ODP shape (odp-upstream, link + sync and unlink per page) -
@@ -38,7 +39,7 @@ mkdir -p "$out"
 rm -f "$out/qemu-trace.log" "$out/vm.log"
 tool=$("$repo/scripts/bench-tool.sh" "$out")
 
-chunk_modes="iova-batch iova floor sgtable page iova-fault"
+chunk_modes="iova-batch iova floor floor-vec sgtable page iova-fault"
 odp_modes="hmm hmm-page odp-upstream"
 block_modes="blk-dma blk-sg"
 secs=${BENCH_SECONDS:-1}
