@@ -982,6 +982,41 @@ static void fail_page_alloc_restore(void *data)
 	atomic_set(&fail_dma_iova.times, 0);
 }
 
+/*
+ * Let fail_page_alloc fail page allocations of any order, and only those
+ * made under function @name ([*@start, *@end)), until the test ends.
+ * Skips where the kernel lacks what this needs.
+ */
+static struct fail_page_alloc_knobs *
+fail_page_alloc_under(struct kunit *test, const char *name,
+		      unsigned long *start, unsigned long *end)
+{
+	struct fail_page_alloc_knobs *knobs;
+
+	if (!IS_ENABLED(CONFIG_FAIL_PAGE_ALLOC) ||
+	    !IS_ENABLED(CONFIG_FAULT_INJECTION_DEBUG_FS) ||
+	    !IS_ENABLED(CONFIG_FAULT_INJECTION_STACKTRACE_FILTER) ||
+	    !IS_ENABLED(CONFIG_KPROBES))
+		kunit_skip(test,
+			   "needs FAIL_PAGE_ALLOC, its stacktrace filter, KPROBES");
+	knobs = kunit_kzalloc(test, sizeof(*knobs), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, knobs);
+	knobs->min_order = fail_page_alloc_knob("min-order");
+	knobs->require_start = fail_page_alloc_knob("require-start");
+	knobs->require_end = fail_page_alloc_knob("require-end");
+	KUNIT_ASSERT_TRUE(test, knobs->min_order && knobs->require_start &&
+			  knobs->require_end);
+	KUNIT_ASSERT_TRUE_MSG(test, function_extent(name, start, end),
+			      "cannot find %s() (needs kprobes)", name);
+	KUNIT_ASSERT_EQ(test,
+			kunit_add_action_or_reset(test, fail_page_alloc_restore,
+						  knobs), 0);
+	*knobs->min_order = 0;
+	*knobs->require_start = *start;
+	*knobs->require_end = *end;
+	return knobs;
+}
+
 static void destroy_all(void *data)
 {
 	struct dma_iova_mapping *maps = data;
@@ -1070,28 +1105,8 @@ static void dma_iova_fault_driver_allocations_should_unwind(struct kunit *test)
 	struct page *page;
 	unsigned long start, end;
 
-	if (!IS_ENABLED(CONFIG_FAIL_PAGE_ALLOC) ||
-	    !IS_ENABLED(CONFIG_FAULT_INJECTION_DEBUG_FS) ||
-	    !IS_ENABLED(CONFIG_FAULT_INJECTION_STACKTRACE_FILTER) ||
-	    !IS_ENABLED(CONFIG_KPROBES))
-		kunit_skip(test,
-			   "needs FAIL_PAGE_ALLOC, its stacktrace filter, KPROBES");
+	knobs = fail_page_alloc_under(test, "__iommu_map", &start, &end);
 	env = fault_setup(test, &mem);
-	knobs = kunit_kzalloc(test, sizeof(*knobs), GFP_KERNEL);
-	KUNIT_ASSERT_NOT_NULL(test, knobs);
-	knobs->min_order = fail_page_alloc_knob("min-order");
-	knobs->require_start = fail_page_alloc_knob("require-start");
-	knobs->require_end = fail_page_alloc_knob("require-end");
-	KUNIT_ASSERT_TRUE(test, knobs->min_order && knobs->require_start &&
-			  knobs->require_end);
-	KUNIT_ASSERT_TRUE_MSG(test, function_extent("__iommu_map", &start, &end),
-			      "cannot find __iommu_map() (needs kprobes)");
-	*knobs->min_order = 0;
-	*knobs->require_start = start;
-	*knobs->require_end = end;
-	KUNIT_ASSERT_EQ(test,
-			kunit_add_action_or_reset(test, fail_page_alloc_restore,
-						  knobs), 0);
 	maps = kunit_kcalloc(test, FAIL_NTH_RUNS, sizeof(*maps), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, maps);
 	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, destroy_all, maps),
@@ -1649,19 +1664,12 @@ static void ranges_drop_tables(struct kunit *test, struct ranges_case *rc)
 static void iommu_map_ranges_failure_should_map_nothing(struct kunit *test)
 {
 	struct ranges_case *rc = kunit_kzalloc(test, sizeof(*rc), GFP_KERNEL);
-	struct fail_page_alloc_knobs *knobs;
 	unsigned long start, end;
 	unsigned int k, failed = 0;
 	struct iommu_domain *domain;
 	size_t gran, leaf;
 	int ret = -ENOMEM;
 
-	if (!IS_ENABLED(CONFIG_FAIL_PAGE_ALLOC) ||
-	    !IS_ENABLED(CONFIG_FAULT_INJECTION_DEBUG_FS) ||
-	    !IS_ENABLED(CONFIG_FAULT_INJECTION_STACKTRACE_FILTER) ||
-	    !IS_ENABLED(CONFIG_KPROBES))
-		kunit_skip(test,
-			   "needs FAIL_PAGE_ALLOC, its stacktrace filter, KPROBES");
 	KUNIT_ASSERT_NOT_NULL(test, rc);
 	ranges_setup(test, rc);
 	domain = rc->env->domain;
@@ -1673,21 +1681,7 @@ static void iommu_map_ranges_failure_should_map_nothing(struct kunit *test)
 			   gran / SZ_1K, leaf / SZ_1M,
 			   "no window of this size frees it, nothing to allocate");
 	ranges_build(rc, 77);
-	knobs = kunit_kzalloc(test, sizeof(*knobs), GFP_KERNEL);
-	KUNIT_ASSERT_NOT_NULL(test, knobs);
-	knobs->min_order = fail_page_alloc_knob("min-order");
-	knobs->require_start = fail_page_alloc_knob("require-start");
-	knobs->require_end = fail_page_alloc_knob("require-end");
-	KUNIT_ASSERT_TRUE(test, knobs->min_order && knobs->require_start &&
-			  knobs->require_end);
-	KUNIT_ASSERT_TRUE(test, function_extent("iommu_map_ranges_nosync",
-						&start, &end));
-	KUNIT_ASSERT_EQ(test,
-			kunit_add_action_or_reset(test, fail_page_alloc_restore,
-						  knobs), 0);
-	*knobs->min_order = 0;
-	*knobs->require_start = start;
-	*knobs->require_end = end;
+	fail_page_alloc_under(test, "iommu_map_ranges_nosync", &start, &end);
 
 	for (k = 1; k <= 64 && ret; k++) {
 		ranges_drop_tables(test, rc);
