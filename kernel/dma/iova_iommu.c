@@ -201,7 +201,9 @@ static int link_appends(struct dma_iova_mapping *map,
 {
 	struct dma_iova_chunk *r = append_run(map, dir, attrs);
 	struct iommu_map_range ranges[APPEND_RANGES];
-	size_t mask = granule(map) - 1, start = 0, end = *off, from = 0;
+	size_t mask = granule(map) - 1, end = *off, from = 0;
+	/* where the first chunk goes; the others follow it back to back */
+	size_t start = ALIGN(end, mask + 1);
 	unsigned int k = *i, n = 0, nv = 0;
 	int ret = 0;
 
@@ -226,19 +228,14 @@ static int link_appends(struct dma_iova_mapping *map,
 			ret = append_ranges(map, batch, from, ranges, nv, dir);
 			if (ret)
 				break;
-			if (!n)
-				start = from;
 			n += nv;
 			nv = 0;
 		}
 	}
 	if (nv && !ret) {
 		ret = append_ranges(map, batch, from, ranges, nv, dir);
-		if (!ret) {
-			if (!n)
-				start = from;
+		if (!ret)
 			n += nv;
-		}
 	}
 	/* What is mapped ends where the chunks of a failed call began. */
 	record_appends(map, r, start, ret ? from : end, n);
