@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-only
 #
-# Build the dma_map_benchmark selftest tool of the patched tree (patches/0020)
+# Build the dma_map_benchmark selftest tool of the patched tree (patches/0023)
 # into DIR, against the patched header; prints the binary's path. For an
 # arm64 guest it is cross-compiled and static (libc6-dev-arm64-cross): the
 # guest has no libc of its own.

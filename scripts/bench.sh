@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-only
 #
-# `make bench`: boot the VM once and run dma_map_benchmark (patches/0020) on
+# `make bench`: boot the VM once and run dma_map_benchmark (patches/0023) on
 # edu0 behind the emulated Intel IOMMU (or, with DMA_IOVA_IOMMU=smmuv3 or
 # smmuv3-64k, the arm64 SMMUv3) in every mode - ours batched
 # (iova-batch) and one call per chunk (iova), the raw IOMMU floor and

@@ -3,7 +3,7 @@
 #
 # `make profile`: where the time of benchmark modes goes inside the guest.
 # Boots the bench kernel (no sanitizers) with one vCPU, runs
-# dma_map_benchmark (patches/0020) in each MODE for N chunks of 4 KiB under
+# dma_map_benchmark (patches/0023) in each MODE for N chunks of 4 KiB under
 # perf in the guest (the host's binary; cpu-clock sampling, which TCG
 # supports: there is no PMU) and prints each mode's median and the symbols
 # of its busy time.
