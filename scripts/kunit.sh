@@ -114,6 +114,19 @@ for mode in "${modes[@]}"; do
 		grep -E "$sanitizers" "$log" | head -5
 		fail=$((fail + 1))
 	fi
+	# arm64: io-pgtable-arm's boot selftest (virt.py) counts as a test
+	case $DMA_IOVA_IOMMU in
+	smmuv3*)
+		if grep -qE 'selftest: completed with [1-9][0-9]* PASS 0 FAIL' "$log"; then
+			pass=$((pass + 1))
+		else
+			echo ">> io-pgtable-arm's selftest did not pass:"
+			grep -E 'selftest: (completed|test failed)' "$log" | head -3
+			why+="io-pgtable-arm-selftest "
+			fail=$((fail + 1))
+		fi
+		;;
+	esac
 	# Faults are allowed exactly where the lock-out tests attack.
 	# Direct-mapped, nothing can be attacked: no attack, no fault.
 	direct=
