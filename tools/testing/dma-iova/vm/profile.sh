@@ -26,7 +26,7 @@ for mode; do
 	     { sub("%", "", $1); pct[$NF] += $1; busy += $1 }
 	     END { for (s in pct) if (pct[s] * 100 >= busy * 0.7)
 			printf "%7.2f%%  %s\n", pct[s] * 100 / busy, s
-	           printf "%7.2f%%  of the samples: not idle\n", busy > 100 ? 100 : busy }' |
+	           printf "%7.2f%%  of the samples: not idle\n", (busy > 100 ? 100 : busy) }' |
 	sort -rn
 done
 echo "profile: done"
