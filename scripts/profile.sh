@@ -6,7 +6,7 @@
 # dma_map_benchmark (patches/0023) in each MODE for N chunks of 4 KiB under
 # perf in the guest (the host's binary; cpu-clock sampling, which TCG
 # supports: there is no PMU) and prints each mode's median and the symbols
-# of its busy time.
+# of the kernel's busy time.
 #   scripts/profile.sh [POLICY] N MODE...
 #   scripts/profile.sh strict 8 iova-batch sgtable floor
 # PROFILE_ROUNDS (40) runs of the benchmark per mode, each of one second or
