@@ -199,11 +199,11 @@ static int link_appends(struct dma_iova_mapping *map,
 			unsigned int *i, size_t *off,
 			enum dma_data_direction dir, unsigned long attrs)
 {
-	struct dma_iova_chunk *r = append_run(map, dir, attrs);
-	struct iommu_map_range ranges[APPEND_RANGES];
 	size_t mask = granule(map) - 1, end = *off, from = 0;
 	/* where the first chunk goes; the others follow it back to back */
 	size_t start = ALIGN(end, mask + 1);
+	struct dma_iova_chunk *r = append_run(map, start, dir, attrs);
+	struct iommu_map_range ranges[APPEND_RANGES];
 	unsigned int k = *i, n = 0, nv = 0;
 	int ret = 0;
 
@@ -254,7 +254,7 @@ static int link_page(struct dma_iova_mapping *map, size_t offset,
 		     phys_addr_t phys, size_t size, enum dma_data_direction dir,
 		     unsigned long attrs)
 {
-	struct dma_iova_chunk *r = append_run(map, dir, attrs);
+	struct dma_iova_chunk *r = append_run(map, offset, dir, attrs);
 	struct iova_engine_batch batch;
 	int ret;
 

@@ -612,6 +612,7 @@ static void record_appends(struct dma_iova_mapping *map,
 
 	if (!n)
 		return;
+	rec->nr_runs = max(rec->nr_runs, 1U);
 	r->size = end - r->offset;
 	set_span(rec->linked, gidx(map, start), gidx(map, end));
 	set_span(rec->pending, gidx(map, start), gidx(map, end));
@@ -620,17 +621,29 @@ static void record_appends(struct dma_iova_mapping *map,
 	note_pending(rec, start, end);
 }
 
-/* The record's last run, if host chunks of @dir and @attrs may join it. */
+/*
+ * The record's last run, if host chunks of @dir and @attrs may join it; in
+ * an empty record, a new run from @off, which counts once a chunk joins it
+ * (record_appends()).
+ */
 static struct dma_iova_chunk *append_run(struct dma_iova_mapping *map,
+					 size_t off,
 					 enum dma_data_direction dir,
 					 unsigned long attrs)
 {
 	struct dma_iova_record *rec = &map->rec;
-	struct dma_iova_chunk *r;
+	struct dma_iova_chunk *r = rec->runs;
 
-	if (!dma_iova_uses_iommu(map) || !rec->nr_runs)
+	if (!dma_iova_uses_iommu(map))
 		return NULL;
-	r = &rec->runs[rec->nr_runs - 1];
+	if (!rec->nr_runs) {
+		*r = (struct dma_iova_chunk) {
+			.offset = off, .dma_addr = map->addr + off,
+			.attrs = attrs, .type = DMA_CHUNK_HOST, .dir = dir,
+		};
+		return r;
+	}
+	r += rec->nr_runs - 1;
 	if (r->type != DMA_CHUNK_HOST || r->dir != dir || r->attrs != attrs ||
 	    !gran_aligned(map, run_end(r)))
 		return NULL;
