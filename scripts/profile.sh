@@ -10,7 +10,10 @@
 #   scripts/profile.sh [POLICY] N MODE...
 #   scripts/profile.sh strict 8 iova-batch sgtable floor
 # PROFILE_ROUNDS (40) runs of the benchmark per mode, each of one second or
-# 8192 operations; PROFILE_ORDER (0) the chunk's page order.
+# PROFILE_LOOPS (8192) operations; PROFILE_ORDER (0) the chunk's page order.
+# PROFILE_ICOUNT=1 runs QEMU with -icount shift=0: the guest's clock then
+# advances a nanosecond per instruction, so times and samples count
+# instructions, exactly and alike from run to run, not the host's time.
 set -euo pipefail
 . "$(dirname "$0")/kernel-env.sh"
 
@@ -28,6 +31,8 @@ for mode; do
 		> "$out/plan-$mode.txt"
 done
 export DMA_IOVA_OUT=$out VM_KERNEL_CONFIG=bench VM_CPUS=1
-export VM_CMDLINE="dma_debug=off ${VM_CMDLINE:-}"
+export VM_CMDLINE="dma_debug=off map_benchmark.max_loops=${PROFILE_LOOPS:-8192} ${VM_CMDLINE:-}"
+[ -n "${PROFILE_ICOUNT:-}" ] &&
+	export DMA_IOVA_QEMU_ARGS="-icount shift=0,sleep=off ${DMA_IOVA_QEMU_ARGS:-}"
 "$repo/scripts/vm.sh" "$repo/tools/testing/dma-iova/vm/profile.sh $tool $out $*" |
 	sed -n '/^profile:/,/^vm: exit status/p'
