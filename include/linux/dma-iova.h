@@ -14,6 +14,7 @@
 
 struct bio_vec;
 struct device;
+struct iommu_domain;
 
 /**
  * enum dma_chunk_type - how a linked chunk reaches the device
@@ -104,7 +105,8 @@ struct dma_iova_record {
 struct dma_iova_engine {
 	/* private: */
 	struct device *dev;
-	u8 granule_shift;	/* 0: no IOMMU DMA domain translates for @dev */
+	struct iommu_domain *domain;	/* NULL: no IOMMU DMA domain */
+	u8 granule_shift;		/* 0 without @domain */
 };
 
 /**

@@ -68,9 +68,12 @@ static dma_addr_t eng_down(const struct dma_iova_engine *eng, dma_addr_t x)
  */
 size_t iova_engine_init(struct dma_iova_engine *eng, struct device *dev)
 {
-	size_t gran = iommu_dma_iova_granule(dev);
+	size_t gran = 0;
 
 	eng->dev = dev;
+	eng->domain = iommu_dma_iova_domain(dev, &gran);
+	if (!eng->domain)
+		gran = 0;
 	eng->granule_shift = gran ? ilog2(gran) : 0;
 	return gran;
 }
@@ -78,14 +81,15 @@ size_t iova_engine_init(struct dma_iova_engine *eng, struct device *dev)
 /* Reserve @size bytes of IOVA, granule-aligned: the IOVA, or 0. */
 dma_addr_t iova_engine_alloc(const struct dma_iova_engine *eng, size_t size)
 {
-	return iova_should_fail() ? 0 : iommu_dma_iova_alloc(eng->dev, size);
+	return iova_should_fail() ? 0 :
+	       iommu_dma_iova_alloc(eng->domain, eng->dev, size);
 }
 
 /* Release IOVA after the unmaps of @gather (or with none mapped: NULL). */
 void iova_engine_free(const struct dma_iova_engine *eng, dma_addr_t iova,
 		      size_t size, struct iommu_iotlb_gather *gather)
 {
-	iommu_dma_iova_free(eng->dev, iova, size, gather);
+	iommu_dma_iova_free(eng->domain, iova, size, gather);
 }
 
 static bool engine_wants_sync(const struct dma_iova_engine *eng,
@@ -104,9 +108,10 @@ void iova_engine_batch_init(const struct dma_iova_engine *eng,
 			    enum dma_data_direction dir, unsigned long attrs,
 			    bool mmio)
 {
-	iommu_dma_iova_batch_init(eng->dev, &b->iommu, dir, attrs);
+	b->domain = eng->domain;
+	b->prot = dma_info_to_prot(dir, dev_is_dma_coherent(eng->dev), attrs);
 	if (mmio)
-		b->iommu.prot |= IOMMU_MMIO;
+		b->prot |= IOMMU_MMIO;
 	b->mask = eng_granule(eng) - 1;
 	b->dir = dir;
 	b->sync = !mmio && engine_wants_sync(eng, attrs);
@@ -126,7 +131,8 @@ static __always_inline int engine_link_whole(const struct iova_engine_batch *b,
 		arch_sync_dma_for_device(phys, size, b->dir);
 	if (iova_should_fail())
 		return -ENOMEM;
-	return iommu_dma_iova_batch_map(&b->iommu, iova, phys, size);
+	return iommu_map_nosync(b->domain, iova, phys, size, b->prot,
+				GFP_ATOMIC);
 }
 
 /*
@@ -143,8 +149,9 @@ static int engine_link(const struct iova_engine_batch *b, dma_addr_t iova,
 		arch_sync_dma_for_device(phys, size, b->dir);
 	if (iova_should_fail())
 		return -ENOMEM;
-	return iommu_dma_iova_batch_map(&b->iommu, iova - pad, phys - pad,
-					(pad + size + b->mask) & ~b->mask);
+	return iommu_map_nosync(b->domain, iova - pad, phys - pad,
+				(pad + size + b->mask) & ~b->mask, b->prot,
+				GFP_ATOMIC);
 }
 
 /*
@@ -165,7 +172,8 @@ engine_link_ranges(const struct iova_engine_batch *b, dma_addr_t iova,
 	}
 	if (iova_should_fail())
 		return -ENOMEM;
-	return iommu_dma_iova_batch_map_ranges(&b->iommu, iova, ranges, nr);
+	return iommu_map_ranges_nosync(b->domain, iova, ranges, nr, b->prot,
+				       GFP_ATOMIC);
 }
 
 /* engine_link_ranges() for hmm_dma.c, whose pages are whole granules */
@@ -183,7 +191,7 @@ int iova_engine_sync_map(const struct dma_iova_engine *eng, dma_addr_t iova,
 {
 	if (iova_should_fail())
 		return -ENOMEM;
-	return iommu_dma_iova_sync_map(eng->dev, iova, size);
+	return iommu_sync_map(eng->domain, iova, size);
 }
 
 /*
@@ -193,14 +201,14 @@ int iova_engine_sync_map(const struct dma_iova_engine *eng, dma_addr_t iova,
 void iova_engine_gather_init(const struct dma_iova_engine *eng,
 			     struct iommu_iotlb_gather *gather, bool may_queue)
 {
-	iommu_dma_iova_gather_init(eng->dev, gather, may_queue);
+	iommu_dma_iova_gather_init(eng->domain, gather, may_queue);
 }
 
 /* Unmap granule-aligned [@iova, @iova + @size), all of it mapped. */
 void iova_engine_unmap(const struct dma_iova_engine *eng, dma_addr_t iova,
 		       size_t size, struct iommu_iotlb_gather *gather)
 {
-	size_t unmapped = iommu_dma_iova_unmap(eng->dev, iova, size, gather);
+	size_t unmapped = iommu_unmap_fast(eng->domain, iova, size, gather);
 
 	WARN_ON_ONCE(unmapped != size);
 }
@@ -209,7 +217,8 @@ void iova_engine_unmap(const struct dma_iova_engine *eng, dma_addr_t iova,
 void iova_engine_flush(const struct dma_iova_engine *eng,
 		       struct iommu_iotlb_gather *gather)
 {
-	iommu_dma_iova_flush(eng->dev, gather);
+	if (!gather->queued)
+		iommu_iotlb_sync(eng->domain, gather);
 }
 
 /* Would the device have [@phys, @phys + @size) bounced (untrusted)? */
@@ -237,7 +246,7 @@ static void engine_sync_iova(const struct dma_iova_engine *eng,
 	while (size) {
 		size_t piece = eng_granule(eng) -
 			       (size_t)(iova & (eng_granule(eng) - 1));
-		phys_addr_t p = iommu_dma_iova_to_phys(eng->dev, iova);
+		phys_addr_t p = iommu_iova_to_phys(eng->domain, iova);
 
 		piece = min(piece, size);
 		if (len && p != phys + len) {

@@ -21,7 +21,8 @@ struct iommu_iotlb_gather;
  * sees it.
  */
 struct iova_engine_batch {
-	struct iommu_dma_iova_batch iommu;
+	struct iommu_domain *domain;
+	int prot;		/* IOMMU_* */
 	size_t mask;		/* granule - 1 */
 	enum dma_data_direction dir;
 	bool sync;

@@ -20,7 +20,6 @@
 #include <linux/fault-inject.h>
 #include <linux/hashtable.h>
 #include <linux/highmem.h>
-#include <linux/xarray.h>
 #include <linux/init.h>
 #include <linux/iommu.h>
 #include <linux/iommu-dma.h>
@@ -38,6 +37,7 @@
 #include <linux/string.h>
 #include <linux/swiotlb.h>
 #include <linux/vmalloc.h>
+#include <linux/xarray.h>
 
 #include "debug.h"
 #include "iova_debug.h"

@@ -1217,7 +1217,7 @@ static void kdbg_release(struct dma_iova_debug_env *env,
 	struct kunit_debug_env *k = container_of(env, struct kunit_debug_env,
 						 env);
 
-	iommu_dma_iova_free(copy->eng.dev, dma_iova_addr(copy),
+	iommu_dma_iova_free(copy->eng.domain, dma_iova_addr(copy),
 			    dma_iova_reserved_len(copy), NULL);
 	/*
 	 * The leaked state's record sat in the state itself (one run of a few

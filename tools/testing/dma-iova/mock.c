@@ -207,9 +207,24 @@ static bool phys_is_p2p(phys_addr_t phys)
 
 /* ---- IOMMU -------------------------------------------------------------- */
 
-size_t iommu_dma_iova_granule(struct device *dev)
+struct iommu_domain *iommu_dma_iova_domain(struct device *dev,
+					   size_t *granule)
 {
-	return dev->iommu_granule;
+	if (!dev->iommu_granule)
+		return NULL;
+	dev->domain.dev = dev;
+	*granule = dev->iommu_granule;
+	return &dev->domain;
+}
+
+/* The device a domain from iommu_dma_iova_domain() belongs to. */
+static struct device *domain_dev(struct iommu_domain *domain)
+{
+	if (!domain || !domain->dev || &domain->dev->domain != domain) {
+		mock_error("IOMMU call without a domain from iommu_dma_iova_domain()");
+		assert(0);
+	}
+	return domain->dev;
 }
 
 static int iova_overlaps(dma_addr_t addr, size_t len)
@@ -224,12 +239,15 @@ static int iova_overlaps(dma_addr_t addr, size_t len)
 }
 
 /* Size-aligned, top-down first fit below the DMA mask, like the kernel. */
-dma_addr_t iommu_dma_iova_alloc(struct device *dev, size_t size)
+dma_addr_t iommu_dma_iova_alloc(struct iommu_domain *domain,
+				struct device *dev, size_t size)
 {
 	u64 limit = min(dma_get_mask(dev), MOCK_IOVA_LIMIT - 1);
 	u64 align = 1, cand;
 	int i;
 
+	if (domain_dev(domain) != dev)
+		mock_error("IOVA alloc in another device's domain");
 	if (!size || size & (dev->iommu_granule - 1))
 		mock_error("IOVA alloc of %#zx: not granule-aligned", size);
 	if (site_fails(FAIL_IOVA_ALLOC) || size > limit ||
@@ -261,12 +279,12 @@ static void iova_remove(unsigned int i)
 	mock.iova[i] = mock.iova[--mock.nr_iova];
 }
 
-void iommu_dma_iova_free(struct device *dev, dma_addr_t iova, size_t size,
-			 struct iommu_iotlb_gather *gather)
+void iommu_dma_iova_free(struct iommu_domain *domain, dma_addr_t iova,
+			 size_t size, struct iommu_iotlb_gather *gather)
 {
 	unsigned int i;
 
-	(void)dev;
+	domain_dev(domain);
 	for (i = 0; i < mock.nr_iova; i++) {
 		if (mock.iova[i].addr != iova || mock.iova[i].queued)
 			continue;
@@ -298,15 +316,16 @@ void mock_fq_drain(void)
 }
 
 static int mock_map(struct device *dev, dma_addr_t iova, phys_addr_t phys,
-		    size_t size, enum dma_data_direction dir,
-		    unsigned long attrs, bool mmio)
+		    size_t size, int prot)
 {
 	size_t g = dev->iommu_granule;
+	bool mmio = prot & IOMMU_MMIO;
 	unsigned int i;
 	int r;
 
-	(void)attrs;
 	mock.map_calls++;
+	if (!(prot & (IOMMU_READ | IOMMU_WRITE)))
+		mock_error("map %#llx without access", (unsigned long long)iova);
 	if (!size) {
 		mock_error("zero-size map at %#llx", (unsigned long long)iova);
 		return -EINVAL;
@@ -344,29 +363,31 @@ static int mock_map(struct device *dev, dma_addr_t iova, phys_addr_t phys,
 	}
 	mock.ext[mock.nr_ext++] = (struct mock_extent){
 		.iova = iova, .phys = phys, .len = size, .mmio = mmio,
-		.prot_dir = dir,
+		.prot = prot,
 	};
 	return 0;
 }
 
-void iommu_dma_iova_batch_init(struct device *dev,
-			       struct iommu_dma_iova_batch *batch,
-			       enum dma_data_direction dir, unsigned long attrs)
+int dma_info_to_prot(enum dma_data_direction dir, bool coherent,
+		     unsigned long attrs)
 {
+	int prot = coherent ? IOMMU_CACHE : 0;
+
 	mock.batch_inits++;
-	batch->dev = dev;
-	batch->dir = dir;
-	batch->attrs = attrs;
-	batch->prot = 0;
+	if (attrs & DMA_ATTR_PRIVILEGED)
+		prot |= IOMMU_PRIV;
+	if (dir == DMA_TO_DEVICE || dir == DMA_BIDIRECTIONAL)
+		prot |= IOMMU_READ;
+	if (dir == DMA_FROM_DEVICE || dir == DMA_BIDIRECTIONAL)
+		prot |= IOMMU_WRITE;
+	return prot;
 }
 
-int iommu_dma_iova_batch_map(const struct iommu_dma_iova_batch *batch,
-			     dma_addr_t iova, phys_addr_t phys, size_t size)
+int iommu_map_nosync(struct iommu_domain *domain, unsigned long iova,
+		     phys_addr_t paddr, size_t size, int prot, gfp_t gfp)
 {
-	if (!batch->dev)
-		mock_error("batch map before iommu_dma_iova_batch_init()");
-	return mock_map(batch->dev, iova, phys, size, batch->dir, batch->attrs,
-			batch->prot & IOMMU_MMIO);
+	(void)gfp;
+	return mock_map(domain_dev(domain), iova, paddr, size, prot);
 }
 
 /*
@@ -374,10 +395,9 @@ int iommu_dma_iova_batch_map(const struct iommu_dma_iova_batch *batch,
  * as one map (and so one fault site); on error the ones this call mapped
  * are gone again, as iommu_map_ranges_nosync() unmaps them.
  */
-int iommu_dma_iova_batch_map_ranges(const struct iommu_dma_iova_batch *batch,
-				    dma_addr_t iova,
-				    const struct iommu_map_range *ranges,
-				    unsigned int nr)
+int iommu_map_ranges_nosync(struct iommu_domain *domain, unsigned long iova,
+			    const struct iommu_map_range *ranges,
+			    unsigned int nr, int prot, gfp_t gfp)
 {
 	unsigned int i, had = mock.nr_ext;
 	int ret = 0;
@@ -386,18 +406,19 @@ int iommu_dma_iova_batch_map_ranges(const struct iommu_dma_iova_batch *batch,
 	if (!nr)
 		mock_error("empty range list at %#llx", (unsigned long long)iova);
 	for (i = 0; i < nr && !ret; iova += ranges[i++].size)
-		ret = iommu_dma_iova_batch_map(batch, iova, ranges[i].phys,
-					       ranges[i].size);
+		ret = iommu_map_nosync(domain, iova, ranges[i].phys,
+				       ranges[i].size, prot, gfp);
 	if (ret)
 		mock.nr_ext = had;	/* extents are appended: drop this call's */
 	return ret;
 }
 
-int iommu_dma_iova_sync_map(struct device *dev, dma_addr_t iova, size_t size)
+int iommu_sync_map(struct iommu_domain *domain, unsigned long iova,
+		   size_t size)
 {
 	unsigned int i;
 
-	(void)dev;
+	domain_dev(domain);
 	mock.sync_calls++;
 	if (site_fails(FAIL_SYNC))
 		return -ENOMEM;
@@ -408,22 +429,22 @@ int iommu_dma_iova_sync_map(struct device *dev, dma_addr_t iova, size_t size)
 	return 0;
 }
 
-void iommu_dma_iova_gather_init(struct device *dev,
+void iommu_dma_iova_gather_init(struct iommu_domain *domain,
 				struct iommu_iotlb_gather *gather,
 				bool may_queue)
 {
 	memset(gather, 0, sizeof(*gather));
 	gather->start = ~0UL;
-	gather->queued = may_queue && dev->lazy;
+	gather->queued = may_queue && domain_dev(domain)->lazy;
 }
 
-size_t iommu_dma_iova_unmap(struct device *dev, dma_addr_t iova, size_t size,
-			    struct iommu_iotlb_gather *gather)
+size_t iommu_unmap_fast(struct iommu_domain *domain, unsigned long iova,
+			size_t size, struct iommu_iotlb_gather *gather)
 {
 	size_t unmapped = 0;
 	unsigned int i = 0;
 
-	(void)dev;
+	domain_dev(domain);
 	mock.unmap_calls++;
 	while (i < mock.nr_ext) {
 		struct mock_extent *e = &mock.ext[i];
@@ -449,12 +470,12 @@ size_t iommu_dma_iova_unmap(struct device *dev, dma_addr_t iova, size_t size,
 	return unmapped;
 }
 
-void iommu_dma_iova_flush(struct device *dev,
-			  struct iommu_iotlb_gather *gather)
+void iommu_iotlb_sync(struct iommu_domain *domain,
+		      struct iommu_iotlb_gather *gather)
 {
-	(void)dev;
+	domain_dev(domain);
 	if (gather->queued)
-		return;
+		mock_error("IOTLB sync of a gather its flush queue owns");
 	mock.flushes++;
 	mock.nr_stale = 0;
 }
@@ -467,10 +488,11 @@ bool iommu_dma_iova_need_bounce(struct device *dev, size_t size,
 	return dev->needs_bounce;
 }
 
-phys_addr_t iommu_dma_iova_to_phys(struct device *dev, dma_addr_t iova)
+phys_addr_t iommu_iova_to_phys(struct iommu_domain *domain, dma_addr_t iova)
 {
 	phys_addr_t phys = mock_iova_to_phys(iova);
 
+	domain_dev(domain);
 	if (!phys)
 		mock_error("page-table look-up of unmapped IOVA %#llx",
 			   (unsigned long long)iova);

@@ -47,7 +47,15 @@ struct pci_dev {
 	int refs;
 };
 
+struct device;
+
+/* A device's DMA domain: the mock keeps one in each device. */
+struct iommu_domain {
+	struct device *dev;
+};
+
 struct device {
+	struct iommu_domain domain;	/* iommu_dma_iova_domain() sets it */
 	u64 *dma_mask;
 	u64 coherent_dma_mask;
 	size_t iommu_granule;	/* 0: no IOMMU, dma-direct */
@@ -74,7 +82,7 @@ struct mock_extent {
 	size_t len;
 	bool synced;
 	bool mmio;
-	int prot_dir;
+	int prot;		/* IOMMU_* */
 };
 
 struct mock_state {
@@ -89,7 +97,7 @@ struct mock_state {
 	unsigned int nr_ext, max_ext;
 	unsigned int nr_stale;		/* unmapped, IOTLB not yet flushed */
 	unsigned int map_calls, sync_calls, unmap_calls, flushes, fq_drains;
-	unsigned int batch_inits;
+	unsigned int batch_inits;	/* dma_info_to_prot() calls: batches */
 	unsigned int map_range_calls;	/* iommu_map_ranges_nosync() calls */
 	/* IOVA allocator */
 	struct { dma_addr_t addr; size_t len; bool queued; } iova[64];
@@ -320,44 +328,38 @@ pci_p2pdma_classify_phys(struct pci_p2pdma_phys_state *s, struct device *dev,
 			 phys_addr_t phys, size_t size);
 void pci_p2pdma_phys_state_release(struct pci_p2pdma_phys_state *s);
 
-size_t iommu_dma_iova_granule(struct device *dev);
-dma_addr_t iommu_dma_iova_alloc(struct device *dev, size_t size);
-void iommu_dma_iova_free(struct device *dev, dma_addr_t iova, size_t size,
-			 struct iommu_iotlb_gather *gather);
-int iommu_dma_iova_sync_map(struct device *dev, dma_addr_t iova, size_t size);
-void iommu_dma_iova_gather_init(struct device *dev,
+struct iommu_domain *iommu_dma_iova_domain(struct device *dev,
+					   size_t *granule);
+dma_addr_t iommu_dma_iova_alloc(struct iommu_domain *domain,
+				struct device *dev, size_t size);
+void iommu_dma_iova_free(struct iommu_domain *domain, dma_addr_t iova,
+			 size_t size, struct iommu_iotlb_gather *gather);
+void iommu_dma_iova_gather_init(struct iommu_domain *domain,
 				struct iommu_iotlb_gather *gather,
 				bool may_queue);
-size_t iommu_dma_iova_unmap(struct device *dev, dma_addr_t iova, size_t size,
-			    struct iommu_iotlb_gather *gather);
-void iommu_dma_iova_flush(struct device *dev,
-			  struct iommu_iotlb_gather *gather);
 bool iommu_dma_iova_need_bounce(struct device *dev, size_t size,
 				enum dma_data_direction dir);
-phys_addr_t iommu_dma_iova_to_phys(struct device *dev, dma_addr_t iova);
 
-#define IOMMU_MMIO	(1 << 4)
-
-struct iommu_dma_iova_batch {
-	struct device *dev;
-	enum dma_data_direction dir;
-	unsigned long attrs;
-	int prot;	/* only IOMMU_MMIO, which the engine sets */
-};
-void iommu_dma_iova_batch_init(struct device *dev,
-			       struct iommu_dma_iova_batch *batch,
-			       enum dma_data_direction dir, unsigned long attrs);
-int iommu_dma_iova_batch_map(const struct iommu_dma_iova_batch *batch,
-			     dma_addr_t iova, phys_addr_t phys, size_t size);
+/* dma-iommu's protection for a direction; the mock counts the look-ups. */
+int dma_info_to_prot(enum dma_data_direction dir, bool coherent,
+		     unsigned long attrs);
 
 struct iommu_map_range {
 	phys_addr_t phys;
 	size_t size;
 };
-int iommu_dma_iova_batch_map_ranges(const struct iommu_dma_iova_batch *batch,
-				    dma_addr_t iova,
-				    const struct iommu_map_range *ranges,
-				    unsigned int nr);
+int iommu_map_nosync(struct iommu_domain *domain, unsigned long iova,
+		     phys_addr_t paddr, size_t size, int prot, gfp_t gfp);
+int iommu_map_ranges_nosync(struct iommu_domain *domain, unsigned long iova,
+			    const struct iommu_map_range *ranges,
+			    unsigned int nr, int prot, gfp_t gfp);
+int iommu_sync_map(struct iommu_domain *domain, unsigned long iova,
+		   size_t size);
+size_t iommu_unmap_fast(struct iommu_domain *domain, unsigned long iova,
+			size_t size, struct iommu_iotlb_gather *gather);
+void iommu_iotlb_sync(struct iommu_domain *domain,
+		      struct iommu_iotlb_gather *gather);
+phys_addr_t iommu_iova_to_phys(struct iommu_domain *domain, dma_addr_t iova);
 
 bool is_swiotlb_active(struct device *dev);
 phys_addr_t swiotlb_tbl_map_single(struct device *dev, phys_addr_t phys,

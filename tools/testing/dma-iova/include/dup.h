@@ -49,6 +49,12 @@ struct pci_p2pdma_phys_state {
 	u64 bus_off;
 };
 
+#define IOMMU_READ	(1 << 0)
+#define IOMMU_WRITE	(1 << 1)
+#define IOMMU_CACHE	(1 << 2)
+#define IOMMU_MMIO	(1 << 4)
+#define IOMMU_PRIV	(1 << 5)
+
 struct iommu_iotlb_gather {
 	unsigned long start;
 	unsigned long end;

@@ -25,7 +25,7 @@ static void dbg_env_unbind(struct dma_iova_debug_env *env)
 static void dbg_env_release(struct dma_iova_debug_env *env,
 			    struct dma_iova_mapping *copy)
 {
-	iommu_dma_iova_free(copy->eng.dev, copy->addr, copy->rec.iova_len, NULL);
+	iommu_dma_iova_free(copy->eng.domain, copy->addr, copy->rec.iova_len, NULL);
 	/* A copy's record points into the state it was copied from. */
 	if (copy->rec.runs == &env->map.rec.run)
 		copy->rec.runs = &copy->rec.run;
