@@ -475,6 +475,38 @@ static void teardown_iommu(struct dma_iova_mapping *map, unsigned long *sel,
 	trace_dma_iova_teardown(map, td.chunks, td.bytes, destroy);
 }
 
+/*
+ * The destroy of what most mappings hold, one run of mapped memory without
+ * holes that needs no cache maintenance (and no bounce slots: a bounced
+ * chunk is a run of its own): one unmap through the gather, as
+ * teardown_iommu() would do it, without its passes. False if the record
+ * is anything else.
+ */
+static bool destroy_one_run(struct dma_iova_mapping *map)
+{
+	struct dma_iova_record *rec = &map->rec;
+	const struct dma_iova_chunk *r = rec->runs;
+	struct iommu_iotlb_gather gather;
+	unsigned long gs, ge;
+
+	if (rec->nr_runs != 1 || !chunk_is_mapped(r->type) ||
+	    r->type == DMA_CHUNK_BOUNCE ||
+	    (r->type == DMA_CHUNK_HOST &&
+	     engine_wants_sync(&map->eng, r->attrs)) ||
+	    trace_dma_iova_teardown_enabled())
+		return false;
+	gs = gidx(map, r->offset);
+	ge = gidx_up(map, run_end(r));
+	if (find_next_zero_bit(rec->linked, ge, gs) < ge)
+		return false;
+	iova_engine_gather_init(&map->eng, &gather, true);
+	iova_engine_unmap(&map->eng, map->addr + gran_down(map, r->offset),
+			  (size_t)(ge - gs) << map->eng.granule_shift, &gather);
+	iova_engine_flush(&map->eng, &gather);
+	iova_engine_free(&map->eng, map->addr, rec->iova_len, &gather);
+	return true;
+}
+
 static void sync_bounced(struct dma_iova_mapping *map,
 			 const struct dma_iova_chunk *r, bool for_cpu)
 {
