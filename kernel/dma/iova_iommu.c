@@ -166,7 +166,7 @@ static __always_inline int append_chunk(struct dma_iova_mapping *map,
  * Map chunks appends_to() accepted, at consecutive IOVA from @off, in one
  * call, and mark where each starts; all of them or, on error, none.
  */
-static int append_ranges(struct dma_iova_mapping *map,
+static __always_inline int append_ranges(struct dma_iova_mapping *map,
 			 const struct iova_engine_batch *batch, size_t off,
 			 const struct iommu_map_range *ranges, unsigned int nr,
 			 enum dma_data_direction dir)
@@ -193,7 +193,7 @@ static int append_ranges(struct dma_iova_mapping *map,
  * chunk needs the general path, or the error that fails the batch (the
  * caller unwinds it).
  */
-static int link_appends(struct dma_iova_mapping *map,
+static __always_inline int link_appends(struct dma_iova_mapping *map,
 			const struct iova_engine_batch *batch,
 			const struct bio_vec *bv, unsigned int nr,
 			unsigned int *i, size_t *off,
@@ -203,7 +203,8 @@ static int link_appends(struct dma_iova_mapping *map,
 	/* where the first chunk goes; the others follow it back to back */
 	size_t start = ALIGN(end, mask + 1);
 	struct dma_iova_chunk *r = append_run(map, start, dir, attrs);
-	struct iommu_map_range ranges[APPEND_RANGES];
+	/* written before it is read: no zeroing per call */
+	struct iommu_map_range ranges[APPEND_RANGES] __uninitialized;
 	unsigned int k = *i, n = 0, nv = 0;
 	int ret = 0;
 

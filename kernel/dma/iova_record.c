@@ -604,7 +604,7 @@ static __always_inline void note_pending(struct dma_iova_record *rec,
  * Record @n chunks that append_chunk() or append_ranges() mapped to
  * [@start, @end) of run @r.
  */
-static void record_appends(struct dma_iova_mapping *map,
+static __always_inline void record_appends(struct dma_iova_mapping *map,
 			   struct dma_iova_chunk *r, size_t start, size_t end,
 			   unsigned long n)
 {

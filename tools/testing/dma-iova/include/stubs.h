@@ -9,6 +9,7 @@ extern int harness_verbose;
 #define EXPORT_SYMBOL_IF_KUNIT(sym)	extern typeof(sym) sym
 #define READ_ONCE(x)		(*(volatile typeof(x) *)&(x))
 #define WRITE_ONCE(x, v)	(*(volatile typeof(x) *)&(x) = (v))
+#define __uninitialized		/* compiler_attributes.h: no auto-init */
 
 #define dev_warn_once(dev, fmt, ...) \
 	do { if (harness_verbose) fprintf(stderr, "dev_warn: " fmt, ##__VA_ARGS__); } while (0)
