@@ -365,7 +365,8 @@ static int __dma_link_bvecs(struct dma_iova_mapping *map, size_t *offset,
 
 	if (!nr)
 		return -EINVAL;	/* misuse, but an empty call unlinks nothing */
-	if (!link_args_valid(map, dir, attrs))
+	/* past the end: it could round up past SIZE_MAX to offset 0 */
+	if (!link_args_valid(map, dir, attrs) || off > map->size)
 		return link_failed(map, -EINVAL);
 	might_alloc(map->gfp);
 	if (iommu) {

@@ -422,6 +422,31 @@ static bool test_link_bvecs_empty_bvec_is_range_misuse(void)
 	return true;
 }
 
+/*
+ * An offset past the mapping is misuse, also one within a granule of
+ * SIZE_MAX, which rounds up to 0: nothing is linked, *offset stays.
+ */
+static bool test_link_bvecs_offset_past_end_is_refused(void)
+{
+	const size_t offs[] = { 4 * G + 1, SIZE_MAX - G / 2, SIZE_MAX };
+	struct dma_iova_mapping map;
+	struct bio_vec bv;
+	unsigned int i;
+
+	bvec_at(&bv, gphys(307), G);
+	ASSERT_EQ(dma_alloc_iova(&iommu_dev, &map, 4 * G, 0, 0), 0);
+	for (i = 0; i < sizeof(offs) / sizeof(offs[0]); i++) {
+		size_t off = offs[i];
+
+		ASSERT_EQ(dma_link_bvecs(&map, &off, &bv, 1, DMA_TO_DEVICE, 0),
+			  -EINVAL);
+		ASSERT_EQ(off, offs[i]);
+		ASSERT_EQ(mock.nr_ext, 0);
+	}
+	dma_destroy_iova(&map);
+	return true;
+}
+
 static void run_batch_tests(void)
 {
 	TEST(link_bvecs_places_and_merges);
@@ -430,6 +455,7 @@ static void run_batch_tests(void)
 	TEST(link_bvecs_chained_calls);
 	TEST(link_bvecs_debug_shadow_places_chunks);
 	TEST(link_bvecs_empty_bvec_is_range_misuse);
+	TEST(link_bvecs_offset_past_end_is_refused);
 	TEST(record_is_one_run_for_scattered_pages);
 	TEST(common_mapping_allocates_nothing);
 	TEST(unlink_never_allocates);
