@@ -217,8 +217,7 @@ void iova_engine_unmap(const struct dma_iova_engine *eng, dma_addr_t iova,
 void iova_engine_flush(const struct dma_iova_engine *eng,
 		       struct iommu_iotlb_gather *gather)
 {
-	if (!gather->queued)
-		iommu_iotlb_sync(eng->domain, gather);
+	iommu_dma_iova_flush(eng->domain, gather);
 }
 
 /* Would the device have [@phys, @phys + @size) bounced (untrusted)? */

@@ -255,13 +255,15 @@ static int link_page(struct dma_iova_mapping *map, size_t offset,
 		     phys_addr_t phys, size_t size, enum dma_data_direction dir,
 		     unsigned long attrs)
 {
-	struct dma_iova_chunk *r = append_run(map, offset, dir, attrs);
 	struct iova_engine_batch batch;
+	struct dma_iova_chunk *r;
 	int ret;
 
-	if (!r || size != PAGE_SIZE || !pfn_valid(PHYS_PFN(phys)) ||
-	    !appends_to(map, r, offset, phys, size,
-			pfn_to_page(PHYS_PFN(phys))))
+	if (size != PAGE_SIZE || !pfn_valid(PHYS_PFN(phys)))
+		return 0;
+	r = append_run(map, offset, dir, attrs);
+	if (!r || !appends_to(map, r, offset, phys, size,
+			      pfn_to_page(PHYS_PFN(phys))))
 		return 0;
 	iova_engine_batch_init(&map->eng, &batch, dir, attrs, false);
 	ret = append_chunk(map, &batch, offset, phys, size, dir);

@@ -238,11 +238,16 @@ static int iova_overlaps(dma_addr_t addr, size_t len)
 	return -1;
 }
 
-/* Size-aligned, top-down first fit below the DMA mask, like the kernel. */
+/*
+ * Size-aligned, top-down first fit below the DMA mask, like the kernel,
+ * and within the domain's aperture, which the IOMMU API addresses with an
+ * unsigned long.
+ */
 dma_addr_t iommu_dma_iova_alloc(struct iommu_domain *domain,
 				struct device *dev, size_t size)
 {
-	u64 limit = min(dma_get_mask(dev), MOCK_IOVA_LIMIT - 1);
+	u64 limit = min(min(dma_get_mask(dev), MOCK_IOVA_LIMIT - 1),
+			(u64)ULONG_MAX);
 	u64 align = 1, cand;
 	int i;
 
@@ -376,11 +381,16 @@ int dma_info_to_prot(enum dma_data_direction dir, bool coherent,
 	mock.batch_inits++;
 	if (attrs & DMA_ATTR_PRIVILEGED)
 		prot |= IOMMU_PRIV;
-	if (dir == DMA_TO_DEVICE || dir == DMA_BIDIRECTIONAL)
-		prot |= IOMMU_READ;
-	if (dir == DMA_FROM_DEVICE || dir == DMA_BIDIRECTIONAL)
-		prot |= IOMMU_WRITE;
-	return prot;
+	switch (dir) {
+	case DMA_BIDIRECTIONAL:
+		return prot | IOMMU_READ | IOMMU_WRITE;
+	case DMA_TO_DEVICE:
+		return prot | IOMMU_READ;
+	case DMA_FROM_DEVICE:
+		return prot | IOMMU_WRITE;
+	default:
+		return 0;
+	}
 }
 
 int iommu_map_nosync(struct iommu_domain *domain, unsigned long iova,
@@ -404,7 +414,7 @@ int iommu_map_ranges_nosync(struct iommu_domain *domain, unsigned long iova,
 
 	mock.map_range_calls++;
 	if (!nr)
-		mock_error("empty range list at %#llx", (unsigned long long)iova);
+		mock_error("empty range list at %#lx", iova);
 	for (i = 0; i < nr && !ret; iova += ranges[i++].size)
 		ret = iommu_map_nosync(domain, iova, ranges[i].phys,
 				       ranges[i].size, prot, gfp);
@@ -413,9 +423,10 @@ int iommu_map_ranges_nosync(struct iommu_domain *domain, unsigned long iova,
 	return ret;
 }
 
-int iommu_sync_map(struct iommu_domain *domain, unsigned long iova,
+int iommu_sync_map(struct iommu_domain *domain, unsigned long start,
 		   size_t size)
 {
+	dma_addr_t iova = start;
 	unsigned int i;
 
 	domain_dev(domain);
@@ -438,9 +449,10 @@ void iommu_dma_iova_gather_init(struct iommu_domain *domain,
 	gather->queued = may_queue && domain_dev(domain)->lazy;
 }
 
-size_t iommu_unmap_fast(struct iommu_domain *domain, unsigned long iova,
+size_t iommu_unmap_fast(struct iommu_domain *domain, unsigned long start,
 			size_t size, struct iommu_iotlb_gather *gather)
 {
+	dma_addr_t iova = start;	/* a range may end at 4 GiB on 32-bit */
 	size_t unmapped = 0;
 	unsigned int i = 0;
 
@@ -478,6 +490,14 @@ void iommu_iotlb_sync(struct iommu_domain *domain,
 		mock_error("IOTLB sync of a gather its flush queue owns");
 	mock.flushes++;
 	mock.nr_stale = 0;
+}
+
+/* iommu-dma.h's inline: no sync for a gather the flush queue took over */
+void iommu_dma_iova_flush(struct iommu_domain *domain,
+			  struct iommu_iotlb_gather *gather)
+{
+	if (!gather->queued)
+		iommu_iotlb_sync(domain, gather);
 }
 
 bool iommu_dma_iova_need_bounce(struct device *dev, size_t size,

@@ -339,6 +339,8 @@ void iommu_dma_iova_gather_init(struct iommu_domain *domain,
 				bool may_queue);
 bool iommu_dma_iova_need_bounce(struct device *dev, size_t size,
 				enum dma_data_direction dir);
+void iommu_dma_iova_flush(struct iommu_domain *domain,
+			  struct iommu_iotlb_gather *gather);
 
 /* dma-iommu's protection for a direction; the mock counts the look-ups. */
 int dma_info_to_prot(enum dma_data_direction dir, bool coherent,
