@@ -26,6 +26,11 @@
 #   BENCH_PLAN=file            runs the plan lines of file (see plan())
 #   scripts/bench.sh --smoke   N=8, strict, 1 thread: checks that every mode
 #                              runs and is counted (part of `make test`)
+#   BENCH_ICOUNT=1             runs QEMU with -icount shift=0: the guest's
+#                              clock counts instructions, a nanosecond each,
+#                              so every figure is an instruction count, the
+#                              same from round to round (what an operation
+#                              executes, not what it costs in time)
 set -euo pipefail
 . "$(dirname "$0")/kernel-env.sh"
 
@@ -93,8 +98,9 @@ plan() {	# seconds rounds
 	done | if [ -n "$smoke" ]; then cat; else subset; fi
 }
 
+icount=${BENCH_ICOUNT:+-icount shift=0,sleep=off}
 boot() {	# dir plan [qemu trace args]
-	DMA_IOVA_OUT=$1 DMA_IOVA_QEMU_ARGS=${3:-} "$repo/scripts/vm.sh" \
+	DMA_IOVA_OUT=$1 DMA_IOVA_QEMU_ARGS="$icount ${3:-}" "$repo/scripts/vm.sh" \
 		"$repo/tools/testing/dma-iova/vm/bench.sh $tool $2" |
 		grep --line-buffered -E '^bench:|map_benchmark|BUG|WARNING' || true
 }
