@@ -113,6 +113,36 @@ unsigned int dma_iova_debug_live_states(const struct device *dev)
 	return n;
 }
 
+/*
+ * Where a state was allocated and last linked, as far as the kernel keeps
+ * stacks (dma-debug saves them only with CONFIG_STACKTRACE too).
+ */
+#ifdef CONFIG_STACKTRACE
+static __always_inline unsigned int save_stack(unsigned long *store)
+{
+	return stack_trace_save(store, IOVA_DEBUG_STACK, 1);
+}
+
+static void print_stack(const char *what, const unsigned long *store,
+			unsigned int nr)
+{
+	if (!nr)
+		return;
+	pr_err("DMA-API: IOVA state %s at:\n", what);
+	stack_trace_print(store, nr, 0);
+}
+#else
+static unsigned int save_stack(unsigned long *store)
+{
+	return 0;
+}
+
+static void print_stack(const char *what, const unsigned long *store,
+			unsigned int nr)
+{
+}
+#endif
+
 static void report(const struct iova_debug_entry *e, struct device *dev,
 		   enum dma_iova_debug_check check, size_t offset)
 {
@@ -123,13 +153,9 @@ static void report(const struct iova_debug_entry *e, struct device *dev,
 	WARN(1, "DMA-API: %s %s: %s [offset %#zx]\n",
 	     dev ? dev_driver_string(dev) : "NULL",
 	     dev ? dev_name(dev) : "NULL", check_names[check], offset);
-	if (e && e->alloc_nr) {
-		pr_err("DMA-API: IOVA state allocated at:\n");
-		stack_trace_print(e->alloc_stack, e->alloc_nr, 0);
-	}
-	if (e && e->link_nr) {
-		pr_err("DMA-API: IOVA state last linked at:\n");
-		stack_trace_print(e->link_stack, e->link_nr, 0);
+	if (e) {
+		print_stack("allocated", e->alloc_stack, e->alloc_nr);
+		print_stack("last linked", e->link_stack, e->link_nr);
 	}
 }
 
@@ -444,7 +470,7 @@ void debug_dma_iova_alloc(struct dma_iova_mapping *map, int ret)
 	xa_init(&e->lines);
 	xa_init(&e->linked);
 	xa_init(&e->pending);
-	e->alloc_nr = stack_trace_save(e->alloc_stack, IOVA_DEBUG_STACK, 1);
+	e->alloc_nr = save_stack(e->alloc_stack);
 	hash_add(iova_states, &e->node, (unsigned long)map);
 out:
 	spin_unlock_irqrestore(&iova_debug_lock, flags);
@@ -610,8 +636,7 @@ void debug_dma_iova_link(struct dma_iova_mapping *map, size_t offset,
 				    ((offset ^ phys) &
 				     (dma_iova_granule(map) - 1)));
 	} else {
-		e->link_nr = stack_trace_save(e->link_stack, IOVA_DEBUG_STACK,
-					      1);
+		e->link_nr = save_stack(e->link_stack);
 		linked_chunk(e, map, offset, phys, size, dir, attrs);
 		if (!check_count(e, map, 1, offset))
 			goto out;
@@ -722,8 +747,7 @@ void debug_dma_iova_link_bvecs(struct dma_iova_mapping *map, size_t start,
 		if (check_count(e, map, -unwound(e), start))
 			check = link_misuse(ret, dir, out_of_range, false);
 	} else {
-		e->link_nr = stack_trace_save(e->link_stack, IOVA_DEBUG_STACK,
-					      1);
+		e->link_nr = save_stack(e->link_stack);
 		walk_init(&w, map, bv, nr, start, fits);
 		while (walk_next(&w)) {
 			linked_chunk(e, map, w.offset, w.phys,

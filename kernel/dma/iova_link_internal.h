@@ -7,7 +7,6 @@
 #ifndef _KERNEL_DMA_IOVA_LINK_INTERNAL_H
 #define _KERNEL_DMA_IOVA_LINK_INTERNAL_H
 
-#include <asm/sections.h>
 #include <linux/bug.h>
 #include <linux/bvec.h>
 #include <linux/cache.h>
@@ -38,6 +37,8 @@
 #include <linux/swiotlb.h>
 #include <linux/vmalloc.h>
 #include <linux/xarray.h>
+
+#include <asm/sections.h>
 
 #include "debug.h"
 #include "iova_debug.h"
