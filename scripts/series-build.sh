@@ -10,6 +10,10 @@
 #   - sparse (C=2) and W=1 on every object the series adds or changes,
 #     compared with the same objects before the series: no warning in the
 #     files it adds, none new in the files it changes;
+#   - the objects of the API and its block and NVMe users in a minimal
+#     kernel (tinyconfig plus NVMe and dma-debug: no IOMMU support, no
+#     stack traces), where headers and configs differ most from the test
+#     configuration;
 #   - the whole kernel with the last patch applied.
 # Prints "ok ..." or "FAIL ..." per check.
 #
@@ -109,6 +113,26 @@ if mk "$b" W=1 C=2 $(for f in $cfiles; do echo "${f%.c}.o"; done) \
 else
 	echo "FAIL sparse + W=1 build; $logs/w1-tip.log:"
 	grep -E 'error|Error' "$logs/w1-tip.log" | head -5
+fi
+
+# A minimal kernel that still selects the API (NVMe does): no IOMMU API,
+# no STACKTRACE; the API's objects and its block and NVMe users, W=1.
+b=$CACHE/build-series-tiny-$ver
+objs="kernel/dma/ block/blk-dma.o drivers/nvme/host/pci.o"
+start=$(date +%s)
+mkdir -p "$b"
+if mk "$b" tinyconfig > "$logs/tiny.log" 2>&1 &&
+	"$src/scripts/config" --file "$b/.config" --enable 64BIT --enable PCI \
+		--enable BLOCK --enable BLK_DEV_NVME --enable BLK_DEV_INTEGRITY \
+		--enable DMA_API_DEBUG --enable FAULT_INJECTION \
+		--disable IOMMU_SUPPORT >> "$logs/tiny.log" 2>&1 &&
+	mk "$b" olddefconfig >> "$logs/tiny.log" 2>&1 &&
+	grep -q '^CONFIG_DMA_IOVA_LINK=y' "$b/.config" &&
+	mk "$b" W=1 $objs >> "$logs/tiny.log" 2>&1; then
+	echo "ok   minimal kernel without IOMMU support: $objs, W=1, $(( $(date +%s) - start ))s, $(grep -c 'warning:' "$logs/tiny.log") warnings"
+else
+	echo "FAIL minimal kernel without IOMMU support; $logs/tiny.log:"
+	grep -E 'error|Error' "$logs/tiny.log" | head -5
 fi
 
 # The whole kernel, last patch applied, test configuration.
