@@ -166,10 +166,11 @@ static __always_inline int append_chunk(struct dma_iova_mapping *map,
  * Map chunks appends_to() accepted, at consecutive IOVA from @off, in one
  * call, and mark where each starts; all of them or, on error, none.
  */
-static __always_inline int append_ranges(struct dma_iova_mapping *map,
-			 const struct iova_engine_batch *batch, size_t off,
-			 const struct iommu_map_range *ranges, unsigned int nr,
-			 enum dma_data_direction dir)
+static __always_inline int
+append_ranges(struct dma_iova_mapping *map,
+	      const struct iova_engine_batch *batch, size_t off,
+	      const struct iommu_map_range *ranges, unsigned int nr,
+	      enum dma_data_direction dir)
 {
 	unsigned int k;
 	int ret;
@@ -193,11 +194,11 @@ static __always_inline int append_ranges(struct dma_iova_mapping *map,
  * chunk needs the general path, or the error that fails the batch (the
  * caller unwinds it).
  */
-static __always_inline int link_appends(struct dma_iova_mapping *map,
-			const struct iova_engine_batch *batch,
-			const struct bio_vec *bv, unsigned int nr,
-			unsigned int *i, size_t *off,
-			enum dma_data_direction dir, unsigned long attrs)
+static __always_inline int
+link_appends(struct dma_iova_mapping *map,
+	     const struct iova_engine_batch *batch, const struct bio_vec *bv,
+	     unsigned int nr, unsigned int *i, size_t *off,
+	     enum dma_data_direction dir, unsigned long attrs)
 {
 	size_t mask = granule(map) - 1, end = *off, from = 0;
 	/* where the first chunk goes; the others follow it back to back */

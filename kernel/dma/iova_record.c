@@ -604,9 +604,9 @@ static __always_inline void note_pending(struct dma_iova_record *rec,
  * Record @n chunks that append_chunk() or append_ranges() mapped to
  * [@start, @end) of run @r.
  */
-static __always_inline void record_appends(struct dma_iova_mapping *map,
-			   struct dma_iova_chunk *r, size_t start, size_t end,
-			   unsigned long n)
+static __always_inline void
+record_appends(struct dma_iova_mapping *map, struct dma_iova_chunk *r,
+	       size_t start, size_t end, unsigned long n)
 {
 	struct dma_iova_record *rec = &map->rec;
 
