@@ -72,8 +72,6 @@ size_t iova_engine_init(struct dma_iova_engine *eng, struct device *dev)
 
 	eng->dev = dev;
 	eng->domain = iommu_dma_iova_domain(dev, &gran);
-	if (!eng->domain)
-		gran = 0;
 	eng->granule_shift = gran ? ilog2(gran) : 0;
 	return gran;
 }

@@ -442,6 +442,31 @@ static void drop_selected(struct dma_iova_mapping *map, struct teardown *td,
 }
 
 /*
+ * Pass one of a destroy when the record is what most mappings hold, one
+ * run of mapped memory without holes that needs no cache maintenance:
+ * a single unmap, without the span search. False for anything else.
+ */
+static bool unmap_one_run(struct dma_iova_mapping *map, struct teardown *td)
+{
+	const struct dma_iova_record *rec = &map->rec;
+	const struct dma_iova_chunk *r = rec->runs;
+	unsigned long gs, ge;
+
+	if (rec->nr_runs != 1 || !chunk_is_mapped(r->type) ||
+	    (r->type == DMA_CHUNK_HOST &&
+	     engine_wants_sync(&map->eng, r->attrs)))
+		return false;
+	gs = gidx(map, r->offset);
+	ge = gidx_up(map, run_end(r));
+	if (find_next_zero_bit(rec->linked, ge, gs) < ge)
+		return false;
+	unmap_add(map, td, (size_t)gs << map->eng.granule_shift,
+		  (size_t)ge << map->eng.granule_shift);
+	unmap_done(map, td);
+	return true;
+}
+
+/*
  * Tear down, with one IOTLB flush, the granules selected in @sel within
  * @ranges: of the chunks inside them (@exact, for an unlink), or all.
  */
@@ -455,9 +480,12 @@ static void teardown_iommu(struct dma_iova_mapping *map, unsigned long *sel,
 	unsigned int i;
 
 	iova_engine_gather_init(&map->eng, &td.gather, destroy);
-	for (i = 0; i < nr; i++) {
-		window(map, &ranges[i], exact, &gs, &ge);
-		unmap_selected(map, &td, sel, gs, ge);
+	/* a destroy selects every linked granule of the mapping */
+	if (!destroy || !unmap_one_run(map, &td)) {
+		for (i = 0; i < nr; i++) {
+			window(map, &ranges[i], exact, &gs, &ge);
+			unmap_selected(map, &td, sel, gs, ge);
+		}
 	}
 	iova_engine_flush(&map->eng, &td.gather);
 	if (destroy)
@@ -477,38 +505,6 @@ static void teardown_iommu(struct dma_iova_mapping *map, unsigned long *sel,
 	}
 	forget_chunks(&map->rec, td.chunks, td.pending);
 	trace_dma_iova_teardown(map, td.chunks, td.bytes, destroy);
-}
-
-/*
- * The destroy of what most mappings hold, one run of mapped memory without
- * holes that needs no cache maintenance (and no bounce slots: a bounced
- * chunk is a run of its own): one unmap through the gather, as
- * teardown_iommu() would do it, without its passes. False if the record
- * is anything else.
- */
-static bool destroy_one_run(struct dma_iova_mapping *map)
-{
-	struct dma_iova_record *rec = &map->rec;
-	const struct dma_iova_chunk *r = rec->runs;
-	struct iommu_iotlb_gather gather;
-	unsigned long gs, ge;
-
-	if (rec->nr_runs != 1 || !chunk_is_mapped(r->type) ||
-	    r->type == DMA_CHUNK_BOUNCE ||
-	    (r->type == DMA_CHUNK_HOST &&
-	     engine_wants_sync(&map->eng, r->attrs)) ||
-	    trace_dma_iova_teardown_enabled())
-		return false;
-	gs = gidx(map, r->offset);
-	ge = gidx_up(map, run_end(r));
-	if (find_next_zero_bit(rec->linked, ge, gs) < ge)
-		return false;
-	iova_engine_gather_init(&map->eng, &gather, true);
-	iova_engine_unmap(&map->eng, map->addr + gran_down(map, r->offset),
-			  (size_t)(ge - gs) << map->eng.granule_shift, &gather);
-	iova_engine_flush(&map->eng, &gather);
-	iova_engine_free(&map->eng, map->addr, rec->iova_len, &gather);
-	return true;
 }
 
 static void sync_bounced(struct dma_iova_mapping *map,

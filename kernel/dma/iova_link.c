@@ -771,9 +771,8 @@ void dma_destroy_iova_release(struct dma_iova_mapping *map,
 	if (dma_iova_uses_iommu(map)) {
 		struct dma_iova_range all = { 0, map->size };
 
-		if (release || !destroy_one_run(map))
-			teardown_iommu(map, rec->linked, &all, 1, false, true,
-				       release, arg);
+		teardown_iommu(map, rec->linked, &all, 1, false, true, release,
+			       arg);
 	} else {
 		for (i = 0; i < rec->nr_runs; i++)
 			rec->runs[i].__flags |= RUN_DOOMED;
